@@ -1,0 +1,40 @@
+"""Huiyin (回音): case management for citizens' requests, driven by BPMN."""
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import load_config
+from app.extensions import db, migrate
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Application factory: configuration, extensions, API, health check and CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(Path(app.instance_path)))
+    app.config.setdefault("CASE_PROCESS_ID", "complaint")
+    if overrides:
+        app.config.update(overrides)
+    _configure_database(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+
+    from app import cli, health, models  # noqa: F401  (models registers every table)
+    from app.api import init_app as init_api
+    from app.cases import service  # noqa: F401  (closes a case when its process ends)
+
+    init_api(app)
+    app.register_blueprint(health.bp)
+    cli.init_app(app)
+    logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        # Wait for the write lock instead of failing at once; conflicts still surface as 409s.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
+    else:
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})

@@ -1,0 +1,12 @@
+"""REST API under /api/v1: flask-smorest blueprints with marshmallow schemas."""
+from app.api.errors import HuiyinApi
+
+api = HuiyinApi()
+
+
+def init_app(app) -> None:
+    from app.api import auth, cases, incidents, tasks, workflows
+
+    api.init_app(app)
+    for module in (auth, cases, tasks, workflows, incidents):
+        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")

@@ -1,0 +1,54 @@
+"""Every API error is JSON {"code", "message", "errors"} with the HTTP status it names."""
+from flask import jsonify
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from app.engine.errors import EngineError
+
+_CODES = {400: "malformed_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+          422: "invalid_fields", 429: "too_many_requests", 500: "internal_error"}
+
+
+def error_response(status: int, message: str, errors: dict | None = None, code: str | None = None,
+                   **extra):
+    body = {"code": code or _CODES.get(status, "error"), "message": message, "errors": errors or {},
+            **extra}
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _flatten(errors: dict) -> dict:
+    """webargs nests messages by location ({"json": {...}}); callers only need the fields."""
+    flat = {}
+    for location, messages in errors.items():
+        if isinstance(messages, dict):
+            flat.update(messages)
+        else:
+            flat[location if location != "json" else "_body"] = messages
+    return flat
+
+
+class HuiyinApi(Api):
+    def _register_error_handlers(self):
+        super()._register_error_handlers()
+        self._app.register_error_handler(EngineError, self.handle_engine_error)
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        errors = _flatten(data.get("messages") or data.get("errors") or {})
+        message = data.get("message") or error.description or error.name
+        if error.code == 422 and errors:
+            message = "some fields are invalid: " + ", ".join(sorted(errors))
+        if error.code == 400 and "_body" in errors:
+            message = "; ".join(str(m) for m in errors["_body"])
+        response = error_response(error.code or 500, message, errors)
+        for name, value in (data.get("headers") or {}).items():
+            response.headers[name] = value
+        return response
+
+    def handle_engine_error(self, error: EngineError):
+        errors = getattr(error, "errors", None) or {}
+        extra = {k: v for k, v in error.details.items() if v is not None}
+        return error_response(error.status, error.message, errors, code=error.code, **extra)

@@ -1,0 +1,45 @@
+"""Bearer-token authentication and the one table of which role may call which endpoint."""
+from functools import wraps
+
+from flask import g, request
+from flask_smorest import abort
+
+from app.accounts.security import user_for_token
+
+#: permission -> roles that hold it. Every API view names one permission.
+PERMISSIONS: dict[str, set[str]] = {
+    "case:create": {"registrar", "administrator"},
+    "case:read": {"registrar", "dispatcher", "handler", "unit_reviewer", "platform_supervisor",
+                  "leader", "administrator", "auditor"},
+    "task:work": {"registrar", "dispatcher", "handler", "unit_reviewer", "platform_supervisor",
+                  "leader", "administrator"},
+    "workflow:read": {"process_designer", "administrator", "auditor"},
+    "workflow:deploy": {"process_designer", "administrator"},
+    "incident:manage": {"administrator", "process_designer"},
+}
+
+
+def current_user():
+    return g.user
+
+
+def permission_required(permission: str):
+    roles = PERMISSIONS[permission]
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+            if user is None:
+                abort(401, message="a valid bearer token is required",
+                      headers={"WWW-Authenticate": "Bearer"})
+            if not user.roles & roles:
+                abort(403, message=f"your roles do not allow '{permission}'")
+            g.user = user
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

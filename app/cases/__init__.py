@@ -1,0 +1,1 @@
+"""Cases: the citizen requests the platform handles."""

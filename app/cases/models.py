@@ -1,0 +1,35 @@
+"""The case row (what the citizen asked, where it stands) and its daily number counter."""
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import Unit
+from app.clock import utcnow
+from app.extensions import db
+
+
+class Case(db.Model):
+    __tablename__ = "case_record"
+    __table_args__ = (UniqueConstraint("channel", "external_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(40), default="api")
+    external_ref: Mapped[str | None] = mapped_column(String(120))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class CaseNumberCounter(db.Model):
+    """Last number handed out per day; incremented under a row lock so numbers never repeat."""
+
+    __tablename__ = "case_number_counter"
+    day: Mapped[date] = mapped_column(primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,62 @@
+"""`flask` commands: deploy workflows, run the scheduler as its own process, load demo data."""
+import contextlib
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.engine import repository
+from app.engine.errors import DeploymentError
+from app.engine.transaction import transaction
+
+workflows_cli = AppGroup("workflows", help="Deploy and list BPMN process definitions.")
+
+
+@workflows_cli.command("deploy")
+@click.argument("path", type=click.Path(exists=True, path_type=Path), required=False)
+def deploy_command(path: Path | None):
+    """Deploy a .bpmn file, or every .bpmn in a directory (default: WORKFLOWS_DIR)."""
+    path = path or Path(current_app.config["WORKFLOWS_DIR"])
+    files = sorted(path.glob("*.bpmn")) if path.is_dir() else [path]
+    try:
+        with transaction():
+            for file in files:
+                for definition in repository.deploy(file.read_bytes(), file.name):
+                    click.echo(f"{file.name}: {definition.process_id} version {definition.version}")
+    except DeploymentError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@workflows_cli.command("list")
+def list_command():
+    """Show the latest version of every deployed process."""
+    for definition in repository.list_latest():
+        click.echo(f"{definition.process_id} v{definition.version} {definition.sha256[:12]} "
+                   f"{definition.filename}")
+
+
+@click.command("scheduler")
+def scheduler_command():
+    """Run the timer scheduler in the foreground (one or more per deployment)."""
+    from app.scheduler import build_scheduler
+
+    scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
+    click.echo("scheduler running; Ctrl+C stops it")
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
+
+
+@click.command("demo")
+def demo_command():
+    """Load the demo data once (a second run changes nothing) and print the demo logins."""
+    from app.demo import load_demo
+
+    for line in load_demo():
+        click.echo(line)
+
+
+def init_app(app) -> None:
+    app.cli.add_command(workflows_cli)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,50 @@
+"""Configuration from the environment, with defaults that make `make run` work out of the box."""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Use SECRET_KEY when set; otherwise generate one into instance/ once, so restarts keep sessions."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(instance_path: Path) -> dict:
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance_path / 'huiyin.sqlite3'}"
+        ),
+        "SECRET_KEY": _secret_key(instance_path),
+        "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
+        "WORKFLOWS_DIR": os.environ.get("WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
+        "FORMS_DIR": os.environ.get("FORMS_DIR", str(PROJECT_ROOT / "forms")),
+        # How often the scheduler looks for due timers, and how long a claim on one is held.
+        "SCHEDULER_POLL_SECONDS": float(os.environ.get("SCHEDULER_POLL_SECONDS", "1.0")),
+        "TIMER_CLAIM_SECONDS": int(os.environ.get("TIMER_CLAIM_SECONDS", "300")),
+        "TIMER_BATCH_SIZE": int(os.environ.get("TIMER_BATCH_SIZE", "50")),
+        "API_TOKEN_HOURS": int(os.environ.get("API_TOKEN_HOURS", "12")),
+        "API_TITLE": "Huiyin API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "v1/openapi.json",
+        "OPENAPI_REDOC_PATH": "/docs",
+        "OPENAPI_REDOC_URL": "/static/vendor/redoc/redoc.standalone.js",
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+            },
+            "security": [{"bearerAuth": []}],
+        },
+        "JSON_AS_ASCII": False,
+    }

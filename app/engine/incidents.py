@@ -1,0 +1,54 @@
+"""Incidents: run-time process errors, recorded outside the failed transaction so they survive it."""
+from sqlalchemy import select
+
+from app.clock import utcnow
+from app.engine.errors import Conflict, NotFound
+from app.engine.models import Incident, Timer
+from app.extensions import db
+
+
+def record(instance_id: int, case_id: int, source: str, message: str,
+           element_id: str | None = None, timer_id: str | None = None) -> Incident:
+    """Commit an incident in its own transaction (the caller has already rolled back)."""
+    incident = Incident(instance_id=instance_id, case_id=case_id, source=source, message=message,
+                        element_id=element_id, timer_id=timer_id)
+    db.session.add(incident)
+    if timer_id is not None:
+        timer = db.session.get(Timer, timer_id)
+        if timer is not None:
+            timer.status = "incident"
+            timer.claimed_by = None
+            timer.claim_expires_at = None
+    db.session.commit()
+    return incident
+
+
+def open_incidents(limit: int = 100) -> list[Incident]:
+    return list(db.session.scalars(
+        select(Incident).where(Incident.status == "open").order_by(Incident.id.desc()).limit(limit)))
+
+
+def resolve_for_task(instance_id: int, element_id: str) -> None:
+    """A user action on an element succeeded: its earlier incidents are resolved."""
+    for incident in db.session.scalars(select(Incident).where(
+            Incident.status == "open", Incident.instance_id == instance_id,
+            Incident.element_id == element_id, Incident.source == "task")):
+        incident.status = "resolved"
+        incident.resolved_at = utcnow()
+
+
+def prepare_retry(incident_id: int) -> Incident:
+    """Mark an incident resolved and put its timer back in the queue; the caller commits."""
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    if incident.status != "open":
+        raise Conflict(f"incident {incident_id} is already {incident.status}")
+    if incident.timer_id is None:
+        raise Conflict("this incident came from a user action; the user retries that action")
+    timer = db.session.get(Timer, incident.timer_id)
+    if timer is not None and timer.status == "incident":
+        timer.status = "waiting"
+    incident.status = "resolved"
+    incident.resolved_at = utcnow()
+    return incident

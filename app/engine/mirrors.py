@@ -1,0 +1,145 @@
+"""Keep the `human_task` and `timer` tables in step with an instance after each run.
+
+Both are diffs of two snapshots (before the run, after it), so saving needs no SELECT of the
+mirror tables: new rows are inserted, finished ones updated by primary key in one batch.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import update
+
+from app.clock import to_naive_utc, utcnow
+from app.engine import history
+from app.engine.models import HumanTask, Timer
+from app.extensions import db
+
+
+@dataclass
+class Snapshot:
+    """The parts of a workflow the mirrors care about."""
+
+    ready_user_tasks: dict[str, Any] = field(default_factory=dict)
+    waiting_timers: dict[str, datetime] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, workflow: BpmnWorkflow) -> "Snapshot":
+        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        return cls(ready, waiting_timers(workflow))
+
+    def due_of(self, task) -> datetime | None:
+        """A user task is due when its earliest interrupting boundary timer fires."""
+        parent = task.parent
+        if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
+            return None
+        dues = [self.waiting_timers[str(s.id)] for s in parent.children
+                if str(s.id) in self.waiting_timers and getattr(s.task_spec, "cancel_activity", False)]
+        return min(dues) if dues else None
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> dict[str, datetime]:
+    found = {}
+    for task in workflow.event_manager.tasks.values():
+        if task.state != TaskState.WAITING:
+            continue
+        if not isinstance(task.task_spec.event_definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if isinstance(value, dict):
+            value = value.get("next")
+        if value:
+            found[str(task.id)] = to_naive_utc(TimerEventDefinition.get_datetime(value))
+    return found
+
+
+def _state_of(workflow: BpmnWorkflow, task_id: str) -> TaskState | None:
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except Exception:  # SpiffWorkflow raises when a task was removed from the tree
+        return None
+    return task.state if task is not None else None
+
+
+def sync_timers(loaded, after: Snapshot) -> None:
+    row, before = loaded.row, loaded.before.waiting_timers
+    for timer_id, due in after.waiting_timers.items():
+        if timer_id not in before:
+            element = loaded.workflow.get_task_from_id(UUID(timer_id)).task_spec.bpmn_id
+            db.session.add(Timer(id=timer_id, instance_id=row.id, element_id=element, due_at=due))
+    moved = [{"id": t, "due_at": d} for t, d in after.waiting_timers.items()
+             if t in before and before[t] != d]
+    if moved:
+        db.session.execute(update(Timer), moved)
+    finished = []
+    now = utcnow()
+    for timer_id in before.keys() - after.waiting_timers.keys():
+        state = _state_of(loaded.workflow, timer_id)
+        fired = state is not None and state in (TaskState.READY, TaskState.COMPLETED)
+        finished.append({"id": timer_id, "status": "fired" if fired else "cancelled",
+                         "fired_at": now if fired else None,
+                         "claimed_by": None, "claim_expires_at": None})
+        if fired:
+            element = loaded.workflow.get_task_from_id(UUID(timer_id)).task_spec.bpmn_id
+            history.record(row.case_id, "timer_fired", instance_id=row.id, element_id=element,
+                           task_id=timer_id)
+    if finished:
+        db.session.execute(update(Timer), finished)
+
+
+def plan_new_tasks(loaded, after: Snapshot) -> list[HumanTask]:
+    """Build rows for newly READY user tasks; evaluating candidateUnit may raise (an incident)."""
+    rows = []
+    for task_id, task in after.ready_user_tasks.items():
+        if task_id in loaded.before.ready_user_tasks:
+            continue
+        spec = task.task_spec
+        meta = loaded.parsed.user_tasks.get(spec.bpmn_id)
+        unit_id = None
+        if meta is not None and meta.candidate_unit_expr:
+            unit_id = loaded.workflow.script_engine.evaluate(task, meta.candidate_unit_expr)
+        rows.append(HumanTask(
+            id=task_id, instance_id=loaded.row.id, case_id=loaded.row.case_id,
+            element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+            candidate_unit_id=int(unit_id) if unit_id is not None else None,
+            candidate_role=meta.candidate_role if meta else None,
+            form_key=meta.form_key if meta else None,
+            due_at=after.due_of(task), created_at=utcnow(),
+        ))
+    return rows
+
+
+def sync_tasks(loaded, after: Snapshot, new_rows: list[HumanTask], actor_id: int | None,
+               completed: dict[str, dict]) -> None:
+    row, before = loaded.row, loaded.before
+    for task in new_rows:
+        db.session.add(task)
+        history.record(row.case_id, "task_created", instance_id=row.id, element_id=task.element_id,
+                       task_id=task.id, payload={"name": task.name, "unit_id": task.candidate_unit_id,
+                                                 "role": task.candidate_role})
+    moved = []
+    for task_id, task in after.ready_user_tasks.items():
+        if task_id in before.ready_user_tasks:
+            old, new = before.due_of(before.ready_user_tasks[task_id]), after.due_of(task)
+            if old != new:
+                moved.append({"id": task_id, "due_at": new})
+    if moved:
+        db.session.execute(update(HumanTask), moved)
+    finished, now = [], utcnow()
+    for task_id in before.ready_user_tasks.keys() - after.ready_user_tasks.keys():
+        done = completed.get(task_id)
+        status = "completed" if done is not None else "cancelled"
+        finished.append({"id": task_id, "status": status, "completed_at": now,
+                         "completed_by_id": done["actor_id"] if done else None,
+                         "action": done["action"] if done else None,
+                         "data": done["data"] if done else None})
+        element = before.ready_user_tasks[task_id].task_spec.bpmn_id
+        history.record(row.case_id, f"task_{status}", instance_id=row.id, element_id=element,
+                       task_id=task_id, actor_id=done["actor_id"] if done else actor_id,
+                       payload={"action": done["action"]} if done and done["action"] else None)
+    if finished:
+        db.session.execute(update(HumanTask), finished)

@@ -1,0 +1,184 @@
+"""Repository service: deploy BPMN files as numbered versions and hand out parsed specs.
+
+Parsing is the expensive part of SpiffWorkflow, so a version is parsed once per process and
+kept in `_parsed` (immutable data keyed by definition id, safe to share between threads).
+"""
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from threading import Lock
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.engine.errors import DeploymentError
+from app.engine.models import ProcessDefinition
+from app.engine.scripting import ScriptRejected, check_source
+from app.extensions import db
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+
+# Elements whose text is a Python expression (eval) or script (exec) run by the script engine.
+_EXPRESSION_TAGS = ("conditionExpression", "timeDate", "timeDuration", "timeCycle",
+                    "loopCardinality", "completionCondition")
+_SCRIPT_TAGS = ("script",)
+
+
+@dataclass(frozen=True)
+class UserTaskMeta:
+    """What the task mirror needs from the XML that SpiffWorkflow's parser does not keep."""
+
+    form_key: str | None
+    candidate_role: str | None
+    candidate_unit_expr: str | None
+
+
+@dataclass
+class ParsedProcess:
+    spec: object
+    subprocess_specs: dict
+    user_tasks: dict[str, UserTaskMeta] = field(default_factory=dict)
+
+
+_parsed: dict[int, ParsedProcess] = {}
+_parse_lock = Lock()
+
+
+def _element_id(node) -> str:
+    while node is not None and node.get("id") is None:
+        node = node.getparent()
+    return node.get("id") if node is not None else "?"
+
+
+def _check_scripts(root) -> None:
+    for tag in _EXPRESSION_TAGS + _SCRIPT_TAGS:
+        for node in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            text = (node.text or "").strip()
+            if not text:
+                continue
+            try:
+                check_source(text, "exec" if tag in _SCRIPT_TAGS else "eval")
+            except ScriptRejected as exc:
+                raise DeploymentError(f"{tag} of element '{_element_id(node)}': {exc}",
+                                      element_id=_element_id(node)) from None
+    for prop in root.iterfind(".//camunda:property[@name='candidateUnit']", NS):
+        try:
+            check_source(prop.get("value") or "", "eval")
+        except ScriptRejected as exc:
+            element = _element_id(prop)
+            raise DeploymentError(f"candidateUnit of element '{element}': {exc}",
+                                  element_id=element) from None
+
+
+def _user_task_meta(root) -> dict[str, UserTaskMeta]:
+    meta = {}
+    for node in root.iter(f"{{{BPMN_NS}}}userTask"):
+        unit_prop = node.find(".//camunda:property[@name='candidateUnit']", NS)
+        meta[node.get("id")] = UserTaskMeta(
+            form_key=node.get(f"{{{CAMUNDA_NS}}}formKey") or node.get(f"{{{CAMUNDA_NS}}}formRef"),
+            candidate_role=node.get(f"{{{CAMUNDA_NS}}}candidateGroups"),
+            candidate_unit_expr=unit_prop.get("value") if unit_prop is not None else None,
+        )
+    return meta
+
+
+def parse(xml: bytes, filename: str = "process.bpmn") -> dict[str, ParsedProcess]:
+    """Validate and parse a BPMN file; return every executable process in it by process id."""
+    try:
+        root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise DeploymentError(f"{filename}: not well-formed XML: {exc}") from None
+    parser = CamundaParser(validator=BpmnValidator())
+    try:
+        parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
+        process_ids = parser.get_process_ids()
+        if not process_ids:
+            raise DeploymentError(f"{filename}: no executable process found")
+        _check_scripts(root)
+        meta = _user_task_meta(root)
+        return {
+            pid: ParsedProcess(parser.get_spec(pid), parser.get_subprocess_specs(pid), meta)
+            for pid in process_ids
+        }
+    except ValidationException as exc:
+        where = f"element '{exc.id}'" if getattr(exc, "id", "") else "the file"
+        raise DeploymentError(f"{filename}: {where}: {exc}", element_id=exc.id or None) from None
+    except SpiffWorkflowException as exc:
+        raise DeploymentError(f"{filename}: {exc}") from None
+
+
+def deploy(xml: bytes, filename: str, deployed_by_id: int | None = None) -> list[ProcessDefinition]:
+    """Deploy a BPMN file: a new version per changed process, nothing for an identical file.
+
+    Runs in the caller's transaction; a concurrent identical deployment loses on the unique
+    (process_id, version) constraint and is answered with the winner's row.
+    """
+    parsed = parse(xml, filename)
+    digest = hashlib.sha256(xml).hexdigest()
+    name_by_id = {pid: (p.spec.description or pid) for pid, p in parsed.items()}
+    results = []
+    for pid in parsed:
+        latest = latest_definition(pid)
+        if latest is not None and latest.sha256 == digest:
+            results.append(latest)
+            continue
+        definition = ProcessDefinition(
+            process_id=pid, name=name_by_id[pid], version=(latest.version + 1) if latest else 1,
+            sha256=digest, filename=filename, bpmn_xml=xml.decode("utf-8"),
+            deployed_by_id=deployed_by_id,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(definition)
+        except IntegrityError:
+            definition = latest_definition(pid)
+        else:
+            _parsed[definition.id] = parsed[pid]
+        results.append(definition)
+    return results
+
+
+def deploy_directory(directory: str | Path) -> list[ProcessDefinition]:
+    deployed = []
+    for path in sorted(Path(directory).glob("*.bpmn")):
+        deployed.extend(deploy(path.read_bytes(), path.name))
+    return deployed
+
+
+def latest_definition(process_id: str) -> ProcessDefinition | None:
+    return db.session.scalars(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.process_id == process_id)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
+    ).first()
+
+
+def list_latest() -> list[ProcessDefinition]:
+    newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
+              .group_by(ProcessDefinition.process_id).subquery())
+    return list(db.session.scalars(
+        select(ProcessDefinition).join(newest, (ProcessDefinition.process_id == newest.c.process_id)
+                                       & (ProcessDefinition.version == newest.c.v))
+        .order_by(ProcessDefinition.process_id)
+    ))
+
+
+def parsed_process(definition: ProcessDefinition) -> ParsedProcess:
+    """The parsed spec of a deployed version, parsing it at most once per process."""
+    found = _parsed.get(definition.id)
+    if found is None:
+        with _parse_lock:
+            found = _parsed.get(definition.id)
+            if found is None:
+                found = parse(definition.bpmn_xml.encode("utf-8"), definition.filename)[
+                    definition.process_id]
+                _parsed[definition.id] = found
+    return found

@@ -1,0 +1,37 @@
+"""One case change = one transaction: commit on success, roll back everything on any error.
+
+A lost optimistic-lock race (StaleDataError) or a write lock SQLite could not get becomes
+`Conflict`, which the API answers with 409: the caller reloads and tries again.
+"""
+from contextlib import contextmanager
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.engine.errors import Conflict
+from app.extensions import db
+
+CONFLICT_MESSAGE = "the case was changed by someone else at the same time; reload and try again"
+
+
+def _is_lock_error(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "deadlock detected" in text or "could not serialize" in text
+
+
+@contextmanager
+def transaction():
+    try:
+        yield db.session
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(CONFLICT_MESSAGE) from None
+    except OperationalError as exc:
+        db.session.rollback()
+        if _is_lock_error(exc):
+            raise Conflict(CONFLICT_MESSAGE) from None
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -1,0 +1,54 @@
+"""APScheduler wiring: a polling job that fires due timers, and a heartbeat for /healthz.
+
+Timers live in the `timer` table, not in APScheduler's job store: any number of scheduler
+processes can poll the same database, and claims make sure each timer fires once. A timer that
+came due while no scheduler ran is simply due at the first poll after start-up.
+"""
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import delete
+
+from app.clock import utcnow
+from app.engine.models import SchedulerHeartbeat
+from app.engine.timers import fire_due, worker_name
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+_DAY = timedelta(days=1)
+
+
+def poll_timers(app, worker: str) -> int:
+    with app.app_context():
+        try:
+            return fire_due(worker, app.config["TIMER_BATCH_SIZE"], app.config["TIMER_CLAIM_SECONDS"])
+        finally:
+            db.session.remove()
+
+
+def heartbeat(app, worker: str) -> None:
+    with app.app_context():
+        try:
+            now = utcnow()
+            db.session.merge(SchedulerHeartbeat(name=worker, last_seen_at=now))
+            db.session.execute(delete(SchedulerHeartbeat).where(
+                SchedulerHeartbeat.last_seen_at < now.replace(microsecond=0) - _DAY))
+            db.session.commit()
+        finally:
+            db.session.remove()
+
+
+def build_scheduler(app, blocking: bool = False):
+    worker = worker_name()
+    scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
+    now = utcnow()
+    scheduler.add_job(poll_timers, "interval", args=[app, worker], id="poll-timers",
+                      seconds=app.config["SCHEDULER_POLL_SECONDS"], next_run_time=now,
+                      max_instances=1, coalesce=True)
+    scheduler.add_job(heartbeat, "interval", args=[app, worker], id="heartbeat", seconds=10,
+                      next_run_time=now, max_instances=1, coalesce=True)
+    log.info("scheduler %s polls every %ss", worker, app.config["SCHEDULER_POLL_SECONDS"])
+    return scheduler
+
