@@ -23,7 +23,10 @@ _DAY = timedelta(days=1)
 def poll_timers(app, worker: str) -> int:
     with app.app_context():
         try:
-            return fire_due(worker, app.config["TIMER_BATCH_SIZE"], app.config["TIMER_CLAIM_SECONDS"])
+            fired = fire_due(worker, app.config["TIMER_BATCH_SIZE"], app.config["TIMER_CLAIM_SECONDS"])
+            if fired:
+                log.info("scheduler %s fired %d timer(s)", worker, fired)
+            return fired
         finally:
             db.session.remove()
 

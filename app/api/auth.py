@@ -1,10 +1,10 @@
 """POST /api/v1/auth/token: exchange a username and password for a bearer token."""
 from flask import current_app
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from app.accounts.security import authenticate, issue_token
-from app.api.fields import UtcDateTime, validate
+from app.api.fields import UtcDateTime
 
 blp = Blueprint("auth", __name__, description="Staff authentication")
 

@@ -1,8 +1,8 @@
 """Cases: register one (starting its process) and read its status and timeline."""
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from app.api.fields import UtcDateTime, validate
+from app.api.fields import UtcDateTime
 from app.api.security import current_user, permission_required
 from app.cases.service import NewCase, create_case, get_visible
 from app.engine.history import timeline

@@ -1,8 +1,8 @@
 """Human tasks: my inbox, one task, sign for it (claim), complete it."""
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from app.api.fields import UtcDateTime, validate
+from app.api.fields import UtcDateTime
 from app.api.security import current_user, permission_required
 from app.engine import tasks
 

@@ -45,6 +45,7 @@ class ParsedProcess:
     spec: object
     subprocess_specs: dict
     user_tasks: dict[str, UserTaskMeta] = field(default_factory=dict)
+    sha256: str = ""
 
 
 _parsed: dict[int, ParsedProcess] = {}
@@ -92,6 +93,10 @@ def _user_task_meta(root) -> dict[str, UserTaskMeta]:
 def parse(xml: bytes, filename: str = "process.bpmn") -> dict[str, ParsedProcess]:
     """Validate and parse a BPMN file; return every executable process in it by process id."""
     try:
+        xml.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DeploymentError(f"{filename}: BPMN files must be UTF-8 encoded") from None
+    try:
         root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
         raise DeploymentError(f"{filename}: not well-formed XML: {exc}") from None
@@ -103,8 +108,9 @@ def parse(xml: bytes, filename: str = "process.bpmn") -> dict[str, ParsedProcess
             raise DeploymentError(f"{filename}: no executable process found")
         _check_scripts(root)
         meta = _user_task_meta(root)
+        digest = hashlib.sha256(xml).hexdigest()
         return {
-            pid: ParsedProcess(parser.get_spec(pid), parser.get_subprocess_specs(pid), meta)
+            pid: ParsedProcess(parser.get_spec(pid), parser.get_subprocess_specs(pid), meta, digest)
             for pid in process_ids
         }
     except ValidationException as exc:
@@ -121,7 +127,7 @@ def deploy(xml: bytes, filename: str, deployed_by_id: int | None = None) -> list
     (process_id, version) constraint and is answered with the winner's row.
     """
     parsed = parse(xml, filename)
-    digest = hashlib.sha256(xml).hexdigest()
+    digest = next(iter(parsed.values())).sha256
     name_by_id = {pid: (p.spec.description or pid) for pid, p in parsed.items()}
     results = []
     for pid in parsed:
@@ -174,11 +180,17 @@ def list_latest() -> list[ProcessDefinition]:
 def parsed_process(definition: ProcessDefinition) -> ParsedProcess:
     """The parsed spec of a deployed version, parsing it at most once per process."""
     found = _parsed.get(definition.id)
-    if found is None:
+    if found is None or found.sha256 != definition.sha256:
         with _parse_lock:
             found = _parsed.get(definition.id)
-            if found is None:
+            if found is None or found.sha256 != definition.sha256:
                 found = parse(definition.bpmn_xml.encode("utf-8"), definition.filename)[
                     definition.process_id]
+                found.sha256 = definition.sha256
                 _parsed[definition.id] = found
     return found
+
+
+def clear_cache() -> None:
+    """Forget parsed specs (tests reset the database between cases)."""
+    _parsed.clear()

@@ -50,9 +50,6 @@ def start(definition: ProcessDefinition, case_id: int, data: dict[str, Any],
     loaded = LoadedInstance(row, workflow, parsed, Snapshot())
     run(loaded, workflow.do_engine_steps, source="start")
     db.session.add(row)
-    db.session.flush()
-    history.record(case_id, "process_started", instance_id=row.id, actor_id=actor_id,
-                   payload={"process": definition.process_id, "version": definition.version})
     save(loaded, actor_id, source="start")
     return loaded
 
@@ -87,19 +84,30 @@ def run(loaded: LoadedInstance, step: Callable[[], Any], source: str,
 
 def save(loaded: LoadedInstance, actor_id: int | None, completed: dict | None = None,
          source: str = "task") -> Snapshot:
-    """Write the new state and bring mirrors and history up to date; flushing checks the revision.
+    """Write the new state and bring mirrors and history up to date.
 
-    Returns the snapshot after the run (which user tasks are ready, which timers wait).
+    The instance row is written exactly once (INSERT when new, else one UPDATE guarded by the
+    revision, which raises StaleDataError if another writer saved first). Returns the snapshot
+    after the run: which user tasks are ready, which timers wait.
     """
     row, workflow = loaded.row, loaded.workflow
     after = Snapshot.of(workflow)
     new_tasks = run(loaded, lambda: mirrors.plan_new_tasks(loaded, after), source)
     row.state = serialization.dumps(workflow)
     row.updated_at = utcnow()
+    finished = workflow.completed and row.status != "completed"
+    if finished:
+        row.status = "completed"
+    db.session.flush()
+    if source == "start":
+        definition = row.definition
+        history.record(row.case_id, "process_started", instance_id=row.id, actor_id=actor_id,
+                       payload={"process": definition.process_id, "version": definition.version})
+    for task in new_tasks:
+        task.instance_id = row.id
     mirrors.sync_timers(loaded, after)
     mirrors.sync_tasks(loaded, after, new_tasks, actor_id, completed or {})
-    if workflow.completed and row.status != "completed":
-        row.status = "completed"
+    if finished:
         history.record(row.case_id, "process_completed", instance_id=row.id, actor_id=actor_id)
         process_completed.send(row, actor_id=actor_id)
     db.session.flush()

@@ -1,0 +1,54 @@
+"""Small builders for test data; tests never rely on the demo data."""
+from pathlib import Path
+
+from app.accounts.models import Membership, Unit, User
+from app.accounts.security import hash_password
+from app.cases.service import NewCase, create_case
+from app.engine import repository
+from app.engine.transaction import transaction
+from app.extensions import db
+
+PASSWORD = "correct horse battery"
+_password_hash = None
+_WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+_TEST_BPMN = Path(__file__).resolve().parent / "bpmn"
+
+
+def unit(code: str, level: str = "village", name: str | None = None) -> Unit:
+    row = Unit(code=code, name=name or f"Unit {code}", level=level)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def user(username: str, *memberships: tuple[Unit, str]) -> User:
+    """A user with (unit, role) memberships; all share one password hash to keep tests fast."""
+    global _password_hash
+    _password_hash = _password_hash or hash_password(PASSWORD)
+    row = User(username=username, display_name=username.title(), password_hash=_password_hash)
+    row.memberships = [Membership(unit=u, role=role) for u, role in memberships]
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def auth(client, username: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 201, response.json
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+def deploy(name: str, xml: bytes | None = None):
+    """Deploy workflows/<name> (or tests/bpmn/<name>, or the given XML) and return its definitions."""
+    if xml is None:
+        path = _WORKFLOWS / name if (_WORKFLOWS / name).exists() else _TEST_BPMN / name
+        xml = path.read_bytes()
+    with transaction():
+        return repository.deploy(xml, name)
+
+
+def case(title: str = "Street lamp broken", unit_row: Unit | None = None, actor: User | None = None,
+         **kwargs):
+    created, _ = create_case(NewCase(title=title, unit_code=unit_row.code if unit_row else None,
+                                     **kwargs), actor)
+    return created

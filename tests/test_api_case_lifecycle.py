@@ -1,0 +1,166 @@
+"""The first path through the stack: case -> task -> complete -> closed, over HTTP."""
+import pytest
+from sqlalchemy import func, select
+
+from app.cases.models import Case
+from app.engine.models import CaseEvent, HumanTask, ProcessInstance
+from app.extensions import db
+from tests import factories as f
+
+
+@pytest.fixture
+def village(app):
+    f.deploy("complaint.bpmn")
+    unit = f.unit("210902001001", "village")
+    center = f.unit("210900-CENTER", "city")
+    f.user("registrar", (center, "registrar"))
+    f.user("handler", (unit, "handler"))
+    return unit
+
+
+def counts():
+    return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (Case, ProcessInstance, HumanTask, CaseEvent)}
+
+
+def test_case_is_created_handled_and_closed_through_the_api(client, village):
+    # given a registrar and a village handler
+    registrar, handler = f.auth(client, "registrar"), f.auth(client, "handler")
+
+    # when the registrar registers a case for the village
+    created = client.post("/api/v1/cases", json={"title": "路灯不亮", "description": "新兴路 3 号",
+                                                 "unit_code": village.code}, headers=registrar)
+    assert created.status_code == 201
+    number = created.json["number"]
+    assert number.startswith("HY") and number.endswith("-000001")
+    assert created.json["status"] == "open"
+
+    # then the handler sees its task and completes it
+    inbox = client.get("/api/v1/tasks", headers=handler)
+    assert inbox.status_code == 200
+    assert [(t["case_number"], t["element_id"]) for t in inbox.json] == [(number, "handle")]
+    task_id = inbox.json[0]["id"]
+    done = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"action": "reply"}},
+                       headers=handler)
+    assert done.status_code == 200
+    assert done.json["status"] == "completed" and done.json["action"] == "reply"
+
+    # and the case is closed with its whole timeline
+    case = client.get(f"/api/v1/cases/{number}", headers=registrar)
+    assert case.status_code == 200
+    assert case.json["status"] == "closed" and case.json["closed_at"]
+    assert [e["kind"] for e in case.json["timeline"]] == [
+        "case_created", "process_started", "task_created", "task_completed",
+        "process_completed", "case_closed"]
+    assert client.get("/api/v1/tasks", headers=handler).json == []
+
+
+def test_case_numbers_count_up_within_a_day(client, village):
+    registrar = f.auth(client, "registrar")
+    numbers = [client.post("/api/v1/cases", json={"title": f"case {i}"}, headers=registrar).json["number"]
+               for i in range(3)]
+    assert [n[-6:] for n in numbers] == ["000001", "000002", "000003"]
+    assert len({n[:10] for n in numbers}) == 1
+
+
+def test_openapi_document_lists_the_endpoints(client, app):
+    spec = client.get("/api/v1/openapi.json")
+    assert spec.status_code == 200
+    assert {"/api/v1/cases", "/api/v1/tasks/{task_id}/complete", "/api/v1/auth/token"} <= set(
+        spec.json["paths"])
+
+
+@pytest.mark.parametrize("body, content_type, status, field", [
+    ("{not json", "application/json", 400, None),
+    ('{"title": "x", "colour": "red"}', "application/json", 422, "colour"),
+    ('{"description": "no title"}', "application/json", 422, "title"),
+    ('{"title": ""}', "application/json", 422, "title"),
+    ('{"title": "x", "unit_code": "NO-SUCH-UNIT"}', "application/json", 422, "unit_code"),
+    ('["a list"]', "application/json", 422, None),
+])
+def test_bad_case_input_is_refused_with_a_clear_error_and_changes_nothing(
+        client, village, body, content_type, status, field):
+    registrar = f.auth(client, "registrar")
+    before = counts()
+    response = client.post("/api/v1/cases", data=body, content_type=content_type, headers=registrar)
+    assert response.status_code == status
+    assert set(response.json) >= {"code", "message", "errors"}
+    assert response.json["message"]
+    if field:
+        assert field in response.json["errors"]
+    assert counts() == before
+
+
+def test_unknown_case_and_task_answer_404(client, village):
+    handler = f.auth(client, "handler")
+    registrar = f.auth(client, "registrar")
+    assert client.get("/api/v1/cases/HY20260101-999999", headers=registrar).status_code == 404
+    missing = client.post("/api/v1/tasks/00000000-0000-0000-0000-000000000000/complete",
+                          json={"data": {}}, headers=handler)
+    assert missing.status_code == 404 and missing.json["code"] == "not_found"
+
+
+def test_requests_without_a_valid_token_are_refused(client, village):
+    assert client.get("/api/v1/tasks").status_code == 401
+    assert client.get("/api/v1/tasks", headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    wrong = client.post("/api/v1/auth/token", json={"username": "handler", "password": "wrong"})
+    assert wrong.status_code == 401
+
+
+def test_a_role_without_the_permission_gets_403(client, village):
+    handler = f.auth(client, "handler")
+    before = counts()
+    response = client.post("/api/v1/cases", json={"title": "x"}, headers=handler)
+    assert response.status_code == 403
+    assert counts() == before
+
+
+def test_a_task_of_another_unit_is_not_found_and_stays_open(client, village):
+    other = f.unit("210902001002", "village")
+    f.user("stranger", (other, "handler"))
+    case = f.case(unit_row=village)
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id))
+    stranger = f.auth(client, "stranger")
+    assert client.get(f"/api/v1/tasks/{task.id}", headers=stranger).status_code == 404
+    assert client.post(f"/api/v1/tasks/{task.id}/complete", json={"data": {}},
+                       headers=stranger).status_code == 404
+    assert client.get("/api/v1/tasks", headers=stranger).json == []
+    assert client.get(f"/api/v1/cases/{case.number}", headers=stranger).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).status == "open"
+
+
+def test_a_task_signed_for_by_a_colleague_cannot_be_completed(client, village):
+    f.user("colleague", (village, "handler"))
+    case = f.case(unit_row=village)
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id))
+    handler, colleague = f.auth(client, "handler"), f.auth(client, "colleague")
+    assert client.post(f"/api/v1/tasks/{task.id}/claim", headers=handler).status_code == 200
+    refused = client.post(f"/api/v1/tasks/{task.id}/complete", json={"data": {}}, headers=colleague)
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).status == "open"
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"__class__": 1}, "__class__"),
+    ({"1abc": 1}, "1abc"),
+    ({"ok": 1, "bad key": 2}, "bad key"),
+])
+def test_task_data_with_bad_field_names_is_refused(client, village, data, field):
+    case = f.case(unit_row=village)
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id))
+    handler = f.auth(client, "handler")
+    response = client.post(f"/api/v1/tasks/{task.id}/complete", json={"data": data}, headers=handler)
+    assert response.status_code == 422
+    assert field in response.json["errors"]
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).status == "open"
+
+
+def test_complete_body_with_unknown_fields_is_refused(client, village):
+    case = f.case(unit_row=village)
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id))
+    handler = f.auth(client, "handler")
+    response = client.post(f"/api/v1/tasks/{task.id}/complete", json={"dat": {}}, headers=handler)
+    assert response.status_code == 422 and "dat" in response.json["errors"]

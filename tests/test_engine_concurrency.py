@@ -1,0 +1,59 @@
+"""Concurrent writers to one instance: exactly one wins, the other gets 409, nothing is lost."""
+import threading
+
+from sqlalchemy import func, select
+
+from app.engine import runtime
+from app.engine.models import CaseEvent, HumanTask, ProcessInstance
+from app.extensions import db
+from tests import factories as f
+
+
+def test_two_concurrent_completions_of_one_task_give_one_success_and_one_conflict(app, client):
+    # given an open task that two handlers of the unit may both complete
+    f.deploy("complaint.bpmn")
+    unit = f.unit("V1")
+    f.user("alice", (unit, "handler"))
+    f.user("bob", (unit, "handler"))
+    case = f.case(unit_row=unit)
+    task_id = db.session.scalar(select(HumanTask.id).where(HumanTask.case_id == case.id))
+    headers = {"alice": f.auth(client, "alice"), "bob": f.auth(client, "bob")}
+    revision_before = db.session.scalar(select(ProcessInstance.revision))
+
+    # when both requests have loaded the instance before either saves
+    both_loaded = threading.Barrier(2, timeout=10)
+
+    def wait_for_the_other(_loaded):
+        both_loaded.wait()
+
+    results = {}
+
+    def complete(name):
+        results[name] = client.post(f"/api/v1/tasks/{task_id}/complete",
+                                    json={"data": {"action": f"reply-by-{name}"}}, headers=headers[name])
+
+    runtime.instance_loaded.connect(wait_for_the_other)
+    try:
+        threads = [threading.Thread(target=complete, args=(name,)) for name in headers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        runtime.instance_loaded.disconnect(wait_for_the_other)
+
+    # then exactly one succeeded and the other was told of the conflict
+    statuses = sorted(r.status_code for r in results.values())
+    assert statuses == [200, 409], {k: (r.status_code, r.json) for k, r in results.items()}
+    loser = next(r for r in results.values() if r.status_code == 409)
+    assert loser.json["code"] == "conflict"
+    winner = next(name for name, r in results.items() if r.status_code == 200)
+
+    # and the instance moved by exactly one revision, with one completion in history
+    db.session.expire_all()
+    assert db.session.scalar(select(ProcessInstance.revision)) == revision_before + 1
+    done = db.session.get(HumanTask, task_id)
+    assert done.status == "completed" and done.action == f"reply-by-{winner}"
+    completions = db.session.scalar(select(func.count()).select_from(CaseEvent)
+                                    .where(CaseEvent.kind == "task_completed"))
+    assert completions == 1
