@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def due_in(seconds: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
 
 def wait_until(condition, timeout: float, interval: float = 0.1) -> bool:
@@ -40,7 +40,7 @@ def count(model, *where) -> int:
 def test_a_waiting_timer_is_mirrored_with_its_due_time(app):
     f.deploy("timer_then_task.bpmn")
     unit = f.unit("V1")
-    due = datetime.now(timezone.utc) + timedelta(hours=3)
+    due = datetime.now(UTC) + timedelta(hours=3)
     f.case(unit_row=unit, process_id="timer_then_task", data={"due": due.isoformat()})
     timer = db.session.scalar(select(Timer))
     assert timer.status == "waiting" and timer.element_id == "wait"
@@ -97,12 +97,12 @@ def test_two_scheduler_processes_racing_over_200_due_timers_fire_each_exactly_on
     f.deploy("timer_then_task.bpmn")
     unit = f.unit("V1")
     lead = 15.0  # long enough to create them all before any comes due, even on a slow machine
-    due = datetime.now(timezone.utc) + timedelta(seconds=lead)
+    due = datetime.now(UTC) + timedelta(seconds=lead)
     for i in range(200):
         f.case(title=f"case {i}", unit_row=unit, process_id="timer_then_task",
                data={"due": due.isoformat()})
     assert count(Timer, Timer.status == "waiting") == 200, "timers came due while creating cases"
-    time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.2)
     assert overdue_count() == 200
 
     # when two separate scheduler processes poll the same database
