@@ -164,3 +164,19 @@ def test_complete_body_with_unknown_fields_is_refused(client, village):
     handler = f.auth(client, "handler")
     response = client.post(f"/api/v1/tasks/{task.id}/complete", json={"dat": {}}, headers=handler)
     assert response.status_code == 422 and "dat" in response.json["errors"]
+
+
+def test_a_task_without_a_candidate_unit_is_offered_to_the_role_anywhere(client, village):
+    # given a process whose user task names a role but no unit
+    f.deploy("timer_then_task.bpmn")  # only to have a second process around
+    other = f.unit("OTHER", "township")
+    f.user("other_handler", (other, "handler"))
+    f.user("other_reviewer", (other, "unit_reviewer"))
+    case = f.case()  # no unit: the complaint's `handle` task gets candidate_unit_id None
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id))
+    assert task.candidate_unit_id is None and task.candidate_role == "handler"
+    # then any handler sees it, a reviewer does not
+    handler, reviewer = f.auth(client, "other_handler"), f.auth(client, "other_reviewer")
+    assert [t["id"] for t in client.get("/api/v1/tasks", headers=handler).json] == [task.id]
+    assert client.get("/api/v1/tasks", headers=reviewer).json == []
+    assert client.get(f"/api/v1/tasks/{task.id}", headers=reviewer).status_code == 404

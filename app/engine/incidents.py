@@ -7,11 +7,11 @@ from app.engine.models import Incident, Timer
 from app.extensions import db
 
 
-def record(instance_id: int, case_id: int, source: str, message: str,
-           element_id: str | None = None, timer_id: str | None = None) -> Incident:
+def record(instance_id: int, case_id: int, source: str, message: str, element_id: str | None = None,
+           timer_id: str | None = None, task_id: str | None = None) -> Incident:
     """Commit an incident in its own transaction (the caller has already rolled back)."""
     incident = Incident(instance_id=instance_id, case_id=case_id, source=source, message=message,
-                        element_id=element_id, timer_id=timer_id)
+                        element_id=element_id, timer_id=timer_id, task_id=task_id)
     db.session.add(incident)
     if timer_id is not None:
         timer = db.session.get(Timer, timer_id)
@@ -28,11 +28,11 @@ def open_incidents(limit: int = 100) -> list[Incident]:
         select(Incident).where(Incident.status == "open").order_by(Incident.id.desc()).limit(limit)))
 
 
-def resolve_for_task(instance_id: int, element_id: str) -> None:
-    """A user action on an element succeeded: its earlier incidents are resolved."""
+def resolve_for_task(instance_id: int, task_id: str) -> None:
+    """A user action on a task succeeded: incidents its earlier attempts raised are resolved."""
     for incident in db.session.scalars(select(Incident).where(
             Incident.status == "open", Incident.instance_id == instance_id,
-            Incident.element_id == element_id, Incident.source == "task")):
+            Incident.task_id == task_id)):
         incident.status = "resolved"
         incident.resolved_at = utcnow()
 

@@ -118,6 +118,7 @@ class Incident(db.Model):
     element_id: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(20))
     timer_id: Mapped[str | None] = mapped_column(String(36))
+    task_id: Mapped[str | None] = mapped_column(String(36))
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -78,6 +78,18 @@ def _check_scripts(root) -> None:
                                   element_id=element) from None
 
 
+def _check_flow_references(root) -> None:
+    """A flow to or from a missing element gets a message naming both (SpiffWorkflow's is cryptic)."""
+    ids = {node.get("id") for node in root.iter() if node.get("id")}
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        for end in ("sourceRef", "targetRef"):
+            ref = flow.get(end)
+            if ref not in ids:
+                raise DeploymentError(
+                    f"sequence flow '{flow.get('id')}': its {end} '{ref}' is not an element of the file",
+                    element_id=flow.get("id"))
+
+
 def _user_task_meta(root) -> dict[str, UserTaskMeta]:
     meta = {}
     for node in root.iter(f"{{{BPMN_NS}}}userTask"):
@@ -100,6 +112,7 @@ def parse(xml: bytes, filename: str = "process.bpmn") -> dict[str, ParsedProcess
         root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
         raise DeploymentError(f"{filename}: not well-formed XML: {exc}") from None
+    _check_flow_references(root)
     parser = CamundaParser(validator=BpmnValidator())
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)

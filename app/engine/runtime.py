@@ -63,7 +63,7 @@ def load(row: ProcessInstance) -> LoadedInstance:
 
 
 def run(loaded: LoadedInstance, step: Callable[[], Any], source: str,
-        timer_id: str | None = None) -> Any:
+        timer_id: str | None = None, task_id: str | None = None) -> Any:
     """Run engine code; a process error rolls the transaction back and becomes an incident."""
     try:
         return step()
@@ -77,7 +77,7 @@ def run(loaded: LoadedInstance, step: Callable[[], Any], source: str,
         if source == "start":  # the instance was never saved: nothing to attach an incident to
             raise ProcessIncident(f"the process failed at '{element_id}': {message}",
                                   element_id=element_id) from None
-        incident = incidents.record(instance_id, case_id, source, message, element_id, timer_id)
+        incident = incidents.record(instance_id, case_id, source, message, element_id, timer_id, task_id)
         raise ProcessIncident(f"the process failed at '{element_id}': {message}",
                               element_id=element_id, incident_id=incident.id) from None
 

@@ -18,17 +18,22 @@ _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
 def _candidate_clause(user: User):
-    """Open tasks offered to one of the user's (unit, role) pairs, or assigned to the user."""
+    """Open tasks offered to the user: assigned to them, offered to one of their (unit, role)
+    pairs, or offered to a role they hold when the process names no unit."""
+    roles = sorted(user.roles)
     pairs = [and_(HumanTask.candidate_unit_id == m.unit_id,
                   or_(HumanTask.candidate_role.is_(None), HumanTask.candidate_role == m.role))
              for m in user.memberships]
-    return or_(HumanTask.assignee_id == user.id, *pairs)
+    unitless = and_(HumanTask.candidate_unit_id.is_(None),
+                    or_(HumanTask.candidate_role.is_(None), HumanTask.candidate_role.in_(roles)))
+    return or_(HumanTask.assignee_id == user.id, unitless, *pairs)
 
 
 def may_see(user: User, task: HumanTask) -> bool:
+    """The same rule as `_candidate_clause`, for one task already loaded."""
     if task.assignee_id == user.id:
         return True
-    return any(m.unit_id == task.candidate_unit_id
+    return any((task.candidate_unit_id is None or m.unit_id == task.candidate_unit_id)
                and (task.candidate_role is None or task.candidate_role == m.role)
                for m in user.memberships)
 
@@ -101,10 +106,10 @@ def complete(user: User, task_id: str, data: dict[str, Any]) -> HumanTask:
             spiff_task.run()
             loaded.workflow.do_engine_steps()
 
-        runtime.run(loaded, step, source="task")
+        runtime.run(loaded, step, source="task", task_id=task.id)
         runtime.save(loaded, user.id, completed={task.id: {
             "actor_id": user.id, "action": data.get("action"), "data": data}})
-        incidents.resolve_for_task(row.id, task.element_id)
+        incidents.resolve_for_task(row.id, task.id)
         if task.assignee_id is None:
             task.assignee_id = user.id
     db.session.refresh(task)

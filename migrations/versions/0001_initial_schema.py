@@ -1,8 +1,8 @@
-"""engine core: definitions, instances, tasks, timers, history, accounts, cases
+"""initial schema: engine, accounts, cases
 
-Revision ID: 684734ca43f4
+Revision ID: 5452ee3c3408
 Revises: 
-Create Date: 2026-11-22 14:42:28.157343
+Create Date: 2026-11-22 14:48:17.413907
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '684734ca43f4'
+revision = '5452ee3c3408'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -184,6 +184,7 @@ def upgrade():
     sa.Column('element_id', sa.String(length=200), nullable=True),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('timer_id', sa.String(length=36), nullable=True),
+    sa.Column('task_id', sa.String(length=36), nullable=True),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
