@@ -1,0 +1,33 @@
+# Huiyin: two commands on a fresh machine with Python 3.11 — `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
+
+.PHONY: bootstrap run test lint bench
+
+# Create the virtualenv and install the pinned requirements (again only when they change).
+$(STAMP): requirements.txt
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+bootstrap: $(STAMP)
+
+# Migrate the embedded SQLite database, deploy workflows/, load demo data once,
+# then serve the web app and the scheduler on http://127.0.0.1:5000.
+run: bootstrap
+	$(BIN)/python run.py
+
+# The whole suite: SQLite always, PostgreSQL too when TEST_DATABASE_URL is set.
+test: bootstrap
+	$(BIN)/python -m pytest
+
+lint: bootstrap
+	$(BIN)/ruff check .
+
+bench: bootstrap
+	$(BIN)/python bench/engine.py --backend both
