@@ -1,4 +1,5 @@
 """Small builders for test data; tests never rely on the demo data."""
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.accounts.models import Membership, Unit, User
@@ -52,3 +53,8 @@ def case(title: str = "Street lamp broken", unit_row: Unit | None = None, actor:
     created, _ = create_case(NewCase(title=title, unit_code=unit_row.code if unit_row else None,
                                      **kwargs), actor)
     return created
+
+
+def due_in(seconds: float) -> str:
+    """An ISO timestamp `seconds` from now, for timeDate timers in test processes."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()

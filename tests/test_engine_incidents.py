@@ -1,9 +1,13 @@
 """A process error at run time becomes an incident; the request gets a clear error; nothing moves."""
+import time
+
 from sqlalchemy import select
 
-from app.engine.models import HumanTask, Incident, ProcessInstance
+from app.engine import runtime, scripting, timers
+from app.engine.models import HumanTask, Incident, ProcessInstance, Timer
 from app.extensions import db
 from tests import factories as f
+from tests.factories import due_in
 
 
 def open_task(case_id):
@@ -56,3 +60,41 @@ def test_incidents_are_listed_for_administrators_only(client, app):
     assert client.get("/api/v1/incidents", headers=f.auth(client, "handler")).status_code == 403
     listed = client.get("/api/v1/incidents", headers=f.auth(client, "admin"))
     assert [i["element_id"] for i in listed.json] == ["divide"]
+
+
+def test_a_timer_whose_follow_up_fails_becomes_an_incident_and_can_be_retried(client, app, monkeypatch):
+    # given a registered function that fails on its first call (an outside system being down)
+    calls = []
+
+    def flaky_lookup():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("lookup service unavailable")
+        return "found"
+
+    monkeypatch.setitem(scripting._registered, "flaky_lookup", flaky_lookup)
+    monkeypatch.setattr(runtime, "_script_engine", scripting.build_script_engine())
+    f.deploy("timer_then_script.bpmn")
+    unit = f.unit("V1")
+    f.user("admin", (unit, "administrator"))
+    case = f.case(unit_row=unit, process_id="timer_then_script", data={"due": due_in(0.2)})
+    time.sleep(0.4)
+
+    # when the timer fires and the script after it fails
+    assert timers.fire_due("test-worker") == 0
+    db.session.expire_all()
+    incident = db.session.scalar(select(Incident))
+    assert incident.source == "timer" and incident.element_id == "compute"
+    assert "lookup service unavailable" in incident.message
+    assert db.session.scalar(select(Timer.status)) == "incident"
+    assert timers.fire_due("test-worker") == 0  # an incident's timer is not retried on its own
+    assert open_task(case.id) is None
+
+    # then an administrator retries it after the outside system is back, and the process moves on
+    retried = client.post(f"/api/v1/incidents/{incident.id}/retry", headers=f.auth(client, "admin"))
+    assert retried.status_code == 200 and retried.json["status"] == "resolved"
+    db.session.expire_all()
+    assert open_task(case.id).element_id == "after_timer"
+    assert db.session.scalar(select(Timer.status)) == "fired"
+    assert client.post(f"/api/v1/incidents/{incident.id}/retry",
+                       headers=f.auth(client, "admin")).status_code == 409

@@ -15,12 +15,9 @@ from app.engine.timers import overdue_count
 from app.extensions import db
 from app.scheduler import build_scheduler
 from tests import factories as f
+from tests.factories import due_in
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def due_in(seconds: float) -> str:
-    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
 
 def wait_until(condition, timeout: float, interval: float = 0.1) -> bool:

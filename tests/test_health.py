@@ -3,7 +3,7 @@ import time
 
 from app.scheduler import build_scheduler
 from tests import factories as f
-from tests.test_engine_timers import due_in
+from tests.factories import due_in
 
 
 def test_health_reports_database_and_a_missing_scheduler(client, app):
