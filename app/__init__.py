@@ -13,7 +13,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(load_config(Path(app.instance_path)))
-    app.config.setdefault("CASE_PROCESS_ID", "complaint")
     if overrides:
         app.config.update(overrides)
     _configure_database(app)
@@ -28,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     cli.init_app(app)
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every poll at INFO
     return app
 
 

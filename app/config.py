@@ -27,7 +27,7 @@ def load_config(instance_path: Path) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
         "WORKFLOWS_DIR": os.environ.get("WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
-        "FORMS_DIR": os.environ.get("FORMS_DIR", str(PROJECT_ROOT / "forms")),
+        "CASE_PROCESS_ID": os.environ.get("CASE_PROCESS_ID", "complaint"),
         # How often the scheduler looks for due timers, and how long a claim on one is held.
         "SCHEDULER_POLL_SECONDS": float(os.environ.get("SCHEDULER_POLL_SECONDS", "1.0")),
         "TIMER_CLAIM_SECONDS": int(os.environ.get("TIMER_CLAIM_SECONDS", "300")),

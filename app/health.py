@@ -25,8 +25,9 @@ def healthz():
         return jsonify(status="error", database=f"unreachable: {type(exc).__name__}"), 503
     last_beat = db.session.scalar(select(func.max(SchedulerHeartbeat.last_seen_at)))
     alive = last_beat is not None and utcnow() - last_beat < timedelta(seconds=HEARTBEAT_STALE_SECONDS)
+    # 200 either way: this web worker serves requests; a missing scheduler shows as "degraded".
     return jsonify(
-        status="ok",
+        status="ok" if alive else "degraded",
         database="ok",
         scheduler={"status": "ok" if alive else "not running",
                    "last_heartbeat": last_beat.isoformat() + "Z" if last_beat else None},

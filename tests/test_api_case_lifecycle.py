@@ -146,6 +146,8 @@ def test_a_task_signed_for_by_a_colleague_cannot_be_completed(client, village):
     ({"__class__": 1}, "__class__"),
     ({"1abc": 1}, "1abc"),
     ({"ok": 1, "bad key": 2}, "bad key"),
+    ({"action": ["reply"]}, "action"),
+    ({"action": "x" * 41}, "action"),
 ])
 def test_task_data_with_bad_field_names_is_refused(client, village, data, field):
     case = f.case(unit_row=village)
@@ -180,3 +182,19 @@ def test_a_task_without_a_candidate_unit_is_offered_to_the_role_anywhere(client,
     assert [t["id"] for t in client.get("/api/v1/tasks", headers=handler).json] == [task.id]
     assert client.get("/api/v1/tasks", headers=reviewer).json == []
     assert client.get(f"/api/v1/tasks/{task.id}", headers=reviewer).status_code == 404
+
+
+def test_a_repeated_external_ref_returns_the_existing_case_with_200(client, village):
+    registrar = f.auth(client, "registrar")
+    body = {"title": "路灯不亮", "external_ref": "hotline-778812"}
+    first = client.post("/api/v1/cases", json=body, headers=registrar)
+    again = client.post("/api/v1/cases", json=body, headers=registrar)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json["number"] == again.json["number"]
+    assert counts()["Case"] == 1
+
+
+def test_api_times_state_their_utc_offset(client, village):
+    registrar = f.auth(client, "registrar")
+    created = client.post("/api/v1/cases", json={"title": "x"}, headers=registrar).json
+    assert created["created_at"].endswith("+00:00")

@@ -3,7 +3,7 @@ import time
 
 from sqlalchemy import select
 
-from app.engine import runtime, scripting, timers
+from app.engine import scripting, timers
 from app.engine.models import HumanTask, Incident, ProcessInstance, Timer
 from app.extensions import db
 from tests import factories as f
@@ -72,8 +72,7 @@ def test_a_timer_whose_follow_up_fails_becomes_an_incident_and_can_be_retried(cl
             raise ConnectionError("lookup service unavailable")
         return "found"
 
-    monkeypatch.setitem(scripting._registered, "flaky_lookup", flaky_lookup)
-    monkeypatch.setattr(runtime, "_script_engine", scripting.build_script_engine())
+    monkeypatch.setitem(scripting._globals, "flaky_lookup", flaky_lookup)
     f.deploy("timer_then_script.bpmn")
     unit = f.unit("V1")
     f.user("admin", (unit, "administrator"))

@@ -8,7 +8,7 @@ from tests.factories import due_in
 
 def test_health_reports_database_and_a_missing_scheduler(client, app):
     body = client.get("/healthz").json
-    assert body["database"] == "ok" and body["status"] == "ok"
+    assert body["database"] == "ok" and body["status"] == "degraded"
     assert body["scheduler"]["status"] == "not running" and body["overdue_timers"] == 0
 
 

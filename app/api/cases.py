@@ -44,9 +44,11 @@ class CaseDetailSchema(CaseSchema):
 @permission_required("case:create")
 @blp.arguments(CaseCreateSchema)
 @blp.response(201, CaseSchema)
+@blp.alt_response(200, schema=CaseSchema, description="A case with this external_ref exists already")
 def create(payload):
-    case, _ = create_case(NewCase(**payload), current_user())
-    return case
+    """Register a case; repeating an `external_ref` returns the existing case with 200."""
+    case, created = create_case(NewCase(**payload), current_user())
+    return case, (201 if created else 200)
 
 
 @blp.route("/<string:number>")

@@ -1,6 +1,7 @@
 """Every API error is JSON {"code", "message", "errors"} with the HTTP status it names."""
 from flask import jsonify
 from flask_smorest import Api
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from app.engine.errors import EngineError
@@ -30,7 +31,16 @@ def _flatten(errors: dict) -> dict:
     return flat
 
 
+class ErrorSchema(Schema):
+    code = fields.String(metadata={"description": "machine-readable, e.g. not_found, conflict"})
+    message = fields.String(metadata={"description": "what went wrong, for people"})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "field -> messages"})
+
+
 class HuiyinApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
     def _register_error_handlers(self):
         super()._register_error_handlers()
         self._app.register_error_handler(EngineError, self.handle_engine_error)

@@ -1,8 +1,16 @@
 """Shared schema fields."""
 from datetime import UTC
-from functools import partial
 
 from marshmallow import fields
 
-#: Times are stored as naive UTC; the API always states the offset.
-UtcDateTime = partial(fields.AwareDateTime, default_timezone=UTC)
+
+class UtcDateTime(fields.AwareDateTime):
+    """Times are stored as naive UTC; the API always states the offset, both ways."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)

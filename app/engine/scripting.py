@@ -20,21 +20,24 @@ SAFE_BUILTINS = {
     )
 }
 
-_registered: dict[str, Callable] = {}
+#: The globals every expression and script runs with: the safe builtins and the registered
+#: functions. The script engine holds this very dict, so a function registered later is
+#: callable at once.
+_globals: dict[str, object] = {"__builtins__": dict(SAFE_BUILTINS)}
 
 
 def register(name: str | None = None):
     """Decorator: make a function callable from BPMN expressions and scripts."""
 
     def wrap(fn: Callable) -> Callable:
-        _registered[name or fn.__name__] = fn
+        _globals[name or fn.__name__] = fn
         return fn
 
     return wrap
 
 
 def registered_names() -> set[str]:
-    return set(_registered)
+    return set(_globals) - {"__builtins__"}
 
 
 # str.format can walk attributes from inside a string ("{0.__class__}"), so it is refused too.
@@ -51,7 +54,7 @@ def check_source(source: str, mode: str) -> None:
         tree = ast.parse(source, mode=mode)
     except SyntaxError as exc:
         raise ScriptRejected(f"syntax error: {exc.msg}") from None
-    callable_names = set(SAFE_BUILTINS) | set(_registered)
+    callable_names = set(SAFE_BUILTINS) | registered_names()
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             raise ScriptRejected("imports are not allowed")
@@ -68,5 +71,4 @@ def check_source(source: str, mode: str) -> None:
 
 
 def build_script_engine() -> PythonScriptEngine:
-    env_globals = {"__builtins__": dict(SAFE_BUILTINS), **_registered}
-    return PythonScriptEngine(environment=TaskDataEnvironment(env_globals))
+    return PythonScriptEngine(environment=TaskDataEnvironment(_globals))

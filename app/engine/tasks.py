@@ -68,6 +68,9 @@ def validate_data(data: dict[str, Any]) -> None:
             errors[str(key)] = ["field names are letters, digits and _, starting with a letter"]
         elif key in reserved:
             errors[key] = ["this name is reserved for a process function"]
+    action = data.get("action")
+    if action is not None and not (isinstance(action, str) and 0 < len(action) <= 40):
+        errors["action"] = ["the action is a text of 1 to 40 characters"]
     if errors:
         raise InvalidData("invalid task data", errors)
 
