@@ -3,6 +3,8 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from app.config import load_config
 from app.extensions import db, migrate
@@ -38,3 +40,16 @@ def _configure_database(app: Flask) -> None:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
     else:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite: write-ahead log (readers never block the writer; one fsync per checkpoint, not per
+    commit) and enforced foreign keys. synchronous=NORMAL keeps the database consistent on power
+    loss; the last commits before it may be lost, which is why production runs PostgreSQL."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

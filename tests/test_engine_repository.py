@@ -4,6 +4,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from app.cases.models import Case
 from app.engine import repository
 from app.engine.errors import DeploymentError
 from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
@@ -66,7 +67,7 @@ def test_a_changed_file_becomes_the_next_version_and_running_cases_stay_on_their
     complete(handler, open_task(old_case.id).id, {"action": "reply"})
     db.session.expire_all()
     assert open_task(old_case.id) is None
-    assert db.session.get(type(old_case), old_case.id).status == "closed"
+    assert db.session.get(Case, old_case.id).status == "closed"
 
 
 @pytest.mark.parametrize("filename, element, reason", [

@@ -30,7 +30,7 @@ class CaseSchema(Schema):
     title = fields.String()
     description = fields.String()
     status = fields.String()
-    unit_code = fields.Function(lambda c: c.unit.code if c.unit else None)
+    unit_code = fields.String(allow_none=True)
     channel = fields.String()
     created_at = UtcDateTime()
     closed_at = UtcDateTime()

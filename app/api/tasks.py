@@ -11,7 +11,7 @@ blp = Blueprint("tasks", __name__, description="Human tasks")
 
 class TaskSchema(Schema):
     id = fields.String()
-    case_number = fields.Function(lambda t: t.case.number)
+    case_number = fields.String()
     case_id = fields.Integer()
     element_id = fields.String()
     name = fields.String()

@@ -1,8 +1,13 @@
-"""Case service: register a case and start its process in one transaction; who may see a case."""
+"""Case service: register a case and start its process in one transaction; who may see a case.
+
+Cases are read as "case views": the case_record columns plus the unit's code.
+"""
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Unit, User
 from app.cases.models import Case
@@ -10,9 +15,19 @@ from app.cases.numbers import next_case_number
 from app.clock import utcnow
 from app.engine import history, repository, runtime
 from app.engine.errors import InvalidData, NotFound
-from app.engine.models import ProcessInstance
-from app.engine.transaction import transaction
+from app.engine.transaction import execute, transaction
 from app.extensions import db
+
+_cases, _units = Case.__table__, Unit.__table__
+_CASE_VIEW = (select(*_cases.c, _units.c.code.label("unit_code"))
+              .select_from(_cases.outerjoin(_units, _units.c.id == _cases.c.unit_id)))
+_BY_NUMBER = _CASE_VIEW.where(_cases.c.number == bindparam("number"))
+_BY_REF = _CASE_VIEW.where(_cases.c.channel == bindparam("channel"),
+                           _cases.c.external_ref == bindparam("external_ref"))
+_UNIT_BY_CODE = select(_units.c.id).where(_units.c.code == bindparam("code"))
+_INSERT = insert(_cases).returning(_cases.c.id)
+_CLOSE = (update(_cases).where(_cases.c.id == bindparam("case_id"), _cases.c.status != "closed")
+          .values(status="closed", closed_at=bindparam("now")))
 
 # Roles that work for the whole platform and so see every case (refined by jurisdiction later).
 PLATFORM_ROLES = {"registrar", "dispatcher", "platform_supervisor", "administrator", "auditor"}
@@ -29,53 +44,64 @@ class NewCase:
     data: dict | None = None  # extra start variables (kept small: ids and decisions)
 
 
-def create_case(new: NewCase, actor: User | None) -> tuple[Case, bool]:
-    """Register a case and start the case process. Returns (case, created); a repeated
-    (channel, external_ref) returns the existing case instead of a second one."""
+def create_case(new: NewCase, actor: User | None):
+    """Register a case and start the case process. Returns (case view, created); a repeated
+    (channel, external_ref) returns the existing case instead of a second one, also when two
+    deliveries of it race."""
+    try:
+        return _create(new, actor)
+    except IntegrityError:
+        if not new.external_ref:
+            raise
+        existing = execute(_BY_REF, {"channel": new.channel, "external_ref": new.external_ref}).first()
+        db.session.rollback()
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _create(new: NewCase, actor: User | None):
     with transaction():
         if new.external_ref:
-            existing = db.session.scalar(select(Case).where(
-                Case.channel == new.channel, Case.external_ref == new.external_ref))
+            existing = execute(_BY_REF, {"channel": new.channel, "external_ref": new.external_ref}).first()
             if existing is not None:
                 return existing, False
-        unit = None
+        unit_id = None
         if new.unit_code:
-            unit = db.session.scalar(select(Unit).where(Unit.code == new.unit_code))
-            if unit is None:
+            unit_id = execute(_UNIT_BY_CODE, {"code": new.unit_code}).scalar()
+            if unit_id is None:
                 raise InvalidData("unknown unit", {"unit_code": [f"no unit with code {new.unit_code}"]})
         process_id = new.process_id or current_app.config["CASE_PROCESS_ID"]
-        definition = repository.latest_definition(process_id)
-        if definition is None:
+        definition_id = repository.latest_definition_id(process_id)
+        if definition_id is None:
             raise NotFound(f"process '{process_id}' is not deployed")
-        case = Case(number=next_case_number(), title=new.title, description=new.description,
-                    unit_id=unit.id if unit else None, channel=new.channel,
-                    external_ref=new.external_ref, created_by_id=actor.id if actor else None)
-        db.session.add(case)
-        db.session.flush()
         actor_id = actor.id if actor else None
-        history.record(case.id, "case_created", actor_id=actor_id,
-                       payload={"channel": case.channel, "number": case.number})
-        start_data = {**(new.data or {}), "case_id": case.id, "unit_id": case.unit_id}
-        runtime.start(definition, case.id, start_data, actor_id)
-    return case, True
+        values = {"number": next_case_number(), "title": new.title, "description": new.description,
+                  "status": "open", "unit_id": unit_id, "channel": new.channel,
+                  "external_ref": new.external_ref, "created_by_id": actor_id,
+                  "created_at": utcnow(), "closed_at": None}
+        case_id = execute(_INSERT, values).scalar_one()
+        history.record(case_id, "case_created", actor_id=actor_id,
+                       payload={"channel": new.channel, "number": values["number"]})
+        start_data = {**(new.data or {}), "case_id": case_id, "unit_id": unit_id}
+        runtime.start(definition_id, case_id, start_data, actor_id)
+    return SimpleNamespace(id=case_id, unit_code=new.unit_code, **values), True
 
 
 @runtime.process_completed.connect
-def _close_case(instance: ProcessInstance, actor_id: int | None = None) -> None:
-    case = db.session.get(Case, instance.case_id)
-    if case is not None and case.status != "closed":
-        case.status = "closed"
-        case.closed_at = utcnow()
-        history.record(case.id, "case_closed", instance_id=instance.id, actor_id=actor_id)
+def _close_case(instance: runtime.InstanceRow, actor_id: int | None = None) -> None:
+    closed = execute(_CLOSE, {"case_id": instance.case_id, "now": utcnow()}).rowcount
+    if closed:
+        history.record(instance.case_id, "case_closed", instance_id=instance.id, actor_id=actor_id)
 
 
-def may_see(user: User, case: Case) -> bool:
+def may_see(user: User, case) -> bool:
     return bool(user.roles & PLATFORM_ROLES) or case.unit_id in user.unit_ids
 
 
-def get_visible(user: User, number: str) -> Case:
+def get_visible(user: User, number: str):
     """A case the user may see; others answer 'not found' so case numbers cannot be probed."""
-    case = db.session.scalar(select(Case).where(Case.number == number))
+    case = execute(_BY_NUMBER, {"number": number}).first()
     if case is None or not may_see(user, case):
         raise NotFound(f"no case {number}")
     return case

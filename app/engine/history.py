@@ -1,22 +1,46 @@
-"""History service: the append-only case timeline."""
+"""History service: the append-only case timeline.
+
+Events recorded during a transaction are buffered on the session and written in one
+executemany just before it commits; a rollback discards them with everything else.
+"""
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.engine.models import CaseEvent
 from app.extensions import db
 
+_BUFFER = "huiyin.case_events"
+_INSERT = insert(CaseEvent.__table__)
+
 
 def record(case_id: int, kind: str, *, instance_id: int | None = None, actor_id: int | None = None,
            element_id: str | None = None, task_id: str | None = None,
-           payload: dict[str, Any] | None = None) -> CaseEvent:
-    event = CaseEvent(case_id=case_id, instance_id=instance_id, kind=kind, actor_id=actor_id,
-                      element_id=element_id, task_id=task_id, payload=payload, at=utcnow())
-    db.session.add(event)
-    return event
+           payload: dict[str, Any] | None = None) -> None:
+    db.session.info.setdefault(_BUFFER, []).append({
+        "case_id": case_id, "instance_id": instance_id, "kind": kind, "actor_id": actor_id,
+        "element_id": element_id, "task_id": task_id, "payload": payload, "at": utcnow()})
+
+
+def write_pending(session: Session) -> None:
+    pending = session.info.pop(_BUFFER, None)
+    if pending:
+        session.connection().execute(_INSERT, pending)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    write_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_after_rollback(session: Session) -> None:
+    session.info.pop(_BUFFER, None)
 
 
 def timeline(case_id: int) -> list[CaseEvent]:
+    write_pending(db.session)
     return list(db.session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))

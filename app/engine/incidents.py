@@ -1,9 +1,9 @@
 """Incidents: run-time process errors, recorded outside the failed transaction so they survive it."""
-from sqlalchemy import select
+from sqlalchemy import exists, select, update
 
 from app.clock import utcnow
 from app.engine.errors import Conflict, NotFound
-from app.engine.models import Incident, Timer
+from app.engine.models import Incident, ProcessInstance, Timer
 from app.extensions import db
 
 
@@ -13,6 +13,8 @@ def record(instance_id: int, case_id: int, source: str, message: str, element_id
     incident = Incident(instance_id=instance_id, case_id=case_id, source=source, message=message,
                         element_id=element_id, timer_id=timer_id, task_id=task_id)
     db.session.add(incident)
+    db.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                       .values(incident_open=True))
     if timer_id is not None:
         timer = db.session.get(Timer, timer_id)
         if timer is not None:
@@ -35,6 +37,13 @@ def resolve_for_task(instance_id: int, task_id: str) -> None:
             Incident.task_id == task_id)):
         incident.status = "resolved"
         incident.resolved_at = utcnow()
+    _refresh_flag(instance_id)
+
+
+def _refresh_flag(instance_id: int) -> None:
+    still_open = exists().where(Incident.instance_id == instance_id, Incident.status == "open")
+    db.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                       .values(incident_open=still_open))
 
 
 def prepare_retry(incident_id: int) -> Incident:
@@ -51,4 +60,6 @@ def prepare_retry(incident_id: int) -> Incident:
         timer.status = "waiting"
     incident.status = "resolved"
     incident.resolved_at = utcnow()
+    db.session.flush()
+    _refresh_flag(incident.instance_id)
     return incident

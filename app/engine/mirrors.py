@@ -1,10 +1,12 @@
 """Keep the `human_task` and `timer` tables in step with an instance after each run.
 
 Both are diffs of two snapshots (before the run, after it), so saving needs no SELECT of the
-mirror tables: new rows are inserted, finished ones updated by primary key in one batch.
+mirror tables: new rows are inserted and finished ones updated by primary key, each kind in one
+executemany.
 """
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -12,12 +14,12 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 
 from app.clock import to_naive_utc, utcnow
 from app.engine import history
 from app.engine.models import HumanTask, Timer
-from app.extensions import db
+from app.engine.transaction import execute
 
 
 @dataclass
@@ -65,35 +67,50 @@ def _state_of(workflow: BpmnWorkflow, task_id: str) -> TaskState | None:
     return task.state if task is not None else None
 
 
+_INSERT_TIMERS = insert(Timer.__table__)
+_INSERT_TASKS = insert(HumanTask.__table__)
+
+
+@lru_cache(maxsize=64)
+def _update_statement(table, columns: tuple[str, ...]):
+    return (update(table).where(table.c.id == bindparam("row_id"))
+            .values({name: bindparam(name) for name in columns}))
+
+
+def _update_by_id(model, rows: list[dict]) -> None:
+    """UPDATE model SET ... WHERE id = :id for each row, as one executemany."""
+    if rows:
+        columns = tuple(key for key in rows[0] if key != "id")
+        execute(_update_statement(model.__table__, columns), [{**r, "row_id": r["id"]} for r in rows])
+
+
 def sync_timers(loaded, after: Snapshot) -> None:
     row, before = loaded.row, loaded.before.waiting_timers
-    for timer_id, due in after.waiting_timers.items():
-        if timer_id not in before:
-            element = loaded.workflow.get_task_from_id(UUID(timer_id)).task_spec.bpmn_id
-            db.session.add(Timer(id=timer_id, instance_id=row.id, element_id=element, due_at=due))
-    moved = [{"id": t, "due_at": d} for t, d in after.waiting_timers.items()
-             if t in before and before[t] != d]
-    if moved:
-        db.session.execute(update(Timer), moved)
-    finished = []
-    now = utcnow()
+    workflow = loaded.workflow
+    new = [{"id": t, "instance_id": row.id, "due_at": due, "status": "waiting",
+            "element_id": workflow.get_task_from_id(UUID(t)).task_spec.bpmn_id}
+           for t, due in after.waiting_timers.items() if t not in before]
+    if new:
+        execute(_INSERT_TIMERS, new)
+    _update_by_id(Timer, [{"id": t, "due_at": d} for t, d in after.waiting_timers.items()
+                          if t in before and before[t] != d])
+    finished, now = [], utcnow()
     for timer_id in before.keys() - after.waiting_timers.keys():
-        state = _state_of(loaded.workflow, timer_id)
+        state = _state_of(workflow, timer_id)
         fired = state is not None and state in (TaskState.READY, TaskState.COMPLETED)
         finished.append({"id": timer_id, "status": "fired" if fired else "cancelled",
                          "fired_at": now if fired else None,
                          "claimed_by": None, "claim_expires_at": None})
         if fired:
-            element = loaded.workflow.get_task_from_id(UUID(timer_id)).task_spec.bpmn_id
+            element = workflow.get_task_from_id(UUID(timer_id)).task_spec.bpmn_id
             history.record(row.case_id, "timer_fired", instance_id=row.id, element_id=element,
                            task_id=timer_id)
-    if finished:
-        db.session.execute(update(Timer), finished)
+    _update_by_id(Timer, finished)
 
 
-def plan_new_tasks(loaded, after: Snapshot) -> list[HumanTask]:
-    """Build rows for newly READY user tasks; evaluating candidateUnit may raise (an incident)."""
-    rows = []
+def plan_new_tasks(loaded, after: Snapshot) -> list[dict]:
+    """Rows for newly READY user tasks; evaluating candidateUnit may raise (an incident)."""
+    rows, now = [], utcnow()
     for task_id, task in after.ready_user_tasks.items():
         if task_id in loaded.before.ready_user_tasks:
             continue
@@ -102,44 +119,49 @@ def plan_new_tasks(loaded, after: Snapshot) -> list[HumanTask]:
         unit_id = None
         if meta is not None and meta.candidate_unit_expr:
             unit_id = loaded.workflow.script_engine.evaluate(task, meta.candidate_unit_expr)
-        rows.append(HumanTask(
-            id=task_id, instance_id=loaded.row.id, case_id=loaded.row.case_id,
-            element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
-            candidate_unit_id=int(unit_id) if unit_id is not None else None,
-            candidate_role=meta.candidate_role if meta else None,
-            form_key=meta.form_key if meta else None,
-            due_at=after.due_of(task), created_at=utcnow(),
-        ))
+        rows.append({
+            "id": task_id, "case_id": loaded.row.case_id, "element_id": spec.bpmn_id,
+            "name": spec.bpmn_name or spec.bpmn_id,
+            "candidate_unit_id": int(unit_id) if unit_id is not None else None,
+            "candidate_role": meta.candidate_role if meta else None,
+            "form_key": meta.form_key if meta else None, "assignee_id": None,
+            "status": "open", "due_at": after.due_of(task), "created_at": now,
+        })
     return rows
 
 
-def sync_tasks(loaded, after: Snapshot, new_rows: list[HumanTask], actor_id: int | None,
+def sync_tasks(loaded, after: Snapshot, new_rows: list[dict], actor_id: int | None,
                completed: dict[str, dict]) -> None:
+    """`completed` maps the task ids the caller completed to actor_id, action and data."""
     row, before = loaded.row, loaded.before
     for task in new_rows:
-        db.session.add(task)
-        history.record(row.case_id, "task_created", instance_id=row.id, element_id=task.element_id,
-                       task_id=task.id, payload={"name": task.name, "unit_id": task.candidate_unit_id,
-                                                 "role": task.candidate_role})
+        task["instance_id"] = row.id
+        history.record(row.case_id, "task_created", instance_id=row.id, element_id=task["element_id"],
+                       task_id=task["id"], payload={"name": task["name"], "role": task["candidate_role"],
+                                                    "unit_id": task["candidate_unit_id"]})
+    if new_rows:
+        execute(_INSERT_TASKS, new_rows)
     moved = []
     for task_id, task in after.ready_user_tasks.items():
         if task_id in before.ready_user_tasks:
             old, new = before.due_of(before.ready_user_tasks[task_id]), after.due_of(task)
             if old != new:
                 moved.append({"id": task_id, "due_at": new})
-    if moved:
-        db.session.execute(update(HumanTask), moved)
-    finished, now = [], utcnow()
+    _update_by_id(HumanTask, moved)
+    done_rows, cancelled_rows, now = [], [], utcnow()
     for task_id in before.ready_user_tasks.keys() - after.ready_user_tasks.keys():
-        done = completed.get(task_id)
-        status = "completed" if done is not None else "cancelled"
-        finished.append({"id": task_id, "status": status, "completed_at": now,
-                         "completed_by_id": done["actor_id"] if done else None,
-                         "action": done["action"] if done else None,
-                         "data": done["data"] if done else None})
         element = before.ready_user_tasks[task_id].task_spec.bpmn_id
-        history.record(row.case_id, f"task_{status}", instance_id=row.id, element_id=element,
-                       task_id=task_id, actor_id=done["actor_id"] if done else actor_id,
-                       payload={"action": done["action"]} if done and done["action"] else None)
-    if finished:
-        db.session.execute(update(HumanTask), finished)
+        done = completed.get(task_id)
+        if done is None:  # an interrupting event, a gateway or the process end took it away
+            cancelled_rows.append({"id": task_id, "status": "cancelled", "completed_at": now})
+            history.record(row.case_id, "task_cancelled", instance_id=row.id, element_id=element,
+                           task_id=task_id, actor_id=actor_id)
+            continue
+        done_rows.append({"id": task_id, "status": "completed", "completed_at": now,
+                          "completed_by_id": done["actor_id"], "assignee_id": done["actor_id"],
+                          "action": done["action"], "data": done["data"]})
+        history.record(row.case_id, "task_completed", instance_id=row.id, element_id=element,
+                       task_id=task_id, actor_id=done["actor_id"],
+                       payload={"action": done["action"]} if done["action"] else None)
+    _update_by_id(HumanTask, done_rows)
+    _update_by_id(HumanTask, cancelled_rows)

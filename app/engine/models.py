@@ -36,10 +36,12 @@ class ProcessInstance(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="running")
     state: Mapped[str] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(default=1)
+    #: True while the instance has an open incident, so the hot path skips the incident query.
+    incident_open: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+    definition: Mapped[ProcessDefinition] = relationship(lazy="raise")
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": revision}
 
@@ -70,7 +72,6 @@ class HumanTask(db.Model):
     action: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    case = relationship("Case", lazy="joined", viewonly=True)
 
 
 class Timer(db.Model):

@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.engine.errors import DeploymentError
@@ -46,6 +46,8 @@ class ParsedProcess:
     subprocess_specs: dict
     user_tasks: dict[str, UserTaskMeta] = field(default_factory=dict)
     sha256: str = ""
+    process_id: str = ""
+    version: int = 0
 
 
 _parsed: dict[int, ParsedProcess] = {}
@@ -159,7 +161,7 @@ def deploy(xml: bytes, filename: str, deployed_by_id: int | None = None) -> list
         except IntegrityError:
             definition = latest_definition(pid)
         else:
-            _parsed[definition.id] = parsed[pid]
+            _remember(definition, parsed[pid])
         results.append(definition)
     return results
 
@@ -180,6 +182,16 @@ def latest_definition(process_id: str) -> ProcessDefinition | None:
     ).first()
 
 
+_LATEST_ID = (select(ProcessDefinition.__table__.c.id)
+              .where(ProcessDefinition.__table__.c.process_id == bindparam("process_id"))
+              .order_by(ProcessDefinition.__table__.c.version.desc()).limit(1))
+
+
+def latest_definition_id(process_id: str) -> int | None:
+    """Id of the newest version, the one new cases start on (one indexed lookup, no XML read)."""
+    return db.session.connection().execute(_LATEST_ID, {"process_id": process_id}).scalar()
+
+
 def list_latest() -> list[ProcessDefinition]:
     newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
               .group_by(ProcessDefinition.process_id).subquery())
@@ -191,17 +203,37 @@ def list_latest() -> list[ProcessDefinition]:
 
 
 def parsed_process(definition: ProcessDefinition) -> ParsedProcess:
-    """The parsed spec of a deployed version, parsing it at most once per process."""
+    """The parsed spec of a deployed version, parsing it at most once per process.
+
+    Keyed by definition id: deployed versions are never changed or deleted, so an id always
+    means the same XML.
+    """
     found = _parsed.get(definition.id)
-    if found is None or found.sha256 != definition.sha256:
+    if found is None:
         with _parse_lock:
             found = _parsed.get(definition.id)
-            if found is None or found.sha256 != definition.sha256:
+            if found is None:
                 found = parse(definition.bpmn_xml.encode("utf-8"), definition.filename)[
                     definition.process_id]
-                found.sha256 = definition.sha256
-                _parsed[definition.id] = found
+                _remember(definition, found)
     return found
+
+
+def parsed_by_id(definition_id: int) -> ParsedProcess:
+    """The parsed spec for an instance's definition id; reads the XML only on a cache miss."""
+    found = _parsed.get(definition_id)
+    if found is not None:
+        return found
+    definition = db.session.get(ProcessDefinition, definition_id)
+    if definition is None:
+        raise LookupError(f"process definition {definition_id} does not exist")
+    return parsed_process(definition)
+
+
+def _remember(definition: ProcessDefinition, parsed: ParsedProcess) -> None:
+    parsed.sha256, parsed.process_id, parsed.version = (
+        definition.sha256, definition.process_id, definition.version)
+    _parsed[definition.id] = parsed
 
 
 def clear_cache() -> None:

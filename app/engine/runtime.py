@@ -1,8 +1,13 @@
 """Runtime service: start, load, run and save process instances.
 
-Every change follows one shape: load the instance row (one SELECT), let SpiffWorkflow run,
-save (one versioned UPDATE plus the task/timer mirrors and history) and commit. Two writers
-that loaded the same revision cannot both save: the second UPDATE matches no row.
+Every change follows one shape: load the instance row (one SELECT, usually joined with whatever
+the caller needs), let SpiffWorkflow run, save and commit. Saving writes the instance once (an
+INSERT, or an UPDATE guarded by the revision read at load), then the task and timer mirrors and
+the history in batches. Two writers that loaded the same revision cannot both save: the second
+UPDATE matches no row and becomes `Conflict`.
+
+The hot path uses SQLAlchemy Core, not ORM objects: building and flushing ORM objects cost more
+than SpiffWorkflow itself (see bench/README.md).
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,50 +18,85 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam, insert, update
 
 from app.clock import utcnow
 from app.engine import history, incidents, mirrors, serialization
-from app.engine.errors import ProcessIncident
+from app.engine.errors import Conflict, ProcessIncident
 from app.engine.mirrors import Snapshot
-from app.engine.models import ProcessDefinition, ProcessInstance
-from app.engine.repository import ParsedProcess, parsed_process
+from app.engine.models import ProcessInstance
+from app.engine.repository import ParsedProcess, parsed_by_id
 from app.engine.scripting import build_script_engine
+from app.engine.transaction import CONFLICT_MESSAGE, execute
 from app.extensions import db
 
 signals = Namespace()
 #: Sent after an instance is loaded and before it runs; lets tests line up concurrent writers.
 instance_loaded = signals.signal("instance-loaded")
 #: Sent inside the saving transaction when a process reaches its end, so the owner of the
-#: instance (the case) can close in the same transaction.
+#: instance (the case) can close in the same transaction. Receives the InstanceRow.
 process_completed = signals.signal("process-completed")
 
 _script_engine = build_script_engine()
 
+_instances = ProcessInstance.__table__
+#: The instance columns the runtime needs; callers select these (plus their own) in one query.
+INSTANCE_COLUMNS = (_instances.c.id.label("process_instance_id"), _instances.c.definition_id,
+                    _instances.c.case_id.label("instance_case_id"), _instances.c.state,
+                    _instances.c.revision, _instances.c.status.label("instance_status"),
+                    _instances.c.incident_open)
+_INSERT = insert(_instances).returning(_instances.c.id)
+_UPDATE = (update(_instances)
+           .where(_instances.c.id == bindparam("instance_id"),
+                  _instances.c.revision == bindparam("loaded_revision"))
+           .values(state=bindparam("state"), status=bindparam("status"),
+                   revision=bindparam("loaded_revision") + 1, updated_at=bindparam("now")))
+
+
+@dataclass
+class InstanceRow:
+    """What the runtime knows of an instance row; `id` is None until a new one is saved."""
+
+    id: int | None
+    definition_id: int
+    case_id: int
+    revision: int
+    status: str = "running"
+    incident_open: bool = False
+    state: str = ""
+
+    @classmethod
+    def from_result(cls, row) -> "InstanceRow":
+        return cls(row.process_instance_id, row.definition_id, row.instance_case_id, row.revision,
+                   row.instance_status, row.incident_open, row.state)
+
 
 @dataclass
 class LoadedInstance:
-    row: ProcessInstance
+    row: InstanceRow
     workflow: BpmnWorkflow
     parsed: ParsedProcess
     before: Snapshot
 
 
-def start(definition: ProcessDefinition, case_id: int, data: dict[str, Any],
+def start(definition_id: int, case_id: int, data: dict[str, Any],
           actor_id: int | None) -> LoadedInstance:
-    parsed = parsed_process(definition)
+    parsed = parsed_by_id(definition_id)
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=_script_engine)
     workflow.get_next_task(state=TaskState.READY).data.update(data)
-    row = ProcessInstance(definition=definition, case_id=case_id, state="")
+    row = InstanceRow(None, definition_id, case_id, revision=0)
     loaded = LoadedInstance(row, workflow, parsed, Snapshot())
     run(loaded, workflow.do_engine_steps, source="start")
-    db.session.add(row)
     save(loaded, actor_id, source="start")
     return loaded
 
 
-def load(row: ProcessInstance) -> LoadedInstance:
-    parsed = parsed_process(row.definition)
+def load(result_row) -> LoadedInstance:
+    """Rebuild the workflow from a row carrying INSTANCE_COLUMNS (spec from the cache)."""
+    row = InstanceRow.from_result(result_row)
+    parsed = parsed_by_id(row.definition_id)
     workflow = serialization.loads(row.state, parsed, _script_engine)
+    row.state = ""  # the text is not needed any more; the workflow is the truth now
     loaded = LoadedInstance(row, workflow, parsed, Snapshot.of(workflow))
     instance_loaded.send(loaded)
     return loaded
@@ -72,43 +112,43 @@ def run(loaded: LoadedInstance, step: Callable[[], Any], source: str,
         if isinstance(exc, WorkflowTaskException) and exc.task_spec is not None:
             element_id = getattr(exc.task_spec, "bpmn_id", None) or exc.task_spec.name
         message = str(exc) if isinstance(exc, SpiffWorkflowException) else f"{type(exc).__name__}: {exc}"
-        instance_id, case_id = loaded.row.id, loaded.row.case_id
         db.session.rollback()
+        text = f"the process failed at '{element_id}': {message}"
         if source == "start":  # the instance was never saved: nothing to attach an incident to
-            raise ProcessIncident(f"the process failed at '{element_id}': {message}",
-                                  element_id=element_id) from None
-        incident = incidents.record(instance_id, case_id, source, message, element_id, timer_id, task_id)
-        raise ProcessIncident(f"the process failed at '{element_id}': {message}",
-                              element_id=element_id, incident_id=incident.id) from None
+            raise ProcessIncident(text, element_id=element_id) from None
+        incident = incidents.record(loaded.row.id, loaded.row.case_id, source, message, element_id,
+                                    timer_id, task_id)
+        raise ProcessIncident(text, element_id=element_id, incident_id=incident.id) from None
 
 
 def save(loaded: LoadedInstance, actor_id: int | None, completed: dict | None = None,
          source: str = "task") -> Snapshot:
-    """Write the new state and bring mirrors and history up to date.
-
-    The instance row is written exactly once (INSERT when new, else one UPDATE guarded by the
-    revision, which raises StaleDataError if another writer saved first). Returns the snapshot
-    after the run: which user tasks are ready, which timers wait.
-    """
+    """Write the new state, the mirrors and the history. Returns the snapshot after the run."""
     row, workflow = loaded.row, loaded.workflow
     after = Snapshot.of(workflow)
     new_tasks = run(loaded, lambda: mirrors.plan_new_tasks(loaded, after), source)
-    row.state = serialization.dumps(workflow)
-    row.updated_at = utcnow()
+    state = serialization.dumps(workflow)
     finished = workflow.completed and row.status != "completed"
-    if finished:
-        row.status = "completed"
-    db.session.flush()
-    if source == "start":
-        definition = row.definition
+    status = "completed" if workflow.completed else row.status
+    now = utcnow()
+    if row.id is None:
+        row.id = execute(_INSERT, {
+            "definition_id": row.definition_id, "case_id": row.case_id, "state": state,
+            "status": status, "revision": 1, "incident_open": False, "created_at": now,
+            "updated_at": now}).scalar_one()
+        row.revision = 1
         history.record(row.case_id, "process_started", instance_id=row.id, actor_id=actor_id,
-                       payload={"process": definition.process_id, "version": definition.version})
-    for task in new_tasks:
-        task.instance_id = row.id
+                       payload={"process": loaded.parsed.process_id, "version": loaded.parsed.version})
+    else:
+        changed = execute(_UPDATE, {"instance_id": row.id, "loaded_revision": row.revision,
+                                    "state": state, "status": status, "now": now}).rowcount
+        if changed != 1:
+            raise Conflict(CONFLICT_MESSAGE)
+        row.revision += 1
+    row.status = status
     mirrors.sync_timers(loaded, after)
     mirrors.sync_tasks(loaded, after, new_tasks, actor_id, completed or {})
     if finished:
         history.record(row.case_id, "process_completed", instance_id=row.id, actor_id=actor_id)
         process_completed.send(row, actor_id=actor_id)
-    db.session.flush()
     return after

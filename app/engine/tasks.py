@@ -1,20 +1,41 @@
-"""Task service: who may see and act on a human task, the inbox query, claim and complete."""
+"""Task service: who may see and act on a human task, the inbox query, claim and complete.
+
+Reads return plain rows (the human_task columns plus the case number), which the API
+serialises directly.
+"""
 import re
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from app.accounts.models import User
+from app.cases.models import Case
 from app.engine import history, incidents, runtime
 from app.engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.engine.models import HumanTask, ProcessInstance
 from app.engine.scripting import registered_names
-from app.engine.transaction import transaction
+from app.engine.transaction import execute, transaction
 from app.extensions import db
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_tasks, _cases, _instances = HumanTask.__table__, Case.__table__, ProcessInstance.__table__
+
+
+def _select_tasks(*extra):
+    """human_task columns plus the case number (and `extra` columns)."""
+    return (select(*_tasks.c, _cases.c.number.label("case_number"), *extra)
+            .select_from(_tasks.join(_cases, _cases.c.id == _tasks.c.case_id)))
+
+
+_GET_TASK = _select_tasks().where(_tasks.c.id == bindparam("task_id"))
+_LOAD_FOR_COMPLETE = (_select_tasks(*runtime.INSTANCE_COLUMNS)
+                      .join(_instances, _instances.c.id == _tasks.c.instance_id)
+                      .where(_tasks.c.id == bindparam("task_id")))
+_CLAIM = (update(_tasks).where(_tasks.c.id == bindparam("task_id"), _tasks.c.status == "open",
+                               _tasks.c.assignee_id.is_(None))
+          .values(assignee_id=bindparam("user_id")))
 
 
 def _candidate_clause(user: User):
@@ -29,7 +50,7 @@ def _candidate_clause(user: User):
     return or_(HumanTask.assignee_id == user.id, unitless, *pairs)
 
 
-def may_see(user: User, task: HumanTask) -> bool:
+def may_see(user: User, task) -> bool:
     """The same rule as `_candidate_clause`, for one task already loaded."""
     if task.assignee_id == user.id:
         return True
@@ -38,22 +59,22 @@ def may_see(user: User, task: HumanTask) -> bool:
                for m in user.memberships)
 
 
-def inbox(user: User, limit: int = 50, offset: int = 0) -> list[HumanTask]:
-    return list(db.session.scalars(
-        select(HumanTask).where(HumanTask.status == "open", _candidate_clause(user))
+def inbox(user: User, limit: int = 50, offset: int = 0) -> list:
+    return list(db.session.execute(
+        _select_tasks().where(HumanTask.status == "open", _candidate_clause(user))
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
         .limit(limit).offset(offset)))
 
 
-def get_visible(user: User, task_id: str) -> HumanTask:
+def get_visible(user: User, task_id: str):
     """A task the user may see; anything else is 'not found', so task ids cannot be probed."""
-    task = db.session.get(HumanTask, task_id)
+    task = execute(_GET_TASK, {"task_id": task_id}).first()
     if task is None or not may_see(user, task):
         raise NotFound(f"no task {task_id}")
     return task
 
 
-def _check_can_act(user: User, task: HumanTask) -> None:
+def _check_can_act(user: User, task) -> None:
     if task.status != "open":
         raise Conflict(f"task {task.id} is already {task.status}")
     if task.assignee_id is not None and task.assignee_id != user.id:
@@ -75,45 +96,43 @@ def validate_data(data: dict[str, Any]) -> None:
         raise InvalidData("invalid task data", errors)
 
 
-def claim(user: User, task_id: str) -> HumanTask:
+def claim(user: User, task_id: str):
     """Sign for a task (签收): it leaves the other candidates' lists and becomes the user's."""
     with transaction():
         task = get_visible(user, task_id)
         _check_can_act(user, task)
         if task.assignee_id is None:
-            task.assignee_id = user.id
+            taken = execute(_CLAIM, {"task_id": task.id, "user_id": user.id}).rowcount
+            if taken != 1:
+                raise Conflict(f"task {task.id} was signed for by someone else just now")
             history.record(task.case_id, "task_claimed", instance_id=task.instance_id,
                            actor_id=user.id, element_id=task.element_id, task_id=task.id)
-    return task
+    return {**task._asdict(), "assignee_id": user.id}
 
 
-def complete(user: User, task_id: str, data: dict[str, Any]) -> HumanTask:
+def complete(user: User, task_id: str, data: dict[str, Any]) -> dict:
     """Complete a user task with the submitted data and run the process to its next wait state."""
     validate_data(data)
     with transaction():
-        found = db.session.execute(
-            select(HumanTask, ProcessInstance)
-            .join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
-            .where(HumanTask.id == task_id)).first()
-        if found is None or not may_see(user, found[0]):
+        found = execute(_LOAD_FOR_COMPLETE, {"task_id": task_id}).first()
+        if found is None or not may_see(user, found):
             raise NotFound(f"no task {task_id}")
-        task, row = found
-        _check_can_act(user, task)
-        loaded = runtime.load(row)
-        spiff_task = loaded.workflow.get_task_from_id(UUID(task.id))
+        _check_can_act(user, found)
+        loaded = runtime.load(found)
+        spiff_task = loaded.workflow.get_task_from_id(UUID(task_id))
         if spiff_task.state != TaskState.READY:
-            raise Conflict(f"task {task.id} is no longer waiting for input")
+            raise Conflict(f"task {task_id} is no longer waiting for input")
 
         def step():
             spiff_task.data.update(data)
             spiff_task.run()
             loaded.workflow.do_engine_steps()
 
-        runtime.run(loaded, step, source="task", task_id=task.id)
-        runtime.save(loaded, user.id, completed={task.id: {
-            "actor_id": user.id, "action": data.get("action"), "data": data}})
-        incidents.resolve_for_task(row.id, task.id)
-        if task.assignee_id is None:
-            task.assignee_id = user.id
-    db.session.refresh(task)
-    return task
+        runtime.run(loaded, step, source="task", task_id=task_id)
+        done = {"actor_id": user.id, "action": data.get("action"), "data": data}
+        runtime.save(loaded, user.id, completed={task_id: done})
+        if loaded.row.incident_open:
+            incidents.resolve_for_task(loaded.row.id, task_id)
+    return {**{c.name: getattr(found, c.name) for c in _tasks.c},
+            "case_number": found.case_number, "status": "completed", "assignee_id": user.id,
+            "completed_by_id": user.id, "action": data.get("action"), "data": data}

@@ -9,16 +9,23 @@ import socket
 from datetime import timedelta
 from uuid import uuid4
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from app.clock import utcnow
 from app.engine import runtime
 from app.engine.errors import Conflict, ProcessIncident
 from app.engine.models import ProcessInstance, Timer
-from app.engine.transaction import transaction
+from app.engine.transaction import execute, transaction
 from app.extensions import db
 
 log = logging.getLogger(__name__)
+
+_timers, _instances = Timer.__table__, ProcessInstance.__table__
+_LOAD_FOR_FIRE = (select(*runtime.INSTANCE_COLUMNS, _timers.c.status.label("timer_status"))
+                  .select_from(_instances.join(_timers, _timers.c.instance_id == _instances.c.id))
+                  .where(_timers.c.id == bindparam("timer_id")))
+_RELEASE = (update(_timers).where(_timers.c.id == bindparam("timer_id"), _timers.c.status == "waiting")
+            .values(claimed_by=None, claim_expires_at=None))
 
 
 def worker_name() -> str:
@@ -53,13 +60,10 @@ def claim_due(worker: str, limit: int, claim_seconds: int) -> list[str]:
 def fire(timer_id: str) -> bool:
     """Fire one claimed timer: refresh the instance's timers, run, save. True if it fired."""
     with transaction():
-        found = db.session.execute(
-            select(Timer, ProcessInstance).join(ProcessInstance, Timer.instance_id == ProcessInstance.id)
-            .where(Timer.id == timer_id)).first()
-        if found is None or found[0].status != "waiting":
+        found = execute(_LOAD_FOR_FIRE, {"timer_id": timer_id}).first()
+        if found is None or found.timer_status != "waiting":
             return False
-        timer, row = found
-        loaded = runtime.load(row)
+        loaded = runtime.load(found)
 
         def step():
             loaded.workflow.refresh_timers()
@@ -69,8 +73,7 @@ def fire(timer_id: str) -> bool:
         after = runtime.save(loaded, None, source="timer")
         fired = timer_id in loaded.before.waiting_timers and timer_id not in after.waiting_timers
         if not fired:  # not yet due by the engine's clock: release it for the next poll
-            timer.claimed_by = None
-            timer.claim_expires_at = None
+            execute(_RELEASE, {"timer_id": timer_id})
     return fired
 
 
@@ -93,8 +96,7 @@ def fire_due(worker: str, batch_size: int = 50, claim_seconds: int = 300) -> int
 
 
 def _release(timer_id: str) -> None:
-    db.session.execute(update(Timer).where(Timer.id == timer_id, Timer.status == "waiting")
-                       .values(claimed_by=None, claim_expires_at=None))
+    execute(_RELEASE, {"timer_id": timer_id})
     db.session.commit()
 
 

@@ -19,6 +19,12 @@ def _is_lock_error(exc: OperationalError) -> bool:
     return "database is locked" in text or "deadlock detected" in text or "could not serialize" in text
 
 
+def execute(statement, params=None):
+    """Run a Core statement on the current transaction's connection, bypassing the ORM layer:
+    the engine's hot path uses prebuilt statements on tables, not ORM entities."""
+    return db.session.connection().execute(statement, params)
+
+
 @contextmanager
 def transaction():
     try:

@@ -1,8 +1,8 @@
 """initial schema: engine, accounts, cases
 
-Revision ID: 5452ee3c3408
+Revision ID: 64c69781ed62
 Revises: 
-Create Date: 2026-11-22 14:48:17.413907
+Create Date: 2026-11-22 15:03:13.035543
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '5452ee3c3408'
+revision = '64c69781ed62'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -119,6 +119,7 @@ def upgrade():
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('state', sa.Text(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('incident_open', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['case_record.id'], name=op.f('fk_process_instance_case_id_case_record')),

@@ -1,0 +1,538 @@
+"""Engine benchmark: the two-user-task comparison process, in process or over HTTP.
+
+One instance = three operations, each its own transaction (HTTP: its own request):
+  create    create a case and run its process to user task `handle`
+  handle    complete `handle` with {"approved": True}
+  rate      complete `rate`
+Only these three operations are timed and counted (SQL statements, commits). Between them, an
+untimed query finds the next task's id in `human_task` (and, with --assign direct, assigns it
+to the benchmark user; see bench/README.md for why).
+
+    .venv/bin/python bench/engine.py [--backend sqlite|postgresql|both] [--http] [--n 200] [--runs 3]
+"""
+import argparse
+import cProfile
+import logging
+import os
+import pstats
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script, sys.path[0] is bench/, not the repository
+    sys.path.insert(0, str(REPO))
+# A fixed key, so create_app does not have to generate instance/secret_key.
+os.environ.setdefault("SECRET_KEY", "huiyin-bench-not-secret")
+
+from flask_migrate import upgrade  # noqa: E402
+from lxml import etree  # noqa: E402
+from sqlalchemy import create_engine, event, func, select, text, update  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.accounts.models import Membership, Unit, User  # noqa: E402
+from app.accounts.security import hash_password, issue_token  # noqa: E402
+from app.cases.models import Case  # noqa: E402
+from app.cases.service import NewCase, create_case  # noqa: E402
+from app.engine import repository, tasks  # noqa: E402
+from app.engine.errors import NotFound  # noqa: E402
+from app.engine.models import HumanTask, ProcessInstance  # noqa: E402
+from app.engine.transaction import transaction  # noqa: E402
+from app.extensions import db  # noqa: E402
+
+PROCESS_ID = "Process_two_user_tasks"
+DEFAULT_BPMN = Path(__file__).resolve().parents[2] / "shared/bench/two_user_tasks.bpmn"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+OPERATIONS = ("create", "handle", "rate")
+OPERATION_LABELS = {"create": "create + run to handle", "handle": "complete handle",
+                    "rate": "complete rate"}
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+
+# spiffworkflow-backend figures from shared/bench/README.md: (inst/s SQLite, inst/s PostgreSQL,
+# statements / instance, commits / instance), and Huiyin's targets (10x).
+PEER = {"service": (11.0, 8.7, 191, 17), "http": (6.9, 5.4, 237, 17)}
+TARGET = {"service": (110.0, 87.0), "http": (70.0, 55.0)}
+PROTECTED_DATABASES = {"test", "postgres", "template0", "template1"}
+
+
+# --------------------------------------------------------------------------------------------
+# Counting SQL statements, commits and the time spent in them
+# --------------------------------------------------------------------------------------------
+
+class SqlCounter:
+    """Counts statements and commits on one engine while `active`; executemany counts as one."""
+
+    current: "SqlCounter | None" = None  # the counter whose engine the last commit went to
+
+    def __init__(self, engine) -> None:
+        self.active = False
+        self.statements = 0
+        self.commits = 0
+        self.checkouts = 0
+        self.execute_seconds = 0.0
+        self.commit_seconds = 0.0
+        self._statement_started = 0.0
+        self._commit_started = None
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+        event.listen(engine, "commit", self._commit)
+        event.listen(engine, "checkout", self._checkout)
+        self._engine = engine
+
+    def detach(self) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._before)
+        event.remove(self._engine, "after_cursor_execute", self._after)
+        event.remove(self._engine, "commit", self._commit)
+        event.remove(self._engine, "checkout", self._checkout)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        if self.active:
+            self.statements += 1
+            self._statement_started = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        if self.active:
+            self.execute_seconds += time.perf_counter() - self._statement_started
+
+    def _checkout(self, dbapi_connection, record, proxy):
+        if self.active:  # with pool_pre_ping, each checkout costs one more round trip
+            self.checkouts += 1
+
+    def _commit(self, conn):
+        if self.active:
+            self.commits += 1
+            self._commit_started = time.perf_counter()
+            SqlCounter.current = self
+
+    def commit_done(self) -> None:
+        if self._commit_started is not None:
+            self.commit_seconds += time.perf_counter() - self._commit_started
+            self._commit_started = None
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session) -> None:  # the engine "commit" event fires before the DBAPI commit
+    if SqlCounter.current is not None:
+        SqlCounter.current.commit_done()
+
+
+# --------------------------------------------------------------------------------------------
+# Databases
+# --------------------------------------------------------------------------------------------
+
+def ensure_pg_database(url: str) -> None:
+    """Create the benchmark database if missing; refuse the shared `test` database."""
+    parsed = make_url(url)
+    name = parsed.database or ""
+    if name in PROTECTED_DATABASES or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise SystemExit(f"refusing to use database '{name}': the benchmark drops its schema")
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def fresh_database(backend: str, args, workdir: Path, run: int) -> str:
+    """An empty database URL: a new SQLite file, or the PostgreSQL bench database with its
+    public schema dropped and recreated."""
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / f'bench-{run}.sqlite3'}"
+    ensure_pg_database(args.pg)
+    engine = create_engine(args.pg)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+    return args.pg
+
+
+def bpmn_for(args) -> tuple[bytes, str]:
+    """The comparison BPMN; with --assign candidate, its user tasks are offered to the
+    handlers of the case's unit (camunda:candidateGroups + candidateUnit = unit_id)."""
+    xml = Path(args.bpmn).read_bytes()
+    if args.assign != "candidate":
+        return xml, Path(args.bpmn).name
+    root = etree.fromstring(xml)
+    for node in root.iter(f"{{{BPMN_NS}}}userTask"):
+        node.set(f"{{{CAMUNDA_NS}}}candidateGroups", "handler")
+        extensions = etree.Element(f"{{{BPMN_NS}}}extensionElements")
+        properties = etree.SubElement(extensions, f"{{{CAMUNDA_NS}}}properties")
+        etree.SubElement(properties, f"{{{CAMUNDA_NS}}}property", name="candidateUnit", value="unit_id")
+        node.insert(0, extensions)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), "two_user_tasks.candidate.bpmn"
+
+
+# --------------------------------------------------------------------------------------------
+# One run
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class RunResult:
+    seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statements: int = 0
+    commits: int = 0
+    checkouts: int = 0
+    execute_seconds: float = 0.0
+    commit_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    n: int = 0
+
+    @property
+    def timed_seconds(self) -> float:
+        return sum(sum(v) for v in self.seconds.values())
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.timed_seconds
+
+
+class Bench:
+    """Sets up a database, a unit, a handler and the deployed process; drives instances."""
+
+    def __init__(self, app, args, http: bool) -> None:
+        self.app, self.args, self.http = app, args, http
+        self.counter = SqlCounter(db.engine)
+        self.result = RunResult()
+        self.recording = False
+        self.profiler: cProfile.Profile | None = None
+        xml, filename = bpmn_for(args)
+        with transaction():
+            repository.deploy(xml, filename)
+        unit = Unit(code="BENCH-UNIT", name="Benchmark unit", level="village")
+        # registrar: POST /api/v1/cases needs case:create; handler: the tasks' role.
+        user = User(username="bench", display_name="Bench", password_hash=hash_password("bench-pass"))
+        user.memberships = [Membership(unit=unit, role="handler"), Membership(unit=unit, role="registrar")]
+        db.session.add_all([unit, user])
+        db.session.commit()
+        self.unit_code, self.user_id, self.unit_id = unit.code, user.id, unit.id
+        self.user = user
+        self.headers = {}
+        if http:
+            token, _ = issue_token(user, 12)
+            self.headers = {"Authorization": f"Bearer {token}"}
+            self.client = app.test_client()
+        self.completable_without_assignment = self._probe_visibility()
+        self.assign = args.assign
+        if self.assign == "auto":
+            self.assign = "none" if self.completable_without_assignment else "direct"
+
+    def _probe_visibility(self) -> bool:
+        """Does the handler of the case's unit see an unassigned task of this process?"""
+        case, _ = create_case(NewCase(title="probe", process_id=PROCESS_ID, unit_code=self.unit_code),
+                              self.user)
+        task = db.session.scalars(select(HumanTask).where(
+            HumanTask.case_id == case.id, HumanTask.status == "open")).one()
+        self.probe_task = (task.candidate_unit_id, task.candidate_role)
+        db.session.commit()
+        try:
+            tasks.claim(self.user, task.id)
+        except NotFound:
+            return False
+        return True
+
+    # -- the three operations ----------------------------------------------------------------
+
+    def _timed(self, operation: str, fn):
+        self.counter.active = self.recording
+        if self.profiler is not None and self.recording:
+            self.profiler.enable()
+        started = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            elapsed = time.perf_counter() - started
+            if self.profiler is not None:
+                self.profiler.disable()
+            self.counter.active = False
+            if self.recording:
+                self.result.seconds[operation].append(elapsed)
+
+    def _next_task(self, case_ref, element_id: str) -> str:
+        """Untimed: the open task's id (and, with --assign direct, assign it to the user)."""
+        if self.http:
+            with self.app.app_context():
+                return self._find_task(case_ref, element_id)
+        return self._find_task(case_ref, element_id)
+
+    def _find_task(self, case_ref, element_id: str) -> str:
+        case_id = (select(Case.id).where(Case.number == case_ref).scalar_subquery()
+                   if isinstance(case_ref, str) else case_ref)
+        where = (HumanTask.case_id == case_id, HumanTask.element_id == element_id,
+                 HumanTask.status == "open")
+        if self.assign == "direct":
+            task_id = db.session.execute(update(HumanTask.__table__).where(*where)
+                                         .values(assignee_id=self.user_id)
+                                         .returning(HumanTask.__table__.c.id)).scalar_one()
+        else:
+            task_id = db.session.scalars(select(HumanTask.id).where(*where)).one()
+        db.session.commit()
+        return task_id
+
+    def instance(self, i: int) -> None:
+        if self.http:
+            self._instance_http(i)
+        else:
+            self._instance_service(i)
+
+    def _instance_service(self, i: int) -> None:
+        case, created = self._timed("create", lambda: create_case(
+            NewCase(title=f"bench {i}", process_id=PROCESS_ID, unit_code=self.unit_code), self.user))
+        assert created
+        case_id = case.id
+        handle = self._next_task(case_id, "handle")
+        done = self._timed("handle", lambda: tasks.complete(self.user, handle, {"approved": True}))
+        assert done["status"] == "completed", done["status"]
+        rate = self._next_task(case_id, "rate")
+        done = self._timed("rate", lambda: tasks.complete(self.user, rate, {}))
+        assert done["status"] == "completed", done["status"]
+
+    def _instance_http(self, i: int) -> None:
+        response = self._timed("create", lambda: self.client.post(
+            "/api/v1/cases", json={"title": f"bench {i}", "unit_code": self.unit_code},
+            headers=self.headers))
+        assert response.status_code == 201, response.json
+        number = response.json["number"]
+        for element, data in (("handle", {"approved": True}), ("rate", {})):
+            task_id = self._next_task(number, element)
+            response = self._timed(element, lambda t=task_id, d=data: self.client.post(
+                f"/api/v1/tasks/{t}/complete", json={"data": d}, headers=self.headers))
+            assert response.status_code == 200, response.json
+            assert response.json["status"] == "completed", response.json
+
+    def verify(self, expected: int) -> None:
+        closed = db.session.scalar(select(func.count()).select_from(Case).where(Case.status == "closed"))
+        completed = db.session.scalar(select(func.count()).select_from(ProcessInstance)
+                                      .where(ProcessInstance.status == "completed"))
+        db.session.commit()
+        if closed != expected or completed != expected:
+            raise SystemExit(f"expected {expected} closed cases and completed instances, "
+                             f"found {closed} and {completed}")
+
+
+def run_once(backend: str, args, workdir: Path, run: int, http: bool,
+             profiler: cProfile.Profile | None = None) -> tuple[RunResult, Bench]:
+    url = fresh_database(backend, args, workdir, run)
+    settings = {"SQLALCHEMY_DATABASE_URI": url, "CASE_PROCESS_ID": PROCESS_ID}
+    if "no-pre-ping" in args.experiment and backend == "postgresql":
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": False}
+    app = create_app(settings)
+    context = app.app_context()
+    context.push()
+    try:
+        if "sqlite-wal" in args.experiment and backend == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_wal)
+        if "no-expire-on-commit" in args.experiment:
+            db.session.remove()
+            db.session.configure(expire_on_commit=False)
+        upgrade()
+        db.engine.dispose()
+        repository.clear_cache()
+        bench = Bench(app, args, http)
+        if http:  # each request pushes its own app context (and session), as in a server
+            context.pop()
+            context = None
+        for i in range(args.warmup):
+            bench.instance(-1 - i)
+        bench.recording = True
+        bench.profiler = profiler
+        started = time.perf_counter()
+        for i in range(args.n):
+            bench.instance(i)
+        bench.result.wall_seconds = time.perf_counter() - started
+        bench.recording = False
+        bench.profiler = None
+    finally:
+        if context is not None:
+            context.pop()
+    with app.app_context():
+        bench.verify(args.n + args.warmup)
+        result = bench.result
+        result.n = args.n
+        result.statements, result.commits = bench.counter.statements, bench.counter.commits
+        result.checkouts = bench.counter.checkouts
+        result.execute_seconds = bench.counter.execute_seconds
+        result.commit_seconds = bench.counter.commit_seconds
+        bench.counter.detach()
+        db.session.remove()
+        db.engine.dispose()
+    return result, bench
+
+
+def _sqlite_wal(dbapi_connection, record) -> None:
+    """What-if (--experiment sqlite-wal): WAL journal, fsync at checkpoints rather than per commit."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------------------------
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+@dataclass
+class Summary:
+    backend: str
+    mode: str
+    rate: float
+    wall_rate: float
+    rates: list[float]
+    ops: dict[str, tuple[float, float]]
+    statements: float
+    commits: float
+    checkouts: float
+    execute_ms: float
+    commit_ms: float
+
+
+def summarise(backend: str, mode: str, results: list[RunResult]) -> Summary:
+    def med(fn):
+        return statistics.median(fn(r) for r in results)
+
+    ops = {op: (med(lambda r, op=op: statistics.median(r.seconds[op]) * 1000),
+                med(lambda r, op=op: percentile(r.seconds[op], 0.95) * 1000)) for op in OPERATIONS}
+    return Summary(
+        backend, mode, med(lambda r: r.rate), med(lambda r: r.n / r.wall_seconds),
+        [r.rate for r in results], ops,
+        med(lambda r: r.statements / r.n), med(lambda r: r.commits / r.n), med(lambda r: r.checkouts / r.n),
+        med(lambda r: r.execute_seconds / r.n * 1000), med(lambda r: r.commit_seconds / r.n * 1000))
+
+
+def report(summary: Summary, args, bench: Bench) -> None:
+    peer_sqlite, peer_pg, peer_statements, peer_commits = PEER[summary.mode]
+    peer = peer_sqlite if summary.backend == "sqlite" else peer_pg
+    target = TARGET[summary.mode][0 if summary.backend == "sqlite" else 1]
+    way = "HTTP (Flask test client, bearer token)" if summary.mode == "http" else "service layer, in process"
+    verdict = "met" if summary.rate >= target else "NOT met"
+    print(f"\n== {summary.backend}, {way}: N={args.n}, median of {args.runs} runs, "
+          f"warm-up {args.warmup}, --assign {bench.assign}"
+          + (f", experiments: {', '.join(args.experiment)}" if args.experiment else "") + " ==")
+    print(f"  runs (inst/s)            {', '.join(f'{r:.1f}' for r in summary.rates)}")
+    print(f"  instances/s              {summary.rate:7.1f}   peer {peer} -> {summary.rate / peer:.1f}x; "
+          f"target >= {target:g}: {verdict}")
+    print(f"  (incl. untimed look-ups  {summary.wall_rate:7.1f} inst/s wall clock)")
+    for op in OPERATIONS:
+        median, p95 = summary.ops[op]
+        print(f"  {OPERATION_LABELS[op]:<24} median {median:6.2f} ms   p95 {p95:6.2f} ms")
+    print(f"  SQL statements/instance  {summary.statements:7.1f}   peer {peer_statements}")
+    print(f"  commits/instance         {summary.commits:7.1f}   peer {peer_commits}")
+    print(f"  pool checkouts/instance  {summary.checkouts:7.1f}   (each + 1 ping with pool_pre_ping)")
+    print(f"  SQL time/instance        {summary.execute_ms + summary.commit_ms:7.2f} ms "
+          f"(execute {summary.execute_ms:.2f} + commit {summary.commit_ms:.2f})")
+    print("  timed: the three operations only; untimed: the human_task look-up between them"
+          + (" (+ assignment)" if bench.assign == "direct" else ""))
+
+
+PACKAGES = (
+    ("SpiffWorkflow", ("SpiffWorkflow",)),
+    ("serialization/json", ("/json/", "_json")),
+    ("SQLAlchemy", ("sqlalchemy",)),
+    ("DB driver (sqlite3/psycopg)", ("sqlite3", "psycopg")),
+    ("Flask/werkzeug/marshmallow", ("flask", "werkzeug", "marshmallow", "webargs", "apispec")),
+    ("Huiyin app/", (f"{REPO}/app/",)),
+)
+
+
+def print_profile(profiler: cProfile.Profile, label: str, n: int) -> None:
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt
+    by_package: dict[str, float] = defaultdict(float)
+    for (filename, _line, name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        where = f"{filename} {name}"
+        package = next((p for p, keys in PACKAGES if any(k in where for k in keys)), "other (stdlib, ...)")
+        by_package[package] += tottime
+    print(f"\n== profile: {label}, {n} instances, timed operations only ==")
+    print(f"  own time by package (total {total:.2f} s, {total / n * 1000:.2f} ms/instance "
+          "under the profiler):")
+    for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1]):
+        print(f"    {package:<30} {seconds:6.2f} s  {seconds / total * 100:5.1f} %")
+    print()
+    stats.sort_stats("cumulative").print_stats(25)
+
+
+# --------------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--http", action="store_true", help="drive the REST API through the test client")
+    parser.add_argument("--n", type=int, default=200, help="instances per run (default 200)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per backend; the median is reported")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed instances before each run")
+    parser.add_argument("--bpmn", default=str(DEFAULT_BPMN), help=f"default {DEFAULT_BPMN}")
+    parser.add_argument("--pg", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
+                        help="PostgreSQL URL (env BENCH_DATABASE_URL); its public schema is dropped")
+    parser.add_argument("--assign", choices=("auto", "none", "direct", "candidate"), default="auto",
+                        help="none: the BPMN as given, the handler completes its unassigned tasks; "
+                             "direct: the same, but each task is first assigned to the handler by an "
+                             "untimed UPDATE; auto (default): none if tasks.may_see() lets the handler "
+                             "see such a task, else direct; candidate: the BPMN's user tasks offered "
+                             "to role handler of the case's unit (candidateGroups + candidateUnit)")
+    parser.add_argument("--experiment", action="append", default=[],
+                        choices=("sqlite-wal", "no-pre-ping", "no-expire-on-commit"),
+                        help="what-if settings applied by the benchmark only (repeatable): SQLite in WAL "
+                             "mode with synchronous=NORMAL; PostgreSQL pool without pre-ping; session "
+                             "without expire_on_commit")
+    parser.add_argument("--profile", action="store_true",
+                        help="after the timed runs, profile one more run per backend (cProfile)")
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.runs < 1 or args.warmup < 0:
+        parser.error("--n and --runs must be >= 1, --warmup >= 0")
+    logging.disable(logging.INFO)  # create_app and alembic log every migration at INFO
+
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    mode = "http" if args.http else "service"
+    workdir = Path(tempfile.mkdtemp(prefix="huiyin-bench-"))
+    summaries = []
+    try:
+        for backend in backends:
+            results, bench = [], None
+            for run in range(args.runs):
+                result, bench = run_once(backend, args, workdir, run, args.http)
+                results.append(result)
+                print(f"[{backend}] run {run + 1}/{args.runs}: {result.rate:.1f} inst/s", flush=True)
+            unit, role = bench.probe_task
+            seen = "lets" if bench.completable_without_assignment else "does NOT let"
+            print(f"  note: the tasks have candidate_unit_id={unit}, candidate_role={role}; "
+                  f"tasks.may_see() {seen} a handler of the case's unit see (claim) them unassigned.")
+            summary = summarise(backend, mode, results)
+            summaries.append(summary)
+            report(summary, args, bench)
+            if args.profile:
+                profiler = cProfile.Profile()
+                run_once(backend, args, workdir, args.runs, args.http, profiler)
+                print_profile(profiler, f"{backend}, {mode}", args.n)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if len(summaries) > 1:
+        print("\n  backend      inst/s  create/handle/rate median ms   stmts  commits")
+        for s in summaries:
+            ops = " / ".join(f"{s.ops[op][0]:.2f}" for op in OPERATIONS)
+            print(f"  {s.backend:<11} {s.rate:7.1f}  {ops:<28} {s.statements:6.1f}  {s.commits:6.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
