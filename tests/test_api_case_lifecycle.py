@@ -1,8 +1,9 @@
 """The first path through the stack: case -> task -> complete -> closed, over HTTP."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, event, func, insert, select
 
 from app.cases.models import Case
+from app.cases.service import NewCase, create_case
 from app.engine.models import CaseEvent, HumanTask, ProcessInstance
 from app.extensions import db
 from tests import factories as f
@@ -198,3 +199,32 @@ def test_api_times_state_their_utc_offset(client, village):
     registrar = f.auth(client, "registrar")
     created = client.post("/api/v1/cases", json={"title": "x"}, headers=registrar).json
     assert created["created_at"].endswith("+00:00")
+
+
+def test_two_racing_deliveries_with_one_external_ref_create_one_case(app, village, database_url):
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite lets one writer in at a time; the competitor cannot commit in between")
+    # given another worker that commits the same delivery just before our INSERT
+    other = create_engine(database_url)
+    raced = []
+
+    def insert_first(conn, cursor, statement, params, context, executemany):
+        if statement.startswith("INSERT INTO case_record") and not raced:
+            raced.append(True)
+            with other.begin() as c:
+                c.execute(insert(Case.__table__).values(
+                    number="HY20260101-999999", title="other worker", channel="api",
+                    external_ref="wechat-42", status="open", description=""))
+
+    event.listen(db.engine, "before_cursor_execute", insert_first)
+    try:
+        # when this worker delivers it too
+        case, created = create_case(NewCase(title="mine", external_ref="wechat-42"), None)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", insert_first)
+        other.dispose()
+
+    # then it gets the other worker's case back, and there is one case
+    assert raced and not created
+    assert case.number == "HY20260101-999999"
+    assert counts()["Case"] == 1 and counts()["ProcessInstance"] == 0
