@@ -19,12 +19,32 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _pii_key(instance_path: Path) -> str:
+    """PII_KEY (a Fernet key) when set; otherwise one generated into instance/ once. Production
+    sets it explicitly and backs it up with the database: without it ID numbers are unreadable."""
+    key = os.environ.get("PII_KEY")
+    if key:
+        return key
+    key_file = instance_path / "pii_key"
+    if not key_file.exists():
+        from cryptography.fernet import Fernet
+
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(Fernet.generate_key().decode())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
 def load_config(instance_path: Path) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance_path / 'huiyin.sqlite3'}"
         ),
         "SECRET_KEY": _secret_key(instance_path),
+        "PII_KEY": _pii_key(instance_path),
+        # Wrong passwords in a row before an account is locked, and for how long.
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
         "WORKFLOWS_DIR": os.environ.get("WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
         "CASE_PROCESS_ID": os.environ.get("CASE_PROCESS_ID", "complaint"),

@@ -1,9 +1,10 @@
 """Demo data for `make run`: a few units and one login per role, loaded once."""
 from sqlalchemy import select
 
-from app.accounts.models import Membership, Unit, User
+from app.accounts.models import Membership, User
 from app.accounts.security import hash_password
 from app.extensions import db
+from app.organisation.models import Unit
 
 DEMO_PASSWORD = "huiyin-demo"
 

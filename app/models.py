@@ -1,5 +1,5 @@
 """Import every model module so metadata (and Alembic autogenerate) sees all tables."""
-from app.accounts.models import ApiToken, Membership, Unit, User
+from app.accounts.models import ApiToken, Membership, User
 from app.cases.models import Case, CaseNumberCounter
 from app.engine.models import (
     CaseEvent,
@@ -10,7 +10,9 @@ from app.engine.models import (
     SchedulerHeartbeat,
     Timer,
 )
+from app.organisation.models import Category, RoutingRule, Territory, Unit
+from app.privacy.models import PersonalDataAccess
 
-__all__ = ["ApiToken", "Case", "CaseEvent", "CaseNumberCounter", "HumanTask", "Incident",
-           "Membership", "ProcessDefinition", "ProcessInstance", "SchedulerHeartbeat", "Timer",
-           "Unit", "User"]
+__all__ = ["ApiToken", "Case", "CaseEvent", "CaseNumberCounter", "Category", "HumanTask", "Incident",
+           "Membership", "PersonalDataAccess", "ProcessDefinition", "ProcessInstance", "RoutingRule",
+           "SchedulerHeartbeat", "Territory", "Timer", "Unit", "User"]

@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.accounts.models import Membership, Unit, User  # noqa: E402
+from app.accounts.models import Membership, User  # noqa: E402
 from app.accounts.security import hash_password, issue_token  # noqa: E402
 from app.cases.models import Case  # noqa: E402
 from app.cases.service import NewCase, create_case  # noqa: E402
@@ -47,6 +47,7 @@ from app.engine.errors import NotFound  # noqa: E402
 from app.engine.models import HumanTask, ProcessInstance  # noqa: E402
 from app.engine.transaction import transaction  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.organisation.models import Unit  # noqa: E402
 
 PROCESS_ID = "Process_two_user_tasks"
 DEFAULT_BPMN = Path(__file__).resolve().parents[2] / "shared/bench/two_user_tasks.bpmn"

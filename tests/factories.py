@@ -2,12 +2,13 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from app.accounts.models import Membership, Unit, User
+from app.accounts.models import Membership, User
 from app.accounts.security import hash_password
 from app.cases.service import NewCase, create_case
 from app.engine import repository
 from app.engine.transaction import transaction
 from app.extensions import db
+from app.organisation.models import Unit
 
 PASSWORD = "correct horse battery"
 _password_hash = None

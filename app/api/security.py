@@ -16,6 +16,10 @@ PERMISSIONS: dict[str, set[str]] = {
     "workflow:read": {"process_designer", "administrator", "auditor"},
     "workflow:deploy": {"process_designer", "administrator"},
     "incident:manage": {"administrator", "process_designer"},
+    # Territories, units, categories, routing catalogue, users, and their CSV/XLSX imports.
+    "admin:manage": {"administrator"},
+    # Reveal a case's unmasked phone / ID number (audited); handlers only for cases they hold.
+    "personal_data:reveal": {"registrar", "platform_supervisor", "handler"},
 }
 
 

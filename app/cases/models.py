@@ -4,9 +4,9 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import Unit
 from app.clock import utcnow
 from app.extensions import db
+from app.organisation.models import Unit
 
 
 class Case(db.Model):
@@ -18,6 +18,14 @@ class Case(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territory.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
+    # The requester (诉求人). Phone is kept readable (callbacks, SMS, duplicate search) but shown
+    # masked; the ID number is only stored encrypted, with a keyed hash for exact search.
+    requester_name: Mapped[str | None] = mapped_column(String(100))
+    requester_phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    id_number_cipher: Mapped[str | None] = mapped_column(String(200))
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     channel: Mapped[str] = mapped_column(String(40), default="api")
     external_ref: Mapped[str | None] = mapped_column(String(120))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts.models import Unit, User
+from app.accounts.models import User
 from app.cases.models import Case
 from app.cases.numbers import next_case_number
 from app.clock import utcnow
@@ -17,6 +17,7 @@ from app.engine import history, repository, runtime
 from app.engine.errors import InvalidData, NotFound
 from app.engine.transaction import execute, transaction
 from app.extensions import db
+from app.organisation.models import Unit
 
 _cases, _units = Case.__table__, Unit.__table__
 _CASE_VIEW = (select(*_cases.c, _units.c.code.label("unit_code"))

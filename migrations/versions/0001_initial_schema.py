@@ -1,8 +1,8 @@
-"""initial schema: engine, accounts, cases
+"""initial schema
 
-Revision ID: 64c69781ed62
+Revision ID: c2caf104b9bc
 Revises: 
-Create Date: 2026-11-22 15:03:13.035543
+Create Date: 2026-11-22 15:19:57.076970
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '64c69781ed62'
+revision = 'c2caf104b9bc'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -23,19 +23,34 @@ def upgrade():
     sa.Column('last_value', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_case_number_counter'))
     )
+    op.create_table('category',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('klass', sa.String(length=20), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_category')),
+    sa.UniqueConstraint('code', name=op.f('uq_category_code'))
+    )
     op.create_table('scheduler_heartbeat',
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('last_seen_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_heartbeat'))
     )
-    op.create_table('unit',
+    op.create_table('territory',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('level', sa.String(length=20), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_unit')),
-    sa.UniqueConstraint('code', name=op.f('uq_unit_code'))
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('path', sa.String(length=400), nullable=False),
+    sa.ForeignKeyConstraint(['parent_id'], ['territory.id'], name=op.f('fk_territory_parent_id_territory')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_territory')),
+    sa.UniqueConstraint('code', name=op.f('uq_territory_code'))
     )
+    with op.batch_alter_table('territory', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_territory_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index('ix_territory_path', ['path'], unique=False)
+
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=80), nullable=False),
@@ -43,6 +58,8 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('username', name=op.f('uq_user_account_username'))
     )
@@ -58,42 +75,6 @@ def upgrade():
     )
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
-
-    op.create_table('case_record',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('number', sa.String(length=32), nullable=False),
-    sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=True),
-    sa.Column('channel', sa.String(length=40), nullable=False),
-    sa.Column('external_ref', sa.String(length=120), nullable=True),
-    sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('closed_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_case_record_created_by_id_user_account')),
-    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_case_record_unit_id_unit')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_record')),
-    sa.UniqueConstraint('channel', 'external_ref', name=op.f('uq_case_record_channel')),
-    sa.UniqueConstraint('number', name=op.f('uq_case_record_number'))
-    )
-    with op.batch_alter_table('case_record', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_case_record_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_case_record_unit_id'), ['unit_id'], unique=False)
-
-    op.create_table('membership',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
-    sa.Column('role', sa.String(length=40), nullable=False),
-    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_membership_unit_id_unit')),
-    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_membership_user_id_user_account')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_membership')),
-    sa.UniqueConstraint('user_id', 'unit_id', 'role', name=op.f('uq_membership_user_id'))
-    )
-    with op.batch_alter_table('membership', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_membership_unit_id'), ['unit_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_membership_user_id'), ['user_id'], unique=False)
 
     op.create_table('process_definition',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -111,6 +92,97 @@ def upgrade():
     )
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_definition_process_id'), ['process_id'], unique=False)
+
+    op.create_table('unit',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('level', sa.String(length=20), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('territory_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], name=op.f('fk_unit_territory_id_territory')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_unit')),
+    sa.UniqueConstraint('code', name=op.f('uq_unit_code'))
+    )
+    with op.batch_alter_table('unit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_unit_territory_id'), ['territory_id'], unique=False)
+
+    op.create_table('case_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=32), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('territory_id', sa.Integer(), nullable=True),
+    sa.Column('category_id', sa.Integer(), nullable=True),
+    sa.Column('requester_name', sa.String(length=100), nullable=True),
+    sa.Column('requester_phone', sa.String(length=20), nullable=True),
+    sa.Column('id_number_cipher', sa.String(length=200), nullable=True),
+    sa.Column('id_number_hash', sa.String(length=64), nullable=True),
+    sa.Column('channel', sa.String(length=40), nullable=False),
+    sa.Column('external_ref', sa.String(length=120), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['category_id'], ['category.id'], name=op.f('fk_case_record_category_id_category')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_case_record_created_by_id_user_account')),
+    sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], name=op.f('fk_case_record_territory_id_territory')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_case_record_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_record')),
+    sa.UniqueConstraint('channel', 'external_ref', name=op.f('uq_case_record_channel')),
+    sa.UniqueConstraint('number', name=op.f('uq_case_record_number'))
+    )
+    with op.batch_alter_table('case_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_record_id_number_hash'), ['id_number_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_record_requester_phone'), ['requester_phone'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_record_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_record_territory_id'), ['territory_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_record_unit_id'), ['unit_id'], unique=False)
+
+    op.create_table('membership',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_membership_unit_id_unit')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_membership_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_membership')),
+    sa.UniqueConstraint('user_id', 'unit_id', 'role', name=op.f('uq_membership_user_id'))
+    )
+    with op.batch_alter_table('membership', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_membership_unit_id'), ['unit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_membership_user_id'), ['user_id'], unique=False)
+
+    op.create_table('routing_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('territory_id', sa.Integer(), nullable=False),
+    sa.Column('level', sa.String(length=20), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=True),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['category.id'], name=op.f('fk_routing_rule_category_id_category')),
+    sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], name=op.f('fk_routing_rule_territory_id_territory')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_routing_rule_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_routing_rule')),
+    sa.UniqueConstraint('territory_id', 'level', 'category_id', name=op.f('uq_routing_rule_territory_id'))
+    )
+    with op.batch_alter_table('routing_rule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_routing_rule_unit_id'), ['unit_id'], unique=False)
+
+    op.create_table('personal_data_access',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('fields', sa.String(length=100), nullable=False),
+    sa.Column('via', sa.String(length=20), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['case_record.id'], name=op.f('fk_personal_data_access_case_id_case_record')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_personal_data_access_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_personal_data_access'))
+    )
+    with op.batch_alter_table('personal_data_access', schema=None) as batch_op:
+        batch_op.create_index('ix_personal_data_access_case', ['case_id', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_personal_data_access_user_id'), ['user_id'], unique=False)
 
     op.create_table('process_instance',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -242,10 +314,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_process_instance_definition_id'))
 
     op.drop_table('process_instance')
-    with op.batch_alter_table('process_definition', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_process_definition_process_id'))
+    with op.batch_alter_table('personal_data_access', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_personal_data_access_user_id'))
+        batch_op.drop_index('ix_personal_data_access_case')
 
-    op.drop_table('process_definition')
+    op.drop_table('personal_data_access')
+    with op.batch_alter_table('routing_rule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_routing_rule_unit_id'))
+
+    op.drop_table('routing_rule')
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_membership_user_id'))
         batch_op.drop_index(batch_op.f('ix_membership_unit_id'))
@@ -253,15 +330,31 @@ def downgrade():
     op.drop_table('membership')
     with op.batch_alter_table('case_record', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_record_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_case_record_territory_id'))
         batch_op.drop_index(batch_op.f('ix_case_record_status'))
+        batch_op.drop_index(batch_op.f('ix_case_record_requester_phone'))
+        batch_op.drop_index(batch_op.f('ix_case_record_id_number_hash'))
 
     op.drop_table('case_record')
+    with op.batch_alter_table('unit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_unit_territory_id'))
+
+    op.drop_table('unit')
+    with op.batch_alter_table('process_definition', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_process_definition_process_id'))
+
+    op.drop_table('process_definition')
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
 
     op.drop_table('api_token')
     op.drop_table('user_account')
-    op.drop_table('unit')
+    with op.batch_alter_table('territory', schema=None) as batch_op:
+        batch_op.drop_index('ix_territory_path')
+        batch_op.drop_index(batch_op.f('ix_territory_parent_id'))
+
+    op.drop_table('territory')
     op.drop_table('scheduler_heartbeat')
+    op.drop_table('category')
     op.drop_table('case_number_counter')
     # ### end Alembic commands ###

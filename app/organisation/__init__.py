@@ -1,0 +1,1 @@
+"""Who sits where: the territory tree, handling units, request categories, the routing catalogue."""

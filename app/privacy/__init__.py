@@ -1,0 +1,1 @@
+"""Personal data (PIPL): masking, encryption at rest, and the audit of every reveal."""
