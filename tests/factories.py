@@ -8,7 +8,7 @@ from app.cases.service import NewCase, create_case
 from app.engine import repository
 from app.engine.transaction import transaction
 from app.extensions import db
-from app.organisation.models import Unit
+from app.organisation.models import Territory, Unit
 
 PASSWORD = "correct horse battery"
 _password_hash = None
@@ -16,8 +16,20 @@ _WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 _TEST_BPMN = Path(__file__).resolve().parent / "bpmn"
 
 
-def unit(code: str, level: str = "village", name: str | None = None) -> Unit:
-    row = Unit(code=code, name=name or f"Unit {code}", level=level)
+def territory(code: str, level: str = "city", parent: Territory | None = None,
+              name: str | None = None) -> Territory:
+    row = Territory(code=code, name=name or f"Territory {code}", level=level,
+                    parent_id=parent.id if parent else None,
+                    path=(parent.path if parent else "/") + code + "/")
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def unit(code: str, level: str = "village", name: str | None = None,
+         territory: Territory | None = None, kind: str = "office") -> Unit:
+    row = Unit(code=code, name=name or f"Unit {code}", level=level, kind=kind,
+               territory_id=territory.id if territory else None)
     db.session.add(row)
     db.session.commit()
     return row
@@ -32,6 +44,10 @@ def user(username: str, *memberships: tuple[Unit, str]) -> User:
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def user_id(username: str) -> int:
+    return db.session.scalar(db.select(User.id).where(User.username == username))
 
 
 def auth(client, username: str) -> dict[str, str]:
@@ -59,3 +75,23 @@ def case(title: str = "Street lamp broken", unit_row: Unit | None = None, actor:
 def due_in(seconds: float) -> str:
     """An ISO timestamp `seconds` from now, for timeDate timers in test processes."""
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+
+
+def category(code: str, klass: str = "livelihood", name: str | None = None):
+    from app.organisation.models import Category
+
+    row = Category(code=code, name=name or f"Category {code}", klass=klass)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def routing_rule(territory_row, level: str, unit_row: Unit, category_row=None):
+    """Catalogue entry: `unit_row` handles `category_row` (None: any category) in the subtree."""
+    from app.organisation.models import RoutingRule
+
+    row = RoutingRule(territory_id=territory_row.id, level=level, unit_id=unit_row.id,
+                      category_id=category_row.id if category_row else None)
+    db.session.add(row)
+    db.session.commit()
+    return row

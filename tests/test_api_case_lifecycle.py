@@ -12,8 +12,9 @@ from tests import factories as f
 @pytest.fixture
 def village(app):
     f.deploy("complaint.bpmn")
+    city = f.territory("210900", "city")
     unit = f.unit("210902001001", "village")
-    center = f.unit("210900-CENTER", "city")
+    center = f.unit("210900-CENTER", "city", territory=city, kind="centre")
     f.user("registrar", (center, "registrar"))
     f.user("handler", (unit, "handler"))
     return unit

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import ApiToken, User
@@ -21,12 +22,31 @@ def hash_password(password: str) -> str:
 
 
 def authenticate(username: str, password: str) -> User | None:
+    """The user for these credentials, or None. After LOGIN_MAX_FAILURES wrong passwords in a row
+    the account is locked for LOGIN_LOCK_MINUTES, and during the lock even the right password
+    fails: guessing costs minutes per handful of tries. The answer never says which it was."""
     user = db.session.scalar(select(User).where(User.username == username))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        correct = True
     except (VerificationError, InvalidHashError):
+        correct = False
+    if user is None:
         return None
-    return user if user is not None and user.active else None
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    if not correct:
+        user.failed_logins += 1
+        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+        db.session.commit()
+        return None
+    if user.failed_logins or user.locked_until:
+        user.failed_logins, user.locked_until = 0, None
+        db.session.commit()
+    return user if user.active else None
 
 
 def _digest(token: str) -> str:

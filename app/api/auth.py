@@ -28,7 +28,8 @@ class TokenSchema(Schema):
 def create_token(login):
     user = authenticate(login["username"], login["password"])
     if user is None:
-        abort(401, message="wrong username or password")
+        abort(401, message="wrong username or password, or the account is locked for a while "
+                           "after repeated failures")
     token, row = issue_token(user, current_app.config["API_TOKEN_HOURS"])
     return {"token": token, "expires_at": row.expires_at, "username": user.username,
             "roles": sorted(user.roles)}

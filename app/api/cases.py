@@ -1,11 +1,14 @@
 """Cases: register one (starting its process) and read its status and timeline."""
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from app.api.fields import UtcDateTime
 from app.api.security import current_user, permission_required
-from app.cases.service import NewCase, create_case, get_visible
+from app.cases.service import NewCase, create_case, get_visible, list_visible
+from app.cases.validation import id_number_problem, phone_problem
 from app.engine.history import timeline
+from app.engine.transaction import transaction
+from app.privacy.service import masked, reveal
 
 blp = Blueprint("cases", __name__, description="Citizen requests")
 
@@ -15,6 +18,18 @@ class CaseCreateSchema(Schema):
     description = fields.String(load_default="", validate=validate.Length(max=10000))
     unit_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     external_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    territory_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    category_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    requester_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    requester_phone = fields.String(load_default=None, allow_none=True,
+                                    validate=lambda v: _check(phone_problem(v)))
+    id_number = fields.String(load_default=None, allow_none=True,
+                              validate=lambda v: _check(id_number_problem(v)))
+
+
+def _check(problem: str | None) -> None:
+    if problem:
+        raise ValidationError(problem)
 
 
 class EventSchema(Schema):
@@ -31,7 +46,10 @@ class CaseSchema(Schema):
     description = fields.String()
     status = fields.String()
     unit_code = fields.String(allow_none=True)
+    territory_code = fields.String(allow_none=True)
+    category_code = fields.String(allow_none=True)
     channel = fields.String()
+    requester = fields.Function(masked, metadata={"description": "name, masked phone and ID number"})
     created_at = UtcDateTime()
     closed_at = UtcDateTime()
 
@@ -51,8 +69,37 @@ def create(payload):
     return case, (201 if created else 200)
 
 
+class ListArgs(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+
+
+class PersonalDataSchema(Schema):
+    requester_name = fields.String(allow_none=True)
+    requester_phone = fields.String(allow_none=True)
+    id_number = fields.String(allow_none=True)
+
+
+@blp.route("")
+@permission_required("case:read")
+@blp.arguments(ListArgs, location="query")
+@blp.response(200, CaseSchema(many=True))
+def list_cases(args):
+    """Cases within your jurisdiction, newest first."""
+    return list_visible(current_user(), args["limit"], args["offset"])
+
+
 @blp.route("/<string:number>")
 @permission_required("case:read")
 @blp.response(200, CaseDetailSchema)
 def read(number):
     return get_visible(current_user(), number)
+
+
+@blp.route("/<string:number>/personal-data", methods=["POST"])
+@permission_required("personal_data:reveal")
+@blp.response(200, PersonalDataSchema)
+def reveal_personal_data(number):
+    """Reveal the requester's full phone and ID number; every reveal is written to the audit log."""
+    with transaction():
+        return reveal(current_user(), get_visible(current_user(), number), via="api")

@@ -2,6 +2,7 @@
 
 Cases are read as "case views": the case_record columns plus the unit's code.
 """
+import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -10,6 +11,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
+from app.cases import access
 from app.cases.models import Case
 from app.cases.numbers import next_case_number
 from app.clock import utcnow
@@ -17,22 +19,27 @@ from app.engine import history, repository, runtime
 from app.engine.errors import InvalidData, NotFound
 from app.engine.transaction import execute, transaction
 from app.extensions import db
-from app.organisation.models import Unit
+from app.organisation.models import Category, Territory, Unit
+from app.privacy import crypto
+
+log = logging.getLogger(__name__)
 
 _cases, _units = Case.__table__, Unit.__table__
-_CASE_VIEW = (select(*_cases.c, _units.c.code.label("unit_code"))
-              .select_from(_cases.outerjoin(_units, _units.c.id == _cases.c.unit_id)))
+_territories, _categories = Territory.__table__, Category.__table__
+_CASE_VIEW = (select(*_cases.c, _units.c.code.label("unit_code"),
+                     _territories.c.code.label("territory_code"), _categories.c.code.label("category_code"))
+              .select_from(_cases.outerjoin(_units, _units.c.id == _cases.c.unit_id)
+                           .outerjoin(_territories, _territories.c.id == _cases.c.territory_id)
+                           .outerjoin(_categories, _categories.c.id == _cases.c.category_id)))
 _BY_NUMBER = _CASE_VIEW.where(_cases.c.number == bindparam("number"))
 _BY_REF = _CASE_VIEW.where(_cases.c.channel == bindparam("channel"),
                            _cases.c.external_ref == bindparam("external_ref"))
 _UNIT_BY_CODE = select(_units.c.id).where(_units.c.code == bindparam("code"))
+_TERRITORY_BY_CODE = select(_territories.c.id).where(_territories.c.code == bindparam("code"))
+_CATEGORY_BY_CODE = select(_categories.c.id).where(_categories.c.code == bindparam("code"))
 _INSERT = insert(_cases).returning(_cases.c.id)
 _CLOSE = (update(_cases).where(_cases.c.id == bindparam("case_id"), _cases.c.status != "closed")
           .values(status="closed", closed_at=bindparam("now")))
-
-# Roles that work for the whole platform and so see every case (refined by jurisdiction later).
-PLATFORM_ROLES = {"registrar", "dispatcher", "platform_supervisor", "administrator", "auditor"}
-
 
 @dataclass
 class NewCase:
@@ -41,6 +48,11 @@ class NewCase:
     unit_code: str | None = None
     channel: str = "api"
     external_ref: str | None = None
+    territory_code: str | None = None
+    category_code: str | None = None
+    requester_name: str | None = None
+    requester_phone: str | None = None
+    id_number: str | None = None  # stored only encrypted
     process_id: str | None = None  # default: the CASE_PROCESS_ID setting
     data: dict | None = None  # extra start variables (kept small: ids and decisions)
 
@@ -67,26 +79,40 @@ def _create(new: NewCase, actor: User | None):
             existing = execute(_BY_REF, {"channel": new.channel, "external_ref": new.external_ref}).first()
             if existing is not None:
                 return existing, False
-        unit_id = None
-        if new.unit_code:
-            unit_id = execute(_UNIT_BY_CODE, {"code": new.unit_code}).scalar()
-            if unit_id is None:
-                raise InvalidData("unknown unit", {"unit_code": [f"no unit with code {new.unit_code}"]})
+        unit_id = _lookup(_UNIT_BY_CODE, "unit_code", new.unit_code)
+        territory_id = _lookup(_TERRITORY_BY_CODE, "territory_code", new.territory_code)
+        category_id = _lookup(_CATEGORY_BY_CODE, "category_code", new.category_code)
+        id_number = new.id_number.strip().upper() if new.id_number else None
         process_id = new.process_id or current_app.config["CASE_PROCESS_ID"]
         definition_id = repository.latest_definition_id(process_id)
         if definition_id is None:
             raise NotFound(f"process '{process_id}' is not deployed")
         actor_id = actor.id if actor else None
         values = {"number": next_case_number(), "title": new.title, "description": new.description,
-                  "status": "open", "unit_id": unit_id, "channel": new.channel,
+                  "status": "open", "unit_id": unit_id, "territory_id": territory_id,
+                  "category_id": category_id, "channel": new.channel,
                   "external_ref": new.external_ref, "created_by_id": actor_id,
+                  "requester_name": new.requester_name, "requester_phone": new.requester_phone,
+                  "id_number_cipher": crypto.encrypt(id_number) if id_number else None,
+                  "id_number_hash": crypto.search_hash(id_number) if id_number else None,
                   "created_at": utcnow(), "closed_at": None}
         case_id = execute(_INSERT, values).scalar_one()
         history.record(case_id, "case_created", actor_id=actor_id,
                        payload={"channel": new.channel, "number": values["number"]})
         start_data = {**(new.data or {}), "case_id": case_id, "unit_id": unit_id}
         runtime.start(definition_id, case_id, start_data, actor_id)
-    return SimpleNamespace(id=case_id, unit_code=new.unit_code, **values), True
+    log.info("case %s registered via %s by user %s", values["number"], new.channel, actor_id)
+    return SimpleNamespace(id=case_id, unit_code=new.unit_code, territory_code=new.territory_code,
+                           category_code=new.category_code, **values), True
+
+
+def _lookup(statement, field: str, code: str | None) -> int | None:
+    if not code:
+        return None
+    found = execute(statement, {"code": code}).scalar()
+    if found is None:
+        raise InvalidData(f"unknown {field}", {field: [f"nothing has the code {code}"]})
+    return found
 
 
 @runtime.process_completed.connect
@@ -96,13 +122,15 @@ def _close_case(instance: runtime.InstanceRow, actor_id: int | None = None) -> N
         history.record(instance.case_id, "case_closed", instance_id=instance.id, actor_id=actor_id)
 
 
-def may_see(user: User, case) -> bool:
-    return bool(user.roles & PLATFORM_ROLES) or case.unit_id in user.unit_ids
-
-
 def get_visible(user: User, number: str):
-    """A case the user may see; others answer 'not found' so case numbers cannot be probed."""
-    case = execute(_BY_NUMBER, {"number": number}).first()
-    if case is None or not may_see(user, case):
+    """A case within the user's jurisdiction; others answer 'not found' (no probing of numbers)."""
+    case = execute(_BY_NUMBER.where(access.visible_cases(user)), {"number": number}).first()
+    if case is None:
         raise NotFound(f"no case {number}")
     return case
+
+
+def list_visible(user: User, limit: int = 50, offset: int = 0) -> list:
+    """Newest first, only within the user's jurisdiction."""
+    return list(execute(_CASE_VIEW.where(access.visible_cases(user))
+                        .order_by(_cases.c.id.desc()).limit(limit).offset(offset)))

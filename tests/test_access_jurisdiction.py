@@ -1,0 +1,77 @@
+"""Jurisdiction (R13, R16): who may read, list and act on which case; outside it, 404."""
+import pytest
+from sqlalchemy import select
+
+from app.engine.models import HumanTask
+from app.extensions import db
+from tests import factories as f
+
+
+@pytest.fixture
+def county_with_two_townships(app):
+    """City 210900 > counties A (townships A1, A2) and B (township B1), one case in each township."""
+    f.deploy("complaint.bpmn")
+    city = f.territory("210900", "city")
+    county_a, county_b = f.territory("210902", "county", city), f.territory("210903", "county", city)
+    a1, a2 = f.territory("210902001", "township", county_a), f.territory("210902002", "township", county_a)
+    b1 = f.territory("210903001", "township", county_b)
+    office = {t.code: f.unit(f"U{t.code}", "township", territory=t) for t in (a1, a2, b1)}
+    centre_a = f.unit("C210902", "county", territory=county_a, kind="centre")
+    centre_city = f.unit("C210900", "city", territory=city, kind="centre")
+    f.user("handler_a1", (office["210902001"], "handler"))
+    f.user("leader_a", (centre_a, "leader"))
+    f.user("registrar", (centre_city, "registrar"))
+    cases = {code: f.case(f"case in {code}", unit_row=office[code], territory_code=code)
+             for code in office}
+    return cases
+
+
+def numbers(response):
+    return sorted(c["number"] for c in response.json)
+
+
+def test_R13_a_township_handler_cannot_read_list_or_act_on_another_townships_case(
+        client, county_with_two_townships):
+    cases = county_with_two_townships
+    headers = f.auth(client, "handler_a1")
+    own, other = cases["210902001"], cases["210902002"]
+    # reads: own case yes, the neighbour's is not found
+    assert client.get(f"/api/v1/cases/{own.number}", headers=headers).status_code == 200
+    refused = client.get(f"/api/v1/cases/{other.number}", headers=headers)
+    assert refused.status_code == 404 and refused.json["code"] == "not_found"
+    # lists: only the own case
+    assert numbers(client.get("/api/v1/cases", headers=headers)) == [own.number]
+    # acts: the neighbour's task and personal data are not found either
+    task_id = db.session.scalar(select(HumanTask.id).where(HumanTask.case_id == other.id))
+    assert client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {}},
+                       headers=headers).status_code == 404
+    assert client.post(f"/api/v1/cases/{other.number}/personal-data", headers=headers).status_code == 404
+    assert db.session.scalar(select(HumanTask.status).where(HumanTask.id == task_id)) == "open"
+
+
+def test_R16_a_county_leader_sees_every_case_in_the_county_and_none_outside(
+        client, county_with_two_townships):
+    cases = county_with_two_townships
+    headers = f.auth(client, "leader_a")
+    in_county = sorted(cases[c].number for c in ("210902001", "210902002"))
+    assert numbers(client.get("/api/v1/cases", headers=headers)) == in_county
+    for code in ("210902001", "210902002"):
+        assert client.get(f"/api/v1/cases/{cases[code].number}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/cases/{cases['210903001'].number}", headers=headers).status_code == 404
+
+
+def test_the_city_centre_sees_all_cases(client, county_with_two_townships):
+    cases = county_with_two_townships
+    headers = f.auth(client, "registrar")
+    assert numbers(client.get("/api/v1/cases", headers=headers)) == sorted(c.number for c in cases.values())
+
+
+def test_a_handler_who_held_a_task_still_sees_the_case_after_it_moved_on(client, county_with_two_townships):
+    # given the A1 handler completed the case's task (the case is closed and its unit unchanged)
+    own = county_with_two_townships["210902001"]
+    headers = f.auth(client, "handler_a1")
+    task_id = db.session.scalar(select(HumanTask.id).where(HumanTask.case_id == own.id))
+    assert client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"action": "reply"}},
+                       headers=headers).status_code == 200
+    # then the case stays readable to them
+    assert client.get(f"/api/v1/cases/{own.number}", headers=headers).json["status"] == "closed"
