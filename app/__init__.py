@@ -27,6 +27,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     init_api(app)
     app.register_blueprint(health.bp)
+    from app.web import init_app as init_web
+
+    init_web(app)
     cli.init_app(app)
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every poll at INFO
