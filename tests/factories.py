@@ -8,7 +8,7 @@ from app.cases.service import NewCase, create_case
 from app.engine import repository
 from app.engine.transaction import transaction
 from app.extensions import db
-from app.organisation.models import Territory, Unit
+from app.organisation.models import Category, RoutingRule, Territory, Unit
 
 PASSWORD = "correct horse battery"
 _password_hash = None
@@ -77,19 +77,16 @@ def due_in(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
 
-def category(code: str, klass: str = "livelihood", name: str | None = None):
-    from app.organisation.models import Category
-
+def category(code: str, klass: str = "livelihood", name: str | None = None) -> Category:
     row = Category(code=code, name=name or f"Category {code}", klass=klass)
     db.session.add(row)
     db.session.commit()
     return row
 
 
-def routing_rule(territory_row, level: str, unit_row: Unit, category_row=None):
+def routing_rule(territory_row: Territory, level: str, unit_row: Unit,
+                 category_row: Category | None = None) -> RoutingRule:
     """Catalogue entry: `unit_row` handles `category_row` (None: any category) in the subtree."""
-    from app.organisation.models import RoutingRule
-
     row = RoutingRule(territory_id=territory_row.id, level=level, unit_id=unit_row.id,
                       category_id=category_row.id if category_row else None)
     db.session.add(row)

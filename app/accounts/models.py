@@ -60,7 +60,7 @@ class Membership(db.Model):
     role: Mapped[str] = mapped_column(String(40))
 
     user: Mapped[User] = relationship(back_populates="memberships")
-    unit: Mapped[Unit] = relationship(lazy="joined")
+    unit: Mapped[Unit] = relationship(lazy="select")
 
 
 class ApiToken(db.Model):

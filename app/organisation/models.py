@@ -54,7 +54,7 @@ class Unit(db.Model):
     kind: Mapped[str] = mapped_column(String(20), default="office")
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territory.id"), index=True)
 
-    territory: Mapped[Territory | None] = relationship(lazy="joined")
+    territory: Mapped[Territory | None] = relationship(lazy="select")
 
 
 class RoutingRule(db.Model):
