@@ -67,4 +67,6 @@ def load_config(instance_path: Path) -> dict:
             "security": [{"bearerAuth": []}],
         },
         "JSON_AS_ASCII": False,
+        # Largest request body; bigger ones get 413 before anything reads them.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "60")) * 1024 * 1024,
     }

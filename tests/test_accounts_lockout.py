@@ -43,3 +43,20 @@ def test_the_lock_ends_after_its_time_and_a_success_resets_the_count(client, app
 
 def test_an_unknown_user_is_refused_without_error(app):
     assert authenticate("nobody", "whatever") is None
+
+
+def test_a_cheaply_hashed_password_is_rehashed_at_full_cost_on_first_login(app):
+    # given a user whose generated one-time password was hashed with a cheap profile (imports)
+    from argon2 import PasswordHasher
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    row = f.user("imported", (f.unit("V1"), "handler"))
+    row.password_hash = cheap.hash("generated-one-time-pw")
+    db.session.commit()
+    # when they log in
+    assert authenticate("imported", "generated-one-time-pw") is not None
+    # then the stored hash has the full-cost parameters and still verifies
+    db.session.refresh(row)
+    assert "m=8," not in row.password_hash and PasswordHasher().verify(row.password_hash,
+                                                                       "generated-one-time-pw")
+    assert not PasswordHasher().check_needs_rehash(row.password_hash)

@@ -43,8 +43,13 @@ def authenticate(username: str, password: str) -> User | None:
             user.failed_logins = 0
         db.session.commit()
         return None
-    if user.failed_logins or user.locked_until:
-        user.failed_logins, user.locked_until = 0, None
+    changed = bool(user.failed_logins or user.locked_until)
+    user.failed_logins, user.locked_until = 0, None
+    if _hasher.check_needs_rehash(user.password_hash):
+        # e.g. the cheap hash of a generated one-time password from an import: now at full cost
+        user.password_hash = _hasher.hash(password)
+        changed = True
+    if changed:
         db.session.commit()
     return user if user.active else None
 
