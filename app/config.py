@@ -45,6 +45,8 @@ def load_config(instance_path: Path) -> dict:
         # Wrong passwords in a row before an account is locked, and for how long.
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
+        # Behind HTTPS (production) the session cookie must never travel over plain HTTP.
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
         "WORKFLOWS_DIR": os.environ.get("WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
         "CASE_PROCESS_ID": os.environ.get("CASE_PROCESS_ID", "complaint"),

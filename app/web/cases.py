@@ -1,0 +1,78 @@
+"""Cases: the list within one's jurisdiction, one case with its timeline, and revealing the
+requester's personal data (audited, via="web").
+
+Outside the user's jurisdiction a case answers the same 404 page as a number that does not exist
+(app.cases.service.get_visible raises NotFound; app/web/errors.py renders it).
+"""
+from flask import Blueprint, render_template, request
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.cases.service import get_visible, list_visible
+from app.engine.history import timeline
+from app.engine.transaction import transaction
+from app.extensions import db
+from app.organisation.models import Category, Territory, Unit
+from app.privacy.service import masked, reveal
+from app.web.security import current_user, login_required
+
+bp = Blueprint("web_cases", __name__)
+
+PAGE_SIZE = 50
+MAX_PAGE = 100_000
+
+
+def page_number() -> int:
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        return 1
+    return min(max(page, 1), MAX_PAGE)
+
+
+@bp.get("/cases")
+@login_required("case:read")
+def case_list():
+    page = page_number()
+    rows = list_visible(current_user(), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    shown = rows[:PAGE_SIZE]
+    return render_template("cases/list.html", cases=[(row, masked(row)) for row in shown],
+                           page=page, has_next=len(rows) > PAGE_SIZE)
+
+
+def _get(model, row_id: int | None):
+    return db.session.get(model, row_id) if row_id is not None else None
+
+
+def _detail_context(case) -> dict:
+    events = timeline(case.id)
+    actor_ids = {e.actor_id for e in events if e.actor_id is not None}
+    actors = {}
+    if actor_ids:
+        names = select(User.id, User.display_name).where(User.id.in_(actor_ids))
+        actors = {user_id: name for user_id, name in db.session.execute(names)}
+    return {"case": case, "events": events, "actors": actors,
+            "unit": _get(Unit, case.unit_id), "territory": _get(Territory, case.territory_id),
+            "category": _get(Category, case.category_id)}
+
+
+@bp.get("/cases/<string:number>")
+@login_required("case:read")
+def case_detail(number: str):
+    case = get_visible(current_user(), number)
+    return render_template("cases/detail.html", person=masked(case), revealed=False,
+                           **_detail_context(case))
+
+
+@bp.post("/cases/<string:number>/personal-data")
+@login_required("personal_data:reveal")
+def reveal_personal_data(number: str):
+    """Show the full phone and ID number; privacy.reveal refuses (403) a handler who does not
+    hold the case's task and writes the audit row, committed together with this answer."""
+    user = current_user()
+    with transaction():
+        case = get_visible(user, number)
+        person = reveal(user, case, via="web")
+    if request.headers.get("HX-Request"):
+        return render_template("cases/_personal_data.html", case=case, person=person, revealed=True)
+    return render_template("cases/detail.html", person=person, revealed=True, **_detail_context(case))
