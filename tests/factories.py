@@ -92,3 +92,23 @@ def routing_rule(territory_row: Territory, level: str, unit_row: Unit,
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def county_with_two_townships(**case_fields) -> dict:
+    """City 210900 > counties A (townships A1, A2) and B (township B1), one case in each township,
+    registered by `registrar` of the city centre; users handler_a1 (A1 office), leader_a (county A
+    centre), registrar and admin (city centre). Returns the case views by township code."""
+    deploy("complaint.bpmn")
+    city = territory("210900", "city")
+    county_a, county_b = territory("210902", "county", city), territory("210903", "county", city)
+    townships = (territory("210902001", "township", county_a), territory("210902002", "township", county_a),
+                 territory("210903001", "township", county_b))
+    office = {t.code: unit(f"U{t.code}", "township", territory=t) for t in townships}
+    centre_city = unit("C210900", "city", territory=city, kind="centre")
+    user("handler_a1", (office["210902001"], "handler"))
+    user("leader_a", (unit("C210902", "county", territory=county_a, kind="centre"), "leader"))
+    registrar = user("registrar", (centre_city, "registrar"))
+    user("admin", (centre_city, "administrator"))
+    return {code: case(f"case in {code}", unit_row=office[code], actor=registrar, territory_code=code,
+                       **case_fields)
+            for code in office}

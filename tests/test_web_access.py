@@ -25,25 +25,7 @@ ADMIN_PAGES = ("/admin", "/admin/territories", "/admin/units", "/admin/categorie
 
 @pytest.fixture
 def county(app):
-    """City 210900 > counties A (townships A1, A2) and B (township B1), one case in each township."""
-    f.deploy("complaint.bpmn")
-    city = f.territory("210900", "city")
-    county_a, county_b = f.territory("210902", "county", city), f.territory("210903", "county", city)
-    a1, a2 = f.territory("210902001", "township", county_a), f.territory("210902002", "township", county_a)
-    b1 = f.territory("210903001", "township", county_b)
-    office = {t.code: f.unit(f"U{t.code}", "township", territory=t) for t in (a1, a2, b1)}
-    centre_a = f.unit("C210902", "county", territory=county_a, kind="centre")
-    centre_city = f.unit("C210900", "city", territory=city, kind="centre")
-    f.user("handler_a1", (office["210902001"], "handler"))
-    f.user("leader_a", (centre_a, "leader"))
-    registrar = f.user("registrar", (centre_city, "registrar"))
-    f.user("admin", (centre_city, "administrator"))
-    cases = {}
-    for code in office:
-        cases[code], _ = create_case(NewCase(
-            title=f"case in {code}", unit_code=office[code].code, territory_code=code,
-            requester_name="张三", requester_phone=PHONE, id_number=ID_NUMBER), registrar)
-    return cases
+    return f.county_with_two_townships(requester_name="张三", requester_phone=PHONE, id_number=ID_NUMBER)
 
 
 def page(client, path: str) -> str:

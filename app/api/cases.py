@@ -2,7 +2,7 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.api.fields import UtcDateTime
+from app.api.fields import PageArgs, UtcDateTime
 from app.api.security import current_user, permission_required
 from app.cases.service import NewCase, create_case, get_visible, list_visible
 from app.cases.validation import id_number_problem, phone_problem
@@ -69,11 +69,6 @@ def create(payload):
     return case, (201 if created else 200)
 
 
-class ListArgs(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
-
-
 class PersonalDataSchema(Schema):
     requester_name = fields.String(allow_none=True)
     requester_phone = fields.String(allow_none=True)
@@ -82,7 +77,7 @@ class PersonalDataSchema(Schema):
 
 @blp.route("")
 @permission_required("case:read")
-@blp.arguments(ListArgs, location="query")
+@blp.arguments(PageArgs, location="query")
 @blp.response(200, CaseSchema(many=True))
 def list_cases(args):
     """Cases within your jurisdiction, newest first."""

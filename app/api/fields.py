@@ -1,7 +1,7 @@
 """Shared schema fields."""
 from datetime import UTC
 
-from marshmallow import fields
+from marshmallow import Schema, fields, validate
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -14,3 +14,10 @@ class UtcDateTime(fields.AwareDateTime):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class PageArgs(Schema):
+    """?limit=&offset= of a list endpoint."""
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))

@@ -1,8 +1,8 @@
 """Human tasks: my inbox, one task, sign for it (claim), complete it."""
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from app.api.fields import UtcDateTime
+from app.api.fields import PageArgs, UtcDateTime
 from app.api.security import current_user, permission_required
 from app.engine import tasks
 
@@ -26,18 +26,13 @@ class TaskSchema(Schema):
     action = fields.String(allow_none=True)
 
 
-class InboxArgs(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
-
-
 class CompleteSchema(Schema):
     data = fields.Dict(keys=fields.String(), load_default=dict)
 
 
 @blp.route("")
 @permission_required("task:work")
-@blp.arguments(InboxArgs, location="query")
+@blp.arguments(PageArgs, location="query")
 @blp.response(200, TaskSchema(many=True))
 def inbox(args):
     return tasks.inbox(current_user(), args["limit"], args["offset"])
