@@ -10,9 +10,35 @@ from app.engine.models import (
     SchedulerHeartbeat,
     Timer,
 )
+from app.notifications.models import Notification, OutboxMessage, SmsLog
 from app.organisation.models import Category, RoutingRule, Territory, Unit
 from app.privacy.models import PersonalDataAccess
+from app.timelimits.models import CalendarOverride, Setting, SupervisionItem, TimeLimit, TimeLimitChange
 
-__all__ = ["ApiToken", "Case", "CaseEvent", "CaseNumberCounter", "Category", "HumanTask", "Incident",
-           "Membership", "PersonalDataAccess", "ProcessDefinition", "ProcessInstance", "RoutingRule",
-           "SchedulerHeartbeat", "Territory", "Timer", "Unit", "User"]
+__all__ = [
+    "ApiToken",
+    "CalendarOverride",
+    "Case",
+    "CaseEvent",
+    "CaseNumberCounter",
+    "Category",
+    "HumanTask",
+    "Incident",
+    "Membership",
+    "Notification",
+    "OutboxMessage",
+    "PersonalDataAccess",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "RoutingRule",
+    "SchedulerHeartbeat",
+    "Setting",
+    "SmsLog",
+    "SupervisionItem",
+    "Territory",
+    "TimeLimit",
+    "TimeLimitChange",
+    "Timer",
+    "Unit",
+    "User",
+]

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c2caf104b9bc
+Revision ID: 713f38bfe81d
 Revises: 
-Create Date: 2026-11-22 15:19:57.076970
+Create Date: 2026-11-22 15:50:15.422316
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c2caf104b9bc'
+revision = '713f38bfe81d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,6 +36,13 @@ def upgrade():
     sa.Column('last_seen_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_heartbeat'))
     )
+    op.create_table('sms_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_log'))
+    )
     op.create_table('territory',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -55,6 +62,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=80), nullable=False),
     sa.Column('display_name', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=200), nullable=True),
+    sa.Column('mobile', sa.String(length=20), nullable=True),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -76,6 +85,15 @@ def upgrade():
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
 
+    op.create_table('calendar_override',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_calendar_override_updated_by_id_user_account')),
+    sa.PrimaryKeyConstraint('day', name=op.f('pk_calendar_override'))
+    )
     op.create_table('process_definition',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('process_id', sa.String(length=200), nullable=False),
@@ -92,6 +110,33 @@ def upgrade():
     )
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_definition_process_id'), ['process_id'], unique=False)
+
+    op.create_table('setting',
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_setting_updated_by_id_user_account')),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_setting'))
+    )
+    op.create_table('time_limit',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('phase', sa.String(length=30), nullable=False),
+    sa.Column('request_type', sa.String(length=20), nullable=True),
+    sa.Column('klass', sa.String(length=20), nullable=True),
+    sa.Column('complexity', sa.String(length=20), nullable=True),
+    sa.Column('level', sa.String(length=20), nullable=True),
+    sa.Column('amount', sa.Double(), nullable=False),
+    sa.Column('unit', sa.String(length=20), nullable=False),
+    sa.Column('auto_escalate', sa.Boolean(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_time_limit_updated_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_time_limit')),
+    sa.UniqueConstraint('phase', 'request_type', 'klass', 'complexity', 'level', name=op.f('uq_time_limit_phase'))
+    )
+    with op.batch_alter_table('time_limit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_time_limit_phase'), ['phase'], unique=False)
 
     op.create_table('unit',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -169,6 +214,54 @@ def upgrade():
     with op.batch_alter_table('routing_rule', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_routing_rule_unit_id'), ['unit_id'], unique=False)
 
+    op.create_table('time_limit_change',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('time_limit_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('old', sa.JSON(), nullable=True),
+    sa.Column('new', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['time_limit_id'], ['time_limit.id'], name=op.f('fk_time_limit_change_time_limit_id_time_limit')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_time_limit_change_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_time_limit_change'))
+    )
+    op.create_table('notification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('read_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['case_record.id'], name=op.f('fk_notification_case_id_case_record')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_notification_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_user_unread', ['user_id', 'read_at'], unique=False)
+
+    op.create_table('outbox_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('address', sa.String(length=200), nullable=True),
+    sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['case_record.id'], name=op.f('fk_outbox_message_case_id_case_record')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_outbox_message_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message'))
+    )
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)
+
     op.create_table('personal_data_access',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -201,6 +294,23 @@ def upgrade():
     )
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_instance_definition_id'), ['definition_id'], unique=False)
+
+    op.create_table('supervision_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.String(length=36), nullable=True),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['case_record.id'], name=op.f('fk_supervision_item_case_id_case_record')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_supervision_item_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_item')),
+    sa.UniqueConstraint('task_id', 'unit_id', 'kind', name=op.f('uq_supervision_item_task_id'))
+    )
+    with op.batch_alter_table('supervision_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_item_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_supervision_open_unit', ['resolved_at', 'unit_id'], unique=False)
 
     op.create_table('case_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -310,6 +420,11 @@ def downgrade():
         batch_op.drop_index('ix_case_event_case')
 
     op.drop_table('case_event')
+    with op.batch_alter_table('supervision_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_supervision_open_unit')
+        batch_op.drop_index(batch_op.f('ix_supervision_item_case_id'))
+
+    op.drop_table('supervision_item')
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_process_instance_definition_id'))
 
@@ -319,6 +434,15 @@ def downgrade():
         batch_op.drop_index('ix_personal_data_access_case')
 
     op.drop_table('personal_data_access')
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_due')
+
+    op.drop_table('outbox_message')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user_unread')
+
+    op.drop_table('notification')
+    op.drop_table('time_limit_change')
     with op.batch_alter_table('routing_rule', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_routing_rule_unit_id'))
 
@@ -340,10 +464,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_unit_territory_id'))
 
     op.drop_table('unit')
+    with op.batch_alter_table('time_limit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_time_limit_phase'))
+
+    op.drop_table('time_limit')
+    op.drop_table('setting')
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_process_definition_process_id'))
 
     op.drop_table('process_definition')
+    op.drop_table('calendar_override')
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
 
@@ -354,6 +484,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_territory_parent_id'))
 
     op.drop_table('territory')
+    op.drop_table('sms_log')
     op.drop_table('scheduler_heartbeat')
     op.drop_table('category')
     op.drop_table('case_number_counter')
