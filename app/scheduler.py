@@ -43,6 +43,16 @@ def heartbeat(app, worker: str) -> None:
             db.session.remove()
 
 
+def send_notifications(app) -> None:
+    from app.notifications.dispatcher import dispatch_due
+
+    with app.app_context():
+        try:
+            dispatch_due(app)
+        finally:
+            db.session.remove()
+
+
 def build_scheduler(app, blocking: bool = False):
     worker = worker_name()
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
@@ -52,6 +62,9 @@ def build_scheduler(app, blocking: bool = False):
                       max_instances=1, coalesce=True)
     scheduler.add_job(heartbeat, "interval", args=[app, worker], id="heartbeat", seconds=10,
                       next_run_time=now, max_instances=1, coalesce=True)
+    scheduler.add_job(send_notifications, "interval", args=[app], id="send-notifications",
+                      seconds=app.config["SCHEDULER_POLL_SECONDS"], next_run_time=now,
+                      max_instances=1, coalesce=True)
     log.info("scheduler %s polls every %ss", worker, app.config["SCHEDULER_POLL_SECONDS"])
     return scheduler
 
