@@ -6,7 +6,7 @@ import os
 from flask_migrate import upgrade
 
 from app import create_app
-from app.cli import demo_command, deploy_command
+from app.cli import demo_command, deploy_command, seed_defaults_command
 
 app = create_app()
 
@@ -16,7 +16,7 @@ if __name__ == "__main__":
     with app.app_context():
         upgrade()
         runner = app.test_cli_runner()
-        for command in (deploy_command, demo_command):
+        for command in (seed_defaults_command, deploy_command, demo_command):
             result = runner.invoke(command)
             print(result.output, end="")
             if result.exit_code != 0:

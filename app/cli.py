@@ -47,6 +47,20 @@ def scheduler_command():
         scheduler.start()
 
 
+timelimits_cli = AppGroup("timelimits", help="The time-limit table.")
+
+
+@timelimits_cli.command("seed-defaults")
+def seed_defaults_command():
+    """Fill an empty time-limit table with the defaults of the seeds (1+1+7, 1/2/5/10/20 days, ...)."""
+    from app.timelimits.limits import seed_defaults
+
+    with transaction():
+        inserted = seed_defaults()
+    click.echo(f"time limits: {inserted} default rows inserted" if inserted else
+               "time limits: table already filled, nothing changed")
+
+
 @click.command("demo")
 def demo_command():
     """Load the demo data once (a second run changes nothing) and print the demo logins."""
@@ -58,5 +72,6 @@ def demo_command():
 
 def init_app(app) -> None:
     app.cli.add_command(workflows_cli)
+    app.cli.add_command(timelimits_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(demo_command)

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, inspect, text
 from app import create_app
 from app.engine import repository
 from app.extensions import db
+from app.timelimits.limits import seed_defaults
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 BPMN_DIR = Path(__file__).parent / "bpmn"
@@ -76,6 +77,8 @@ def app(make_app):
     app = make_app()
     with app.app_context():
         _empty_tables()
+        seed_defaults()  # as `flask timelimits seed-defaults` does at installation
+        db.session.commit()
         repository.clear_cache()
         yield app
         db.session.remove()

@@ -28,19 +28,23 @@ class Snapshot:
 
     ready_user_tasks: dict[str, Any] = field(default_factory=dict)
     waiting_timers: dict[str, datetime] = field(default_factory=dict)
+    due_elements: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, workflow: BpmnWorkflow) -> "Snapshot":
+    def of(cls, workflow: BpmnWorkflow, due_elements: frozenset[str] = frozenset()) -> "Snapshot":
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        return cls(ready, waiting_timers(workflow))
+        return cls(ready, waiting_timers(workflow), due_elements)
 
     def due_of(self, task) -> datetime | None:
-        """A user task is due when its earliest interrupting boundary timer fires."""
+        """A user task is due when its earliest boundary timer that is interrupting, or that is a
+        deadline('phase') timer, fires."""
         parent = task.parent
         if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
             return None
         dues = [self.waiting_timers[str(s.id)] for s in parent.children
-                if str(s.id) in self.waiting_timers and getattr(s.task_spec, "cancel_activity", False)]
+                if str(s.id) in self.waiting_timers
+                and (getattr(s.task_spec, "cancel_activity", False)
+                     or s.task_spec.bpmn_id in self.due_elements)]
         return min(dues) if dues else None
 
 
@@ -87,14 +91,15 @@ def _update_by_id(model, rows: list[dict]) -> None:
 def sync_timers(loaded, after: Snapshot) -> None:
     row, before = loaded.row, loaded.before.waiting_timers
     workflow = loaded.workflow
-    new = [{"id": t, "instance_id": row.id, "due_at": due, "status": "waiting",
+    now = utcnow()
+    new = [{"id": t, "instance_id": row.id, "due_at": due, "status": "waiting", "started_at": now,
             "element_id": workflow.get_task_from_id(UUID(t)).task_spec.bpmn_id}
            for t, due in after.waiting_timers.items() if t not in before]
     if new:
         execute(_INSERT_TIMERS, new)
     _update_by_id(Timer, [{"id": t, "due_at": d} for t, d in after.waiting_timers.items()
                           if t in before and before[t] != d])
-    finished, now = [], utcnow()
+    finished = []
     for timer_id in before.keys() - after.waiting_timers.keys():
         state = _state_of(workflow, timer_id)
         fired = state is not None and state in (TaskState.READY, TaskState.COMPLETED)

@@ -86,6 +86,8 @@ class Timer(db.Model):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     element_id: Mapped[str] = mapped_column(String(200))
     due_at: Mapped[datetime]
+    #: When the timer began waiting: a deadline re-applied after a limit change counts from here.
+    started_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="waiting")
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     claim_expires_at: Mapped[datetime | None]

@@ -3,6 +3,7 @@
 Parsing is the expensive part of SpiffWorkflow, so a version is parsed once per process and
 kept in `_parsed` (immutable data keyed by definition id, safe to share between threads).
 """
+import ast
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,13 @@ class ParsedProcess:
     sha256: str = ""
     process_id: str = ""
     version: int = 0
+    #: timer element id -> (phase, part) for timers whose timeDate is deadline('phase'[, 'part'])
+    deadline_timers: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def due_timer_elements(self) -> frozenset[str]:
+        """Timers that mark a task's deadline (its due date and its light come from them)."""
+        return frozenset(e for e, (_, part) in self.deadline_timers.items() if part == "due")
 
 
 _parsed: dict[int, ParsedProcess] = {}
@@ -104,6 +112,22 @@ def _user_task_meta(root) -> dict[str, UserTaskMeta]:
     return meta
 
 
+def _deadline_timers(root) -> dict[str, tuple[str, str]]:
+    """Timers whose timeDate is a literal call deadline('phase') or deadline('phase', 'part')."""
+    found = {}
+    for node in root.iter(f"{{{BPMN_NS}}}timeDate"):
+        try:
+            call = ast.parse((node.text or "").strip(), mode="eval").body
+        except SyntaxError:
+            continue
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "deadline"
+                and call.args and all(isinstance(a, ast.Constant) for a in call.args)):
+            part = call.args[1].value if len(call.args) > 1 else "due"
+            event = node.getparent().getparent()  # timeDate < timerEventDefinition < the event
+            found[event.get("id")] = (call.args[0].value, part)
+    return found
+
+
 def parse(xml: bytes, filename: str = "process.bpmn") -> dict[str, ParsedProcess]:
     """Validate and parse a BPMN file; return every executable process in it by process id."""
     try:
@@ -122,10 +146,11 @@ def parse(xml: bytes, filename: str = "process.bpmn") -> dict[str, ParsedProcess
         if not process_ids:
             raise DeploymentError(f"{filename}: no executable process found")
         _check_scripts(root)
-        meta = _user_task_meta(root)
+        meta, deadlines = _user_task_meta(root), _deadline_timers(root)
         digest = hashlib.sha256(xml).hexdigest()
         return {
-            pid: ParsedProcess(parser.get_spec(pid), parser.get_subprocess_specs(pid), meta, digest)
+            pid: ParsedProcess(parser.get_spec(pid), parser.get_subprocess_specs(pid), meta, digest,
+                               deadline_timers=deadlines)
             for pid in process_ids
         }
     except ValidationException as exc:

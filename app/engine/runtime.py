@@ -85,7 +85,7 @@ def start(definition_id: int, case_id: int, data: dict[str, Any],
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=_script_engine)
     workflow.get_next_task(state=TaskState.READY).data.update(data)
     row = InstanceRow(None, definition_id, case_id, revision=0)
-    loaded = LoadedInstance(row, workflow, parsed, Snapshot())
+    loaded = LoadedInstance(row, workflow, parsed, Snapshot(due_elements=parsed.due_timer_elements))
     run(loaded, workflow.do_engine_steps, source="start")
     save(loaded, actor_id, source="start")
     return loaded
@@ -97,7 +97,7 @@ def load(result_row) -> LoadedInstance:
     parsed = parsed_by_id(row.definition_id)
     workflow = serialization.loads(row.state, parsed, _script_engine)
     row.state = ""  # the text is not needed any more; the workflow is the truth now
-    loaded = LoadedInstance(row, workflow, parsed, Snapshot.of(workflow))
+    loaded = LoadedInstance(row, workflow, parsed, Snapshot.of(workflow, parsed.due_timer_elements))
     instance_loaded.send(loaded)
     return loaded
 
@@ -125,7 +125,7 @@ def save(loaded: LoadedInstance, actor_id: int | None, completed: dict | None = 
          source: str = "task") -> Snapshot:
     """Write the new state, the mirrors and the history. Returns the snapshot after the run."""
     row, workflow = loaded.row, loaded.workflow
-    after = Snapshot.of(workflow)
+    after = Snapshot.of(workflow, loaded.parsed.due_timer_elements)
     new_tasks = run(loaded, lambda: mirrors.plan_new_tasks(loaded, after), source)
     state = serialization.dumps(workflow)
     finished = workflow.completed and row.status != "completed"

@@ -8,6 +8,7 @@ so even an unchecked string cannot reach `open` or `__import__`.
 import ast
 import builtins
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
@@ -70,5 +71,28 @@ def check_source(source: str, mode: str) -> None:
             raise ScriptRejected(f"'{node.func.id}' is not a registered function")
 
 
+#: The data of the task whose expression or script is running, for registered functions that need
+#: the case's facts (e.g. deadline() reads request_type, klass, complexity and level).
+current_task_data: ContextVar[dict | None] = ContextVar("current_task_data", default=None)
+
+
+class _Environment(TaskDataEnvironment):
+    """SpiffWorkflow's task-data environment that also publishes the task data it evaluates in."""
+
+    def evaluate(self, expression, context, external_context=None):
+        token = current_task_data.set(context)
+        try:
+            return super().evaluate(expression, context, external_context)
+        finally:
+            current_task_data.reset(token)
+
+    def execute(self, script, context, external_context=None):
+        token = current_task_data.set(context)
+        try:
+            return super().execute(script, context, external_context)
+        finally:
+            current_task_data.reset(token)
+
+
 def build_script_engine() -> PythonScriptEngine:
-    return PythonScriptEngine(environment=TaskDataEnvironment(_globals))
+    return PythonScriptEngine(environment=_Environment(_globals))

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 713f38bfe81d
+Revision ID: fe7ed0558864
 Revises: 
-Create Date: 2026-11-22 15:50:15.422316
+Create Date: 2026-11-22 15:54:08.917425
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '713f38bfe81d'
+revision = 'fe7ed0558864'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -384,6 +384,7 @@ def upgrade():
     sa.Column('instance_id', sa.Integer(), nullable=False),
     sa.Column('element_id', sa.String(length=200), nullable=False),
     sa.Column('due_at', sa.DateTime(), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('claimed_by', sa.String(length=80), nullable=True),
     sa.Column('claim_expires_at', sa.DateTime(), nullable=True),

@@ -1,0 +1,103 @@
+"""Functions BPMN expressions and scripts call for time limits (registered with the script engine).
+
+- `deadline(phase)` in a timer's timeDate: when the phase's limit runs out, for this case's type,
+  class, complexity and level (read from the task data), counted from now.
+- `deadline(phase, "reminder")`: when the warning light turns yellow: the limit's last
+  `yellow_share` (default 25%) begins; a non-interrupting reminder timer waits for it.
+- `send_reminder(phase)` and `mark_overdue(phase)` in the script tasks after those timers:
+  history, supervision list (待督办) and notifications through the outbox, all in the same
+  transaction as the timer firing.
+
+No number of days lives in a BPMN file or here: the limits come from the time-limit table.
+"""
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from app.clock import utcnow
+from app.engine import history
+from app.engine.scripting import current_task_data, register
+from app.extensions import db
+from app.organisation.models import Territory, Unit
+from app.timelimits import limits
+from app.timelimits.models import SupervisionItem
+
+DIMENSIONS = ("request_type", "klass", "complexity", "level")
+
+
+def _facts() -> dict:
+    data = current_task_data.get() or {}
+    return {name: data.get(name) for name in DIMENSIONS}
+
+
+def due_times(phase: str, start: datetime, facts: dict) -> tuple[datetime, datetime]:
+    """(reminder, due) for a phase started at `start` (naive UTC)."""
+    due = limits.deadline_for(phase, start, **facts)
+    if due is None:
+        raise LookupError(f"no time limit for phase '{phase}' ({facts}); add one in the time-limit table")
+    reminder = due - (due - start) * limits.yellow_share()
+    return reminder, due
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.replace(tzinfo=UTC).isoformat()
+
+
+@register()
+def deadline(phase: str, part: str = "due") -> str:
+    """ISO timestamp for a timeDate timer: the phase's deadline, or its reminder time."""
+    if part not in ("due", "reminder"):
+        raise ValueError("deadline(phase, part): part is 'due' or 'reminder'")
+    reminder, due = due_times(phase, utcnow(), _facts())
+    return iso_utc(due if part == "due" else reminder)
+
+
+@register()
+def auto_escalate(phase: str) -> bool:
+    """Whether an overdue item of this phase also goes up a level by itself (a table setting)."""
+    row = limits.find_limit(phase, **_facts())
+    return bool(row and row.auto_escalate)
+
+
+def _unit_and_parent_level(unit_id: int | None) -> list[int]:
+    """The unit and the units one territory up (the level above is told and supervises, R21)."""
+    if unit_id is None:
+        return []
+    unit = db.session.get(Unit, unit_id)
+    ids = [unit_id]
+    if unit is not None and unit.territory_id is not None:
+        parent_id = db.session.scalar(select(Territory.parent_id).where(Territory.id == unit.territory_id))
+        if parent_id is not None:
+            ids += list(db.session.scalars(select(Unit.id).where(Unit.territory_id == parent_id,
+                                                                   Unit.kind != "department")))
+    return ids
+
+
+def _notify(kind: str, text: str, unit_ids: list[int], case_id: int) -> None:
+    from app.notifications.outbox import notify_units
+
+    notify_units(kind, text, unit_ids, roles=("handler", "leader", "platform_supervisor"), case_id=case_id)
+
+
+@register()
+def send_reminder(phase: str) -> bool:
+    """催办: the limit is nearly used up; tell the unit holding the case."""
+    data = current_task_data.get() or {}
+    case_id, unit_id = data["case_id"], data.get("unit_id")
+    history.record(case_id, "reminder", payload={"phase": phase})
+    _notify("reminder", f"催办：案件的{phase}时限即将到期 (reminder: the {phase} limit is nearly up)",
+            [unit_id] if unit_id else [], case_id)
+    return True
+
+
+@register()
+def mark_overdue(phase: str) -> bool:
+    """超期: record it, put it on the supervision list of this level and the one above, notify them."""
+    data = current_task_data.get() or {}
+    case_id = data["case_id"]
+    units = _unit_and_parent_level(data.get("unit_id"))
+    history.record(case_id, "overdue", payload={"phase": phase, "units": units})
+    for unit_id in units:
+        db.session.add(SupervisionItem(case_id=case_id, unit_id=unit_id, kind="overdue"))
+    _notify("overdue", f"超期：案件的{phase}时限已过 (overdue: the {phase} limit has passed)", units, case_id)
+    return True

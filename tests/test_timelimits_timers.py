@@ -1,0 +1,114 @@
+"""Time limits drive real timers (R20–R23): a limit set through the API makes a running case's
+reminder and overdue fire via APScheduler on time; changing a limit and re-applying it moves the
+pending timers. (Timers due during scheduler downtime: tests/test_engine_timers.py.)"""
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.engine.models import CaseEvent, HumanTask, Timer
+from app.extensions import db
+from app.notifications.models import OutboxMessage
+from app.scheduler import build_scheduler
+from app.timelimits.models import SupervisionItem
+from tests import factories as f
+
+
+@pytest.fixture
+def township_case_setting(app, client):
+    """A village under a township; the village handler holds the case; an administrator."""
+    f.deploy("complaint.bpmn")
+    city = f.territory("210900", "city")
+    township = f.territory("210902001", "township", city)
+    village = f.territory("210902001001", "village", township)
+    office = f.unit("U-TOWNSHIP", "township", territory=township)
+    committee = f.unit("U-VILLAGE", "village", territory=village)
+    f.user("admin", (f.unit("C", "city", territory=city, kind="centre"), "administrator"))
+    f.user("village_handler", (committee, "handler"))
+    f.user("township_handler", (office, "handler"))
+    return {"committee": committee, "office": office, "admin": f.auth(client, "admin")}
+
+
+def set_handling_limit(client, headers, amount, unit="minutes"):
+    response = client.put("/api/v1/admin/time-limits", headers=headers,
+                          json={"limits": [{"phase": "handling", "amount": amount, "unit": unit}]})
+    assert response.status_code == 200, response.json
+
+
+def timers_by_element(case_id):
+    return {t.element_id: t for t in db.session.scalars(
+        select(Timer).join(HumanTask, HumanTask.instance_id == Timer.instance_id)
+        .where(HumanTask.case_id == case_id))}
+
+
+def event_times(case_id, kind):
+    return list(db.session.scalars(select(CaseEvent.at).where(CaseEvent.case_id == case_id,
+                                                              CaseEvent.kind == kind)))
+
+
+@pytest.mark.slow
+def test_R21_a_one_minute_limit_set_through_the_api_fires_reminder_and_overdue_on_time(
+        app, client, township_case_setting):
+    # given a handling limit of 1 minute, set by an administrator through the API
+    set_handling_limit(client, township_case_setting["admin"], 1)
+    case = f.case(unit_row=township_case_setting["committee"])
+    timers = timers_by_element(case.id)
+    reminder_due, overdue_due = timers["handle_reminder"].due_at, timers["handle_overdue"].due_at
+    started = timers["handle_overdue"].started_at
+    assert abs((overdue_due - started) - timedelta(minutes=1)) < timedelta(seconds=1)
+    assert abs((reminder_due - started) - timedelta(seconds=45)) < timedelta(seconds=1)  # last 25%
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id))
+    assert task.due_at == overdue_due
+
+    # when the scheduler runs past the deadline
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 100
+        while time.monotonic() < deadline and not event_times(case.id, "overdue"):
+            time.sleep(0.5)
+            db.session.rollback()
+    finally:
+        scheduler.shutdown()
+
+    # then the reminder and the overdue mark each happened once, within seconds of their times
+    [reminded] = event_times(case.id, "reminder")
+    [overdue] = event_times(case.id, "overdue")
+    assert timedelta(0) <= reminded - reminder_due < timedelta(seconds=5)
+    assert timedelta(0) <= overdue - overdue_due < timedelta(seconds=5)
+    # the case is on the supervision list of the village and of the township above it
+    listed = set(db.session.scalars(
+        select(SupervisionItem.unit_id).where(SupervisionItem.case_id == case.id)))
+    assert listed == {township_case_setting["committee"].id, township_case_setting["office"].id}
+    # both levels' handlers were notified through the outbox; the handler's task is still open
+    kinds = {(m.kind, m.user_id) for m in db.session.scalars(select(OutboxMessage))}
+    assert ("reminder", f.user_id("village_handler")) in kinds
+    assert {("overdue", f.user_id("village_handler")), ("overdue", f.user_id("township_handler"))} <= kinds
+    assert db.session.scalar(select(HumanTask.status).where(HumanTask.case_id == case.id)) == "open"
+
+
+def test_R22_changing_the_limit_and_reapplying_moves_the_pending_timers(app, client, township_case_setting):
+    # given a running case under a 1-minute handling limit
+    headers = township_case_setting["admin"]
+    set_handling_limit(client, headers, 1)
+    case = f.case(unit_row=township_case_setting["committee"])
+    before = timers_by_element(case.id)
+    started = before["handle_overdue"].started_at
+
+    # when the limit becomes 2 hours and is re-applied to open cases
+    set_handling_limit(client, headers, 2, "hours")
+    reapplied = client.post("/api/v1/admin/time-limits/reapply", headers=headers, json={"phase": "handling"})
+    assert reapplied.status_code == 200 and reapplied.json["moved"] == 2
+
+    # then both timers count from the same start under the new limit, in the mirror and the task
+    db.session.expire_all()
+    after = timers_by_element(case.id)
+    assert abs(after["handle_overdue"].due_at - (started + timedelta(hours=2))) < timedelta(seconds=1)
+    assert abs(after["handle_reminder"].due_at - (started + timedelta(minutes=90))) < timedelta(seconds=1)
+    assert db.session.scalar(select(HumanTask.due_at).where(HumanTask.case_id == case.id)) == \
+        after["handle_overdue"].due_at
+    # and the change is on the case's timeline; nothing fires at the old time
+    assert len(event_times(case.id, "deadline_changed")) == 1
+    from app.engine.timers import fire_due
+    assert fire_due("test") == 0
