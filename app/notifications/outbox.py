@@ -67,3 +67,10 @@ def notify_units(kind: str, text: str, unit_ids: Iterable[int], roles: Sequence[
         select(User).where(User.id.in_(holders), User.active.is_(True)).order_by(User.id)
         .options(lazyload(User.memberships))).all()
     return enqueue(kind, text, users=users, case_id=case_id, subject=subject, channels=channels)
+
+
+def enqueue_to_requester(kind: str, text: str, phone: str, case_id: int) -> OutboxMessage:
+    """An SMS to a citizen (not a user): the one place a requester's phone enters the outbox."""
+    message = OutboxMessage(channel="sms", address=phone, case_id=case_id, kind=kind, body=text)
+    db.session.add(message)
+    return message
