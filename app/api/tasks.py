@@ -1,12 +1,39 @@
-"""Human tasks: my inbox, one task, sign for it (claim), complete it."""
+"""Human tasks: my inbox, one task, sign for it (claim), complete it.
+
+Each open task carries its light (R20): "blue", "yellow" or "red" by `lights.light(created_at,
+due_at, now)`; tasks that are no longer open have none (null). `now` and the yellow share are
+read once per request, so a list is judged against one instant.
+"""
+from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.api.fields import PageArgs, UtcDateTime
 from app.api.security import current_user, permission_required
+from app.clock import utcnow
 from app.engine import tasks
+from app.timelimits import lights
+from app.timelimits.limits import yellow_share
 
 blp = Blueprint("tasks", __name__, description="Human tasks")
+
+
+@blp.before_request
+def _forget_light_basis() -> None:
+    g.pop("task_light_basis", None)  # the test client may reuse one app context across requests
+
+
+def _light(task) -> str | None:
+    """The light of a task row (or dict): None unless the task is open."""
+    def get(name):
+        return task.get(name) if isinstance(task, dict) else getattr(task, name, None)
+
+    if get("status") != "open":
+        return None
+    if "task_light_basis" not in g:
+        g.task_light_basis = (utcnow(), yellow_share())
+    now, share = g.task_light_basis
+    return lights.light(get("created_at"), get("due_at"), now, share)
 
 
 class TaskSchema(Schema):
@@ -24,6 +51,8 @@ class TaskSchema(Schema):
     due_at = UtcDateTime(allow_none=True)
     completed_at = UtcDateTime(allow_none=True)
     action = fields.String(allow_none=True)
+    light = fields.Function(_light, allow_none=True, metadata={
+        "description": "blue, yellow or red for an open task (blue without a deadline); null otherwise"})
 
 
 class CompleteSchema(Schema):

@@ -3,16 +3,29 @@
 Every endpoint needs the "admin:manage" permission: 401 without a valid token, 403 for other
 roles. PUT /time-limits is all or nothing: any invalid row answers 422 (code "invalid_data") with
 {"errors": {"limits.<index>.<field>": [messages]}} and nothing is changed.
+
+Calendar overrides (R19): /calendar/overrides/<YYYY-MM-DD> is upserted with PUT {"kind":
+"holiday"|"workday", "note"} and removed with DELETE; an override wins over the holidays library.
+Changing one does not move deadlines already computed (re-apply a phase for that).
+/calendar/status warns from 1 December while next year's official arrangement is unknown.
 """
-from flask import g
+import re
+from datetime import UTC, date
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy.exc import IntegrityError
 
 from app.api.fields import UtcDateTime
 from app.api.security import permission_required
+from app.clock import utcnow
+from app.engine.errors import InvalidData, NotFound
 from app.engine.transaction import transaction
-from app.timelimits import limits
-from app.timelimits.models import PHASES
+from app.extensions import db
+from app.timelimits import calendar, limits
+from app.timelimits.models import PHASES, CalendarOverride
 from app.timelimits.reapply import reapply
 
 blp = Blueprint("timelimits", __name__, description="Time limits and calendar")
@@ -118,3 +131,116 @@ class ReapplyResultSchema(Schema):
 def reapply_limits(payload):
     """Re-apply the current limits of a phase to open cases: pending timers move (audited per case)."""
     return reapply(payload["phase"], actor_id=g.user.id)
+
+
+# --- calendar overrides --------------------------------------------------------------------------
+
+OVERRIDE_KINDS = ("holiday", "workday")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def local_today() -> date:
+    """Today in the platform's zone (app.config TIMEZONE), from the one clock."""
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    return utcnow().replace(tzinfo=UTC).astimezone(zone).date()
+
+
+def _parse_day(value: str) -> date:
+    try:
+        if _ISO_DAY.match(value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise InvalidData("invalid date", {"day": ["not a date of the form YYYY-MM-DD"]})
+
+
+class OverrideArgs(Schema):
+    year = fields.Integer(load_default=None, validate=validate.Range(min=1900, max=2200),
+                          metadata={"description": "only this year's overrides; all without it"})
+
+
+class OverrideSchema(Schema):
+    day = fields.Date()
+    kind = fields.String(metadata={"description": "holiday or workday"})
+    note = fields.String()
+    updated_by_id = fields.Integer(allow_none=True)
+    updated_at = UtcDateTime()
+
+
+class OverrideUpdateSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(OVERRIDE_KINDS))
+    note = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class CalendarStatusSchema(Schema):
+    today = fields.Date(metadata={"description": "local date in TIMEZONE"})
+    next_year = fields.Integer()
+    next_year_unconfirmed = fields.Boolean(metadata={
+        "description": "from 1 December: no official make-up days and no override for next year"})
+    message = fields.String()
+
+
+@blp.route("/calendar/overrides")
+@permission_required("admin:manage")
+@blp.arguments(OverrideArgs, location="query")
+@blp.response(200, OverrideSchema(many=True))
+def list_overrides(args):
+    """Administrators' holidays and working days, by date."""
+    query = db.select(CalendarOverride).order_by(CalendarOverride.day)
+    if args["year"] is not None:
+        year = args["year"]
+        query = query.where(CalendarOverride.day >= date(year, 1, 1),
+                            CalendarOverride.day <= date(year, 12, 31))
+    return db.session.scalars(query).all()
+
+
+def _upsert(day: date, payload: dict) -> CalendarOverride:
+    with transaction():
+        row = db.session.get(CalendarOverride, day)
+        if row is None:
+            row = CalendarOverride(day=day)
+            db.session.add(row)
+        row.kind, row.note = payload["kind"], payload["note"]
+        row.updated_by_id, row.updated_at = g.user.id, utcnow()
+    return row
+
+
+@blp.route("/calendar/overrides/<string:day>", methods=["PUT"])
+@permission_required("admin:manage")
+@blp.arguments(OverrideUpdateSchema)
+@blp.response(200, OverrideSchema)
+def put_override(payload, day):
+    """Make a date a holiday or a (make-up) working day, or change what it is."""
+    parsed = _parse_day(day)
+    try:
+        return _upsert(parsed, payload)
+    except IntegrityError:  # another administrator inserted the same date just now: update it
+        return _upsert(parsed, payload)
+
+
+@blp.route("/calendar/overrides/<string:day>", methods=["DELETE"])
+@permission_required("admin:manage")
+@blp.response(204)
+def delete_override(day):
+    """Remove an override: the date is again what the library and the weekday say."""
+    parsed = _parse_day(day)
+    with transaction():
+        row = db.session.get(CalendarOverride, parsed)
+        if row is None:
+            raise NotFound(f"no calendar override for {parsed.isoformat()}")
+        db.session.delete(row)
+
+
+@blp.route("/calendar/status")
+@permission_required("admin:manage")
+@blp.response(200, CalendarStatusSchema)
+def calendar_status():
+    """Whether next year's holiday arrangement still needs entering (shown from 1 December)."""
+    today = local_today()
+    next_year = today.year + 1
+    unconfirmed = calendar.next_year_unconfirmed(today)
+    message = (f"The official holiday arrangement for {next_year} is not known yet: deadlines use "
+               f"the statutory holidays and Monday–Friday until you enter its holidays and make-up "
+               f"working days as calendar overrides." if unconfirmed else "")
+    return {"today": today, "next_year": next_year, "next_year_unconfirmed": unconfirmed,
+            "message": message}

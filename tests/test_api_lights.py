@@ -1,0 +1,60 @@
+"""The tasks API shows each open task's light (R20): blue without a deadline, red once it has
+passed, yellow near it; a task that is no longer open has none."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app.clock import utcnow
+from app.engine.models import HumanTask
+from app.extensions import db
+from tests import factories as f
+
+
+@pytest.fixture
+def handler_tasks(app):
+    """Three open handling tasks of one village handler, by case title."""
+    f.deploy("complaint.bpmn")
+    village = f.unit("210902001001", "village")
+    centre = f.unit("210900-CENTER", "city", kind="centre")
+    registrar = f.user("registrar", (centre, "registrar"))
+    f.user("handler", (village, "handler"))
+    cases = {title: f.case(title, unit_row=village, actor=registrar) for title in ("none", "late", "soon")}
+    return {title: db.session.scalar(select(HumanTask.id).where(HumanTask.case_id == c.id))
+            for title, c in cases.items()}
+
+
+def set_due(task_id, due):
+    db.session.execute(update(HumanTask).where(HumanTask.id == task_id).values(due_at=due))
+    db.session.commit()
+
+
+def test_tasks_carry_their_lights(client, handler_tasks):
+    # given one task without a deadline, one past its deadline, and one due within the hour
+    now = utcnow()
+    set_due(handler_tasks["none"], None)
+    set_due(handler_tasks["late"], now - timedelta(minutes=5))
+    set_due(handler_tasks["soon"], now + timedelta(hours=1))
+    handler = f.auth(client, "handler")
+
+    # when the handler reads the inbox and the tasks one by one
+    inbox = client.get("/api/v1/tasks", headers=handler)
+    assert inbox.status_code == 200
+
+    # then each has its light
+    lights = {t["id"]: t["light"] for t in inbox.json}
+    assert lights == {handler_tasks["none"]: "blue", handler_tasks["late"]: "red",
+                      handler_tasks["soon"]: "yellow"}
+    for title, expected in (("none", "blue"), ("late", "red")):
+        one = client.get(f"/api/v1/tasks/{handler_tasks[title]}", headers=handler)
+        assert one.status_code == 200 and one.json["light"] == expected
+
+
+def test_completed_task_has_no_light(client, handler_tasks):
+    set_due(handler_tasks["late"], utcnow() - timedelta(days=1))
+    handler = f.auth(client, "handler")
+    claimed = client.post(f"/api/v1/tasks/{handler_tasks['late']}/claim", headers=handler)
+    assert claimed.status_code == 200 and claimed.json["light"] == "red"
+    done = client.post(f"/api/v1/tasks/{handler_tasks['late']}/complete",
+                       json={"data": {"action": "reply"}}, headers=handler)
+    assert done.status_code == 200 and done.json["light"] is None
