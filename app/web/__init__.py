@@ -19,7 +19,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src
 
 def init_app(app: Flask) -> None:
     """Register the web blueprints, CSRF protection, error pages and template helpers."""
-    from app.web import admin, auth, cases, home
+    from app.web import admin, auth, cases, home, notifications
 
     app.config.setdefault("WEB_SESSION_HOURS", 12)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     app.before_request(forget_request_state)
     app.before_request(protect_web_forms)
 
-    for module in (auth, home, cases, admin):
+    for module in (auth, home, cases, admin, notifications):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     labels.init_app(app)
@@ -51,7 +51,8 @@ def init_app(app: Flask) -> None:
     def web_context():
         if is_api_path(request.path):
             return {}
-        return {"current_user": current_user(), "may": may}
+        return {"current_user": current_user(), "may": may,
+                "unread_notifications": notifications.unread_count}
 
     @app.after_request
     def security_headers(response):

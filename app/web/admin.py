@@ -1,22 +1,34 @@
 """Administration pages (permission "admin:manage"): territories, units, categories, the routing
-catalogue and users, each a list with a simple create form, and the CSV/XLSX import.
+catalogue and users, each a list with a simple create form, the CSV/XLSX import, the time-limit
+table with its change log and the yellow-light share, and the working-day calendar's overrides.
 
 The forms call the same service functions as the JSON API (app/organisation/admin.py and
 app/accounts/importing.py), so the field rules and messages are the same; a refused form is shown
 again with the service's per-field messages next to the fields.
 """
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import math
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from app.accounts.importing import COLUMNS, IMPORTERS, MAX_FILE_BYTES
-from app.accounts.models import ROLES
+from app.accounts.models import ROLES, User
+from app.clock import utcnow
 from app.engine.errors import InvalidData
 from app.engine.transaction import transaction
+from app.extensions import db
 from app.organisation import admin as service
 from app.organisation.admin import Duplicate
 from app.organisation.models import CLASSES, TERRITORY_LEVELS, UNIT_KINDS, UNIT_LEVELS
+from app.timelimits import calendar as work_calendar
+from app.timelimits import limits
+from app.timelimits.models import COMPLEXITIES, LIMIT_UNITS, PHASES, REQUEST_TYPES, CalendarOverride
+from app.timelimits.models import LEVELS as LIMIT_LEVELS
 from app.web import labels
 from app.web.cases import page_number
-from app.web.security import login_required
+from app.web.security import current_user, login_required
 
 bp = Blueprint("web_admin", __name__, url_prefix="/admin")
 
@@ -47,10 +59,21 @@ def _create(create, **arguments):
         return None, (refused.errors or {"form": [refused.message]}, refused.status)
 
 
+def local_today() -> date:
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def _calendar_warning() -> dict:
+    """Template values of admin/_calendar_warning.html. The function is looked up on the calendar
+    module at call time (tests monkeypatch calendar.next_year_unconfirmed)."""
+    today = local_today()
+    return {"calendar_unconfirmed": work_calendar.next_year_unconfirmed(today), "next_year": today.year + 1}
+
+
 @bp.get("")
 @login_required("admin:manage")
 def index():
-    return render_template("admin/index.html")
+    return render_template("admin/index.html", **_calendar_warning())
 
 
 # --- territories -------------------------------------------------------------------------------
@@ -191,3 +214,162 @@ def import_file():
             status = 200 if report.ok else 422
     return render_template("admin/import.html", kinds=labels.choices(IMPORTERS, labels.IMPORT_KINDS),
                            columns=COLUMNS, kind=kind, errors=errors, report=report), status
+
+
+# --- time limits -------------------------------------------------------------------------------
+
+LIMIT_FORM = ("phase", *limits.DIMENSIONS, "amount", "unit")
+CHANGES_SHOWN = 100
+
+
+def _number(text: str):
+    """The number typed into a form, or the text itself (the service then says "must be a number")."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return value if math.isfinite(value) else text
+
+
+def _row_errors(refused: InvalidData, prefix: str) -> dict[str, list[str]]:
+    """"limits.0.amount" -> "amount"; a problem of the whole row goes under "form"."""
+    errors: dict[str, list[str]] = {}
+    for key, messages in (refused.errors or {"form": [refused.message]}).items():
+        name = key[len(prefix):].lstrip(".") if key.startswith(prefix) else key
+        errors.setdefault(name or "form", []).extend([messages] if isinstance(messages, str) else messages)
+    return errors
+
+
+def _limit_form_of(row) -> dict[str, str]:
+    values = limits.as_dict(row)
+    form = {name: values[name] or "" for name in ("phase", *limits.DIMENSIONS, "unit")}
+    return {**form, "amount": f"{row.amount:g}", "auto_escalate": row.auto_escalate}
+
+
+def _time_limits_page(form: dict | None = None, errors: dict | None = None, share: str | None = None,
+                      share_errors: dict | None = None, status: int = 200):
+    changes = limits.list_changes(limit=CHANGES_SHOWN)
+    user_ids = {c.user_id for c in changes if c.user_id is not None}
+    users = ({row.id: row for row in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+             if user_ids else {})
+    if form is None:
+        edit = request.args.get("edit", type=int)
+        row = next((r for r in limits.all_limits() if r.id == edit), None) if edit else None
+        form = _limit_form_of(row) if row else {"unit": "working_days"}
+    share = share if share is not None else f"{limits.yellow_share():g}"
+    return render_template(
+        "admin/time_limits.html", rows=limits.all_limits(), changes=changes, users=users, form=form,
+        errors=errors or {}, share=share, share_errors=share_errors or {},
+        phases=labels.choices(PHASES, labels.PHASES),
+        request_types=labels.choices(REQUEST_TYPES, labels.REQUEST_TYPES),
+        classes=labels.choices(CLASSES, labels.CLASSES),
+        complexities=labels.choices(COMPLEXITIES, labels.COMPLEXITIES),
+        levels=labels.choices(LIMIT_LEVELS, labels.LEVELS),
+        units=labels.choices(LIMIT_UNITS, labels.LIMIT_UNITS)), status
+
+
+@bp.route("/time-limits", methods=["GET", "POST"])
+@login_required("admin:manage")
+def time_limits():
+    """One form creates or changes one row (matched on phase and the four dimensions, "" = any)."""
+    if request.method == "GET":
+        return _time_limits_page()
+    form = {**_form(*LIMIT_FORM), "auto_escalate": request.form.get("auto_escalate") == "on"}
+    row = {"phase": form["phase"], **{d: form[d] or None for d in limits.DIMENSIONS},
+           "amount": _number(form["amount"]), "unit": form["unit"], "auto_escalate": form["auto_escalate"]}
+    try:
+        with transaction():
+            changed = limits.update_limits([row], current_user())
+    except InvalidData as refused:
+        return _time_limits_page(form=form, errors=_row_errors(refused, "limits.0"), status=422)
+    if changed:
+        flash(f"已保存时限：{labels.PHASES.get(row['phase'], row['phase'])} {row['amount']:g} "
+              f"{labels.LIMIT_UNITS.get(row['unit'], row['unit'])} / time limit saved", "success")
+    else:
+        flash("时限未变化 / nothing changed", "success")
+    return redirect(url_for(".time_limits"))
+
+
+@bp.post("/time-limits/yellow-share")
+@login_required("admin:manage")
+def yellow_share():
+    typed = request.form.get("yellow_share", "").strip()[:MAX_FIELD]
+    try:
+        with transaction():
+            value = limits.set_yellow_share(_number(typed), current_user())
+    except InvalidData as refused:
+        errors = {"yellow_share": refused.errors.get("value") or [refused.message]}
+        return _time_limits_page(share=typed, share_errors=errors, status=422)
+    flash(f"黄灯比例已设为 {value:g} / yellow share saved", "success")
+    return redirect(url_for(".time_limits"))
+
+
+# --- working-day calendar ----------------------------------------------------------------------
+
+OVERRIDE_KINDS = ("holiday", "workday")
+NOTE_MAX = 200
+
+
+def _year() -> int:
+    year = request.args.get("year", type=int)
+    return year if year is not None and 1900 <= year <= 2999 else local_today().year
+
+
+def _override_problems(form: dict[str, str]) -> tuple[date | None, dict[str, list[str]]]:
+    errors: dict[str, list[str]] = {}
+    day = None
+    try:
+        day = date.fromisoformat(form["day"])
+    except ValueError:
+        errors["day"] = ["请输入日期 YYYY-MM-DD / a date as YYYY-MM-DD"]
+    if form["kind"] not in OVERRIDE_KINDS:
+        errors["kind"] = ["请选择放假或上班 / holiday or workday"]
+    if len(form["note"]) > NOTE_MAX:
+        errors["note"] = [f"最多 {NOTE_MAX} 字 / at most {NOTE_MAX} characters"]
+    return day, errors
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@login_required("admin:manage")
+def calendar_overrides():
+    """The administrators' word on single dates; a date's override replaces the earlier one."""
+    form, errors, status = {}, {}, 200
+    if request.method == "POST":
+        form = _form("day", "kind", "note")
+        day, errors = _override_problems(form)
+        if not errors:
+            with transaction():
+                row = db.session.get(CalendarOverride, day)
+                if row is None:
+                    row = CalendarOverride(day=day)
+                    db.session.add(row)
+                row.kind, row.note = form["kind"], form["note"]
+                row.updated_by_id, row.updated_at = current_user().id, utcnow()
+            kind = labels.OVERRIDE_KINDS[form["kind"]]
+            flash(f"已保存 {day.isoformat()}：{kind} / override saved", "success")
+            return redirect(url_for(".calendar_overrides", year=day.year))
+        status = 422
+    year = _year()
+    rows = db.session.scalars(select(CalendarOverride)
+                              .where(CalendarOverride.day >= date(year, 1, 1),
+                                     CalendarOverride.day <= date(year, 12, 31))
+                              .order_by(CalendarOverride.day)).all()
+    return render_template("admin/calendar.html", year=year, rows=rows, form=form, errors=errors,
+                           kinds=labels.choices(OVERRIDE_KINDS, labels.OVERRIDE_KINDS),
+                           **_calendar_warning()), status
+
+
+@bp.post("/calendar/delete")
+@login_required("admin:manage")
+def delete_override():
+    try:
+        day = date.fromisoformat(request.form.get("day", "").strip()[:20])
+    except ValueError:
+        abort(404)
+    with transaction():
+        row = db.session.get(CalendarOverride, day)
+        if row is None:
+            abort(404)
+        db.session.delete(row)
+    flash(f"已删除 {day.isoformat()} 的设置 / override deleted", "success")
+    return redirect(url_for(".calendar_overrides", year=day.year))

@@ -1,7 +1,10 @@
-"""GET /: the signed-in user's start page (open tasks, links by role)."""
+"""GET /: the signed-in user's start page (open tasks with their time-limit lights, links by role)."""
 from flask import Blueprint, render_template
 
+from app.clock import utcnow
 from app.engine import tasks
+from app.timelimits.lights import light
+from app.timelimits.limits import yellow_share
 from app.web.security import current_user, login_required
 
 bp = Blueprint("web_home", __name__)
@@ -14,6 +17,9 @@ HOME_TASKS = 20
 @login_required()
 def home():
     user = current_user()
-    open_tasks = tasks.inbox(user, limit=HOME_TASKS + 1)
-    return render_template("home.html", open_tasks=open_tasks[:HOME_TASKS],
-                           more_tasks=len(open_tasks) > HOME_TASKS, roles=sorted(user.roles))
+    found = tasks.inbox(user, limit=HOME_TASKS + 1)
+    open_tasks = found[:HOME_TASKS]
+    now, share = utcnow(), yellow_share()  # the setting is read once, not per task
+    lights = {task.id: light(task.created_at, task.due_at, now, share) for task in open_tasks}
+    return render_template("home.html", open_tasks=open_tasks, lights=lights,
+                           more_tasks=len(found) > HOME_TASKS, roles=sorted(user.roles))

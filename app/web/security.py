@@ -46,8 +46,10 @@ def protect_web_forms() -> None:
 def forget_request_state() -> None:
     """before_request: `g` belongs to the app context, which outlives a request when one was pushed
     beforehand (tests, scripts) and is then shared by every request in it. Drop what this module
-    and Flask-WTF cache there per request: the signed-in user and the rendered CSRF token."""
-    for name in ("web_user", current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "csrf_valid"):
+    and Flask-WTF cache there per request: the signed-in user, the rendered CSRF token and the
+    bell's unread count (app/web/notifications.py)."""
+    for name in ("web_user", current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "csrf_valid",
+                 "unread_notifications"):
         g.pop(name, None)
 
 

@@ -1,0 +1,208 @@
+"""Web pages for time limits (R18, R20, R23): the limit table with its change log and the yellow
+share, the calendar overrides and the admin warning about next year, the lights on the home page
+and the bell."""
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, func, select, update
+
+from app.clock import utcnow
+from app.engine.models import HumanTask
+from app.extensions import db
+from app.notifications.models import Notification
+from app.timelimits import calendar, limits
+from app.timelimits.models import TimeLimit, TimeLimitChange
+from tests import factories as f
+from tests.web_helpers import post_form, signed_in
+
+ADMIN_ONLY = ("/admin/time-limits", "/admin/calendar")
+
+
+@pytest.fixture
+def people(app):
+    city = f.territory("210900", "city")
+    centre = f.unit("C210900", "city", territory=city, kind="centre")
+    return {"admin": f.user("admin", (centre, "administrator")),
+            "clerk": f.user("clerk", (centre, "registrar"))}
+
+
+def page(client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def general_handling() -> TimeLimit:
+    return limits.find_limit("handling")
+
+
+def test_an_administrator_changes_the_handling_limit_and_sees_the_change_log(client, people):
+    signed_in(client, "admin")
+    html = page(client, "/admin/time-limits")
+    assert "修改记录" in html and "尚无修改" in html
+    row = general_handling()
+    assert row.amount == 5
+    # the edit link fills the form with the row
+    edit = page(client, f"/admin/time-limits?edit={row.id}")
+    assert re.search(r'id="f-amount" name="amount" type="text" value="5"', edit)
+    saved = post_form(client, "/admin/time-limits", {"phase": "handling", "request_type": "", "klass": "",
+                                                     "complexity": "", "level": "", "amount": "6",
+                                                     "unit": "working_days"})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert general_handling().amount == 6 and general_handling().id == row.id
+    html = page(client, "/admin/time-limits")
+    log = html[html.index('id="limit-changes"'):]
+    assert "Admin" in log and "admin" in log
+    assert re.search(r"5 工作日 <small>working_days</small>\s*→\s*6 工作日", log)
+    change = db.session.scalars(select(TimeLimitChange)).one()
+    assert change.old["amount"] == 5 and change.new["amount"] == 6 and change.user_id == people["admin"].id
+
+
+def test_an_invalid_amount_shows_the_field_error_and_changes_nothing(client, people):
+    signed_in(client, "admin")
+    before = [limits.as_dict(r) for r in limits.all_limits()]
+    for amount, message in (("abc", "must be a number"), ("0", "must be &gt; 0"), ("1.5", "whole number")):
+        refused = post_form(client, "/admin/time-limits", {"phase": "handling", "amount": amount,
+                                                           "unit": "working_days"})
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 422
+        assert 'id="f-amount-error"' in html and message in html and 'aria-invalid="true"' in html
+        assert f'value="{amount}"' in html  # the typed value is shown again
+    unknown = post_form(client, "/admin/time-limits", {"phase": "lunch", "amount": "1", "unit": "fortnights"})
+    html = unknown.get_data(as_text=True)
+    assert unknown.status_code == 422 and 'id="f-phase-error"' in html and 'id="f-unit-error"' in html
+    db.session.expire_all()
+    assert [limits.as_dict(r) for r in limits.all_limits()] == before
+    assert db.session.scalar(select(func.count()).select_from(TimeLimitChange)) == 0
+
+
+def test_an_administrator_sets_the_yellow_share(client, people):
+    signed_in(client, "admin")
+    assert 'value="0.25"' in page(client, "/admin/time-limits")
+    refused = post_form(client, "/admin/time-limits/yellow-share", {"yellow_share": "1.5"})
+    assert refused.status_code == 422 and 'id="s-yellow_share-error"' in refused.get_data(as_text=True)
+    assert limits.yellow_share() == 0.25
+    assert post_form(client, "/admin/time-limits/yellow-share", {"yellow_share": "0.4"}).status_code == 302
+    db.session.expire_all()
+    assert limits.yellow_share() == 0.4
+
+
+def test_non_administrators_get_403(client, people):
+    signed_in(client, "clerk")
+    for path in ADMIN_ONLY:
+        response = client.get(path)
+        assert response.status_code == 403 and response.mimetype == "text/html", path
+    for path, data in (("/admin/time-limits", {"phase": "handling", "amount": "9", "unit": "working_days"}),
+                       ("/admin/time-limits/yellow-share", {"yellow_share": "0.5"}),
+                       ("/admin/calendar", {"day": "2030-01-05", "kind": "workday", "note": ""}),
+                       ("/admin/calendar/delete", {"day": "2030-01-05"})):
+        assert post_form(client, path, data).status_code == 403, path
+    assert general_handling().amount == 5 and limits.yellow_share() == 0.25
+    assert calendar.is_working_day(date(2030, 1, 5)) is False
+    signed_in(client, "admin")
+    for path in ADMIN_ONLY:
+        assert client.get(path).status_code == 200, path
+
+
+def override(client, day: str, kind: str, note: str = ""):
+    return post_form(client, "/admin/calendar", {"day": day, "kind": kind, "note": note})
+
+
+def test_an_override_added_on_the_calendar_page_is_listed_and_used(client, people):
+    saturday = date(2030, 1, 5)
+    assert saturday.weekday() == 5 and calendar.is_working_day(saturday) is False
+    signed_in(client, "admin")
+    saved = override(client, "2030-01-05", "workday", "调休 <b>")
+    assert saved.status_code == 302 and saved.location.endswith("/admin/calendar?year=2030")
+    html = page(client, "/admin/calendar?year=2030")
+    table = html[html.index('id="overrides"'):]
+    assert "2030-01-05" in table and "workday" in table and "调休 &lt;b&gt;" in table
+    assert "2030-01-05" not in page(client, "/admin/calendar?year=2031")
+    assert calendar.is_working_day(saturday) is True
+    # the same date again replaces the override
+    assert override(client, "2030-01-05", "holiday").status_code == 302
+    assert calendar.is_working_day(date(2030, 1, 7)) is True  # a Monday, untouched
+    assert override(client, "2030-01-07", "holiday").status_code == 302
+    assert calendar.is_working_day(saturday) is False and calendar.is_working_day(date(2030, 1, 7)) is False
+    bad = override(client, "2030-02-30", "sometimes")
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'id="f-day-error"' in html and 'id="f-kind-error"' in html
+    deleted = post_form(client, "/admin/calendar/delete", {"day": "2030-01-07"})
+    assert deleted.status_code == 302
+    assert calendar.is_working_day(date(2030, 1, 7)) is True
+    assert post_form(client, "/admin/calendar/delete", {"day": "2030-01-07"}).status_code == 404
+
+
+@pytest.mark.parametrize("unconfirmed", [True, False])
+def test_the_admin_index_warns_when_next_years_arrangement_is_unconfirmed(client, people, monkeypatch,
+                                                                         unconfirmed):
+    asked = []
+
+    def next_year_unconfirmed(today):
+        asked.append(today)
+        return unconfirmed
+
+    monkeypatch.setattr(calendar, "next_year_unconfirmed", next_year_unconfirmed)
+    signed_in(client, "admin")
+    html = page(client, "/admin")
+    assert asked and isinstance(asked[0], date)
+    assert ("明年放假调休安排尚未确认" in html) is unconfirmed
+    assert ('id="calendar-warning"' in html) is unconfirmed
+
+
+def test_the_bell_counts_unread_notifications_and_mark_all_read_clears_them(client, people):
+    admin, clerk = people["admin"], people["clerk"]
+    now = utcnow()
+
+    def note(user, text, hours_ago, **extra):
+        return Notification(user_id=user.id, kind="task", text=text,
+                            created_at=now - timedelta(hours=hours_ago), **extra)
+
+    db.session.add_all([note(clerk, "旧通知 <i>first</i>", 2), note(clerk, "新通知 second", 1),
+                        note(clerk, "已读 read", 3, read_at=now), note(admin, "someone else's", 0)])
+    db.session.commit()
+    signed_in(client, "clerk")
+    home = page(client, "/")
+    assert 'id="unread-count">2<' in home and 'href="/notifications"' in home
+    counted = []
+
+    def count_queries(conn, cursor, statement, *args):
+        if "count(" in statement.lower() and "notification" in statement.lower():
+            counted.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count_queries)
+    try:
+        listing = page(client, "/notifications")  # the header and the page both ask for the count
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_queries)
+    assert len(counted) == 1
+    texts = ("新通知 second", "旧通知 &lt;i&gt;first&lt;/i&gt;", "已读 read")
+    positions = [listing.index(text) for text in texts]
+    assert positions == sorted(positions)  # newest first
+    assert "someone else" not in listing
+    assert post_form(client, "/notifications/read-all").status_code == 302
+    assert 'id="unread-count">0<' in page(client, "/notifications")
+    assert db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.read_at.is_(None))) == 1  # the admin's
+    signed_in(client, "admin")
+    assert 'id="unread-count">1<' in page(client, "/")
+
+
+def test_a_task_past_its_due_date_shows_the_red_light(client, app):
+    county = f.county_with_two_townships()
+    own = county["210902001"]
+    now = utcnow()
+    db.session.execute(update(HumanTask).where(HumanTask.case_id == own.id)
+                       .values(created_at=now - timedelta(days=3), due_at=now - timedelta(hours=1)))
+    db.session.commit()
+    signed_in(client, "handler_a1")
+    html = page(client, "/")
+    item = html[html.index(own.number) - 400:html.index(own.number)]
+    assert 'class="light light-red"' in item and "红灯" in item and "red" in item
+    db.session.execute(update(HumanTask).where(HumanTask.case_id == own.id)
+                       .values(due_at=now + timedelta(days=30)))
+    db.session.commit()
+    html = page(client, "/")
+    assert 'class="light light-blue"' in html and "蓝灯" in html and "light-red" not in html
