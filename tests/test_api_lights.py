@@ -58,3 +58,19 @@ def test_completed_task_has_no_light(client, handler_tasks):
     done = client.post(f"/api/v1/tasks/{handler_tasks['late']}/complete",
                        json={"data": {"action": "reply"}}, headers=handler)
     assert done.status_code == 200 and done.json["light"] is None
+
+
+def test_R20_a_case_shows_the_light_of_its_most_urgent_open_task(client, app):
+    # given an open case (the harness seeded the default limits, so its task has a deadline)
+    f.deploy("complaint.bpmn")
+    city = f.territory("210900", "city")
+    f.user("registrar", (f.unit("C", "city", territory=city, kind="centre"), "registrar"))
+    headers = f.auth(client, "registrar")
+    number = client.post("/api/v1/cases", headers=headers, json={"title": "x"}).json["number"]
+    assert client.get(f"/api/v1/cases/{number}", headers=headers).json["light"] == "blue"
+    # when its task's deadline has passed
+    db.session.execute(update(HumanTask).values(due_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    # then the case is red, in the list and on its own
+    assert client.get(f"/api/v1/cases/{number}", headers=headers).json["light"] == "red"
+    assert [c["light"] for c in client.get("/api/v1/cases", headers=headers).json] == ["red"]

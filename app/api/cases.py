@@ -2,7 +2,7 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.api.fields import PageArgs, UtcDateTime
+from app.api.fields import PageArgs, UtcDateTime, request_light
 from app.api.security import current_user, permission_required
 from app.cases.service import NewCase, create_case, get_visible, list_visible
 from app.cases.validation import id_number_problem, phone_problem
@@ -50,6 +50,9 @@ class CaseSchema(Schema):
     category_code = fields.String(allow_none=True)
     channel = fields.String()
     requester = fields.Function(masked, metadata={"description": "name, masked phone and ID number"})
+    due_at = UtcDateTime(allow_none=True, metadata={"description": "deadline of its most urgent open task"})
+    light = fields.Function(lambda c: request_light(c.open_since, c.due_at) if c.status == "open" else None,
+                            metadata={"description": "blue / yellow / red; null once closed"})
     created_at = UtcDateTime()
     closed_at = UtcDateTime()
 

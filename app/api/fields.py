@@ -1,7 +1,12 @@
 """Shared schema fields."""
-from datetime import UTC
+from datetime import UTC, datetime
 
+from flask import request
 from marshmallow import Schema, fields, validate
+
+from app.clock import utcnow
+from app.timelimits import lights
+from app.timelimits.limits import yellow_share
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -21,3 +26,13 @@ class PageArgs(Schema):
 
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+
+
+def request_light(start: datetime | None, due: datetime | None) -> str:
+    """The warning light (R20) of something open since `start` and due at `due`, judged at one
+    moment per request: `now` and the yellow share are read once and kept on the request."""
+    basis = getattr(request, "huiyin_light_basis", None)
+    if basis is None:
+        basis = request.huiyin_light_basis = (utcnow(), yellow_share())
+    now, share = basis
+    return lights.light(start, due, now, share)

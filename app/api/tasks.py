@@ -4,23 +4,14 @@ Each open task carries its light (R20): "blue", "yellow" or "red" by `lights.lig
 due_at, now)`; tasks that are no longer open have none (null). `now` and the yellow share are
 read once per request, so a list is judged against one instant.
 """
-from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from app.api.fields import PageArgs, UtcDateTime
+from app.api.fields import PageArgs, UtcDateTime, request_light
 from app.api.security import current_user, permission_required
-from app.clock import utcnow
 from app.engine import tasks
-from app.timelimits import lights
-from app.timelimits.limits import yellow_share
 
 blp = Blueprint("tasks", __name__, description="Human tasks")
-
-
-@blp.before_request
-def _forget_light_basis() -> None:
-    g.pop("task_light_basis", None)  # the test client may reuse one app context across requests
 
 
 def _light(task) -> str | None:
@@ -28,12 +19,7 @@ def _light(task) -> str | None:
     def get(name):
         return task.get(name) if isinstance(task, dict) else getattr(task, name, None)
 
-    if get("status") != "open":
-        return None
-    if "task_light_basis" not in g:
-        g.task_light_basis = (utcnow(), yellow_share())
-    now, share = g.task_light_basis
-    return lights.light(get("created_at"), get("due_at"), now, share)
+    return request_light(get("created_at"), get("due_at")) if get("status") == "open" else None
 
 
 class TaskSchema(Schema):

@@ -4,10 +4,9 @@ Cases are read as "case views": the case_record columns plus the unit's code.
 """
 import logging
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
@@ -17,6 +16,7 @@ from app.cases.numbers import next_case_number
 from app.clock import utcnow
 from app.engine import history, repository, runtime
 from app.engine.errors import InvalidData, NotFound
+from app.engine.models import HumanTask
 from app.engine.transaction import execute, transaction
 from app.extensions import db
 from app.organisation.models import Category, Territory, Unit
@@ -26,8 +26,15 @@ log = logging.getLogger(__name__)
 
 _cases, _units = Case.__table__, Unit.__table__
 _territories, _categories = Territory.__table__, Category.__table__
+_tasks = HumanTask.__table__
+_open_tasks = (_tasks.c.case_id == _cases.c.id) & (_tasks.c.status == "open")
+#: The most urgent open task decides the case's light: its due time and since when it is open.
+_URGENT_DUE = select(func.min(_tasks.c.due_at)).where(_open_tasks).scalar_subquery()
+_URGENT_SINCE = (select(_tasks.c.created_at).where(_open_tasks)
+                 .order_by(_tasks.c.due_at.is_(None), _tasks.c.due_at).limit(1).scalar_subquery())
 _CASE_VIEW = (select(*_cases.c, _units.c.code.label("unit_code"),
-                     _territories.c.code.label("territory_code"), _categories.c.code.label("category_code"))
+                     _territories.c.code.label("territory_code"), _categories.c.code.label("category_code"),
+                     _URGENT_DUE.label("due_at"), _URGENT_SINCE.label("open_since"))
               .select_from(_cases.outerjoin(_units, _units.c.id == _cases.c.unit_id)
                            .outerjoin(_territories, _territories.c.id == _cases.c.territory_id)
                            .outerjoin(_categories, _categories.c.id == _cases.c.category_id)))
@@ -102,8 +109,7 @@ def _create(new: NewCase, actor: User | None):
         start_data = {**(new.data or {}), "case_id": case_id, "unit_id": unit_id}
         runtime.start(definition_id, case_id, start_data, actor_id)
     log.info("case %s registered via %s by user %s", values["number"], new.channel, actor_id)
-    return SimpleNamespace(id=case_id, unit_code=new.unit_code, territory_code=new.territory_code,
-                           category_code=new.category_code, **values), True
+    return execute(_CASE_VIEW.where(_cases.c.id == case_id)).one(), True
 
 
 def _lookup(statement, field: str, code: str | None) -> int | None:
