@@ -4,6 +4,7 @@ Cases are read as "case views": the case_record columns plus the unit's code.
 """
 import logging
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
@@ -107,9 +108,12 @@ def _create(new: NewCase, actor: User | None):
         history.record(case_id, "case_created", actor_id=actor_id,
                        payload={"channel": new.channel, "number": values["number"]})
         start_data = {**(new.data or {}), "case_id": case_id, "unit_id": unit_id}
-        runtime.start(definition_id, case_id, start_data, actor_id)
+        started = runtime.start(definition_id, case_id, start_data, actor_id)
     log.info("case %s registered via %s by user %s", values["number"], new.channel, actor_id)
-    return execute(_CASE_VIEW.where(_cases.c.id == case_id)).one(), True
+    # The view of the new case from what was just written (no re-read): its light starts now.
+    return SimpleNamespace(id=case_id, unit_code=new.unit_code, territory_code=new.territory_code,
+                           category_code=new.category_code, due_at=started.earliest_due(),
+                           open_since=values["created_at"], **values), True
 
 
 def _lookup(statement, field: str, code: str | None) -> int | None:

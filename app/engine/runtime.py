@@ -77,6 +77,12 @@ class LoadedInstance:
     workflow: BpmnWorkflow
     parsed: ParsedProcess
     before: Snapshot
+    after: Snapshot | None = None  # set by save()
+
+    def earliest_due(self):
+        """Due time of the most urgent ready user task after the last save (None: no deadline)."""
+        dues = [d for d in map(self.after.due_of, self.after.ready_user_tasks.values()) if d]
+        return min(dues) if dues else None
 
 
 def start(definition_id: int, case_id: int, data: dict[str, Any],
@@ -87,7 +93,7 @@ def start(definition_id: int, case_id: int, data: dict[str, Any],
     row = InstanceRow(None, definition_id, case_id, revision=0)
     loaded = LoadedInstance(row, workflow, parsed, Snapshot(due_elements=parsed.due_timer_elements))
     run(loaded, workflow.do_engine_steps, source="start")
-    save(loaded, actor_id, source="start")
+    loaded.after = save(loaded, actor_id, source="start")
     return loaded
 
 
