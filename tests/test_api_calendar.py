@@ -125,3 +125,20 @@ def test_local_today_uses_the_configured_time_zone(app, monkeypatch):
     # 2027-01-31 20:00 UTC is already 1 February in Beijing
     monkeypatch.setattr(api_timelimits, "utcnow", lambda: datetime(2027, 1, 31, 20, 0))
     assert api_timelimits.local_today() == date(2027, 2, 1)
+
+
+def test_working_hours_are_set_by_administrators_and_bad_sets_change_nothing(client, app):
+    from app.timelimits import calendar
+
+    unit = f.unit("C", "city")
+    f.user("admin", (unit, "administrator"))
+    headers = f.auth(client, "admin")
+    assert client.get("/api/v1/admin/settings/working-hours", headers=headers).json == {
+        "intervals": [["08:30", "12:00"], ["13:30", "17:30"]]}
+    changed = client.put("/api/v1/admin/settings/working-hours", headers=headers,
+                         json={"intervals": [["09:00", "12:00"], ["14:00", "18:00"]]})
+    assert changed.status_code == 200 and changed.json["intervals"][1] == ["14:00", "18:00"]
+    for bad in ([["12:00", "09:00"]], [["09:00", "13:00"], ["12:00", "18:00"]], [["9am", "5pm"]], []):
+        refused = client.put("/api/v1/admin/settings/working-hours", headers=headers, json={"intervals": bad})
+        assert refused.status_code == 422, (bad, refused.json)
+    assert [(a.hour, b.hour) for a, b in calendar.working_hours()] == [(9, 12), (14, 18)]

@@ -112,3 +112,22 @@ def test_R22_changing_the_limit_and_reapplying_moves_the_pending_timers(app, cli
     assert len(event_times(case.id, "deadline_changed")) == 1
     from app.engine.timers import fire_due
     assert fire_due("test") == 0
+
+
+def test_R21_deadlines_passed_while_the_scheduler_was_down_fire_once_on_restart(
+        app, client, township_case_setting):
+    # given a 3-second handling limit and a case started while no scheduler runs
+    set_handling_limit(client, township_case_setting["admin"], 0.05)
+    case = f.case(unit_row=township_case_setting["committee"])
+    time.sleep(3.5)  # both the reminder and the deadline pass during the "downtime"
+    # when a scheduler starts, and later restarts
+    for _ in range(2):
+        scheduler = build_scheduler(app)
+        scheduler.start()
+        time.sleep(1.5)
+        scheduler.shutdown()
+    db.session.rollback()
+    # then the reminder and the overdue mark each happened exactly once
+    assert len(event_times(case.id, "reminder")) == 1
+    assert len(event_times(case.id, "overdue")) == 1
+    assert db.session.scalar(select(Timer.status).where(Timer.element_id == "handle_overdue")) == "fired"

@@ -25,7 +25,7 @@ from app.engine.errors import InvalidData, NotFound
 from app.engine.transaction import transaction
 from app.extensions import db
 from app.timelimits import calendar, limits
-from app.timelimits.models import PHASES, CalendarOverride
+from app.timelimits.models import PHASES, CalendarOverride, Setting
 from app.timelimits.reapply import reapply
 
 blp = Blueprint("timelimits", __name__, description="Time limits and calendar")
@@ -113,6 +113,41 @@ def get_yellow_share():
 def set_yellow_share(payload):
     with transaction():
         return {"value": limits.set_yellow_share(payload["value"], g.user)}
+
+
+class WorkingHoursSchema(Schema):
+    intervals = fields.List(fields.List(fields.String(validate=validate.Regexp(r"^\d{2}:\d{2}$")),
+                                        validate=validate.Length(equal=2)),
+                            required=True, validate=validate.Length(min=1, max=6),
+                            metadata={"example": [["08:30", "12:00"], ["13:30", "17:30"]]})
+
+
+def _working_hours_view() -> dict:
+    return {"intervals": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in calendar.working_hours()]}
+
+
+@blp.route("/settings/working-hours")
+@permission_required("admin:manage")
+@blp.response(200, WorkingHoursSchema)
+def get_working_hours():
+    """The daily working hours that "working hours" limits and the close of a working day use."""
+    return _working_hours_view()
+
+
+@blp.route("/settings/working-hours", methods=["PUT"])
+@permission_required("admin:manage")
+@blp.arguments(WorkingHoursSchema)
+@blp.response(200, WorkingHoursSchema)
+def set_working_hours(payload):
+    """Replace the working hours; a malformed or overlapping set is refused and changes nothing."""
+    with transaction():
+        db.session.merge(Setting(key="working_hours", value=payload["intervals"], updated_by_id=g.user.id,
+                                 updated_at=utcnow()))
+        try:
+            calendar.working_hours()
+        except ValueError as exc:
+            raise InvalidData("invalid working hours", {"intervals": [str(exc)]}) from None
+    return _working_hours_view()
 
 
 class ReapplySchema(Schema):
