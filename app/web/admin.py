@@ -76,91 +76,74 @@ def index():
     return render_template("admin/index.html", **_calendar_warning())
 
 
-# --- territories -------------------------------------------------------------------------------
+def _create_and_list(*, fields: tuple[str, ...], create, arguments, created, template: str, list_rows,
+                     **context):
+    """The shape of the simple admin pages: a POST runs `create` with `arguments(form)` and
+    redirects with a message, or shows the form again with the refusal; a GET (and a refused
+    POST) lists a page of rows from `list_rows(paging)`."""
+    form, errors, status = {}, {}, 200
+    if request.method == "POST":
+        form = _form(*fields)
+        row, refused = _create(create, **arguments(form))
+        if refused is None:
+            flash(created(row), "success")
+            return redirect(request.full_path if request.query_string else request.path)
+        errors, status = refused
+    paging = _paging()
+    return render_template(template, listing=_page_of(list_rows(paging), paging), form=form,
+                           errors=errors, **context), status
+
+
+def _listed(list_function, **filters):
+    return lambda paging: list_function(limit=paging["limit"], offset=paging["offset"], **filters)
+
 
 @bp.route("/territories", methods=["GET", "POST"])
 @login_required("admin:manage")
 def territories():
-    form, errors, status = {}, {}, 200
-    if request.method == "POST":
-        form = _form("code", "name", "level", "parent_code")
-        row, refused = _create(service.create_territory, code=form["code"], name=form["name"],
-                               level=form["level"], parent_code=form["parent_code"] or None)
-        if refused is None:
-            flash(f"已创建行政区划 {row.code} {row.name}", "success")
-            return redirect(url_for(".territories"))
-        errors, status = refused
-    paging = _paging()
-    rows = service.list_territories(limit=paging["limit"], offset=paging["offset"])
-    return render_template("admin/territories.html", listing=_page_of(rows, paging), form=form,
-                           errors=errors, levels=labels.choices(TERRITORY_LEVELS, labels.LEVELS)), status
+    return _create_and_list(
+        fields=("code", "name", "level", "parent_code"), create=service.create_territory,
+        arguments=lambda f: {**f, "parent_code": f["parent_code"] or None},
+        created=lambda row: f"已创建行政区划 {row.code} {row.name}", template="admin/territories.html",
+        list_rows=_listed(service.list_territories),
+        levels=labels.choices(TERRITORY_LEVELS, labels.LEVELS))
 
-
-# --- units -------------------------------------------------------------------------------------
 
 @bp.route("/units", methods=["GET", "POST"])
 @login_required("admin:manage")
 def units():
-    form, errors, status = {}, {}, 200
-    if request.method == "POST":
-        form = _form("code", "name", "level", "kind", "territory_code")
-        row, refused = _create(service.create_unit, code=form["code"], name=form["name"],
-                               level=form["level"], kind=form["kind"],
-                               territory_code=form["territory_code"] or None)
-        if refused is None:
-            flash(f"已创建承办单位 {row.code} {row.name}", "success")
-            return redirect(url_for(".units"))
-        errors, status = refused
-    paging = _paging()
-    rows = service.list_units(limit=paging["limit"], offset=paging["offset"])
-    return render_template("admin/units.html", listing=_page_of(rows, paging), form=form, errors=errors,
-                           levels=labels.choices(UNIT_LEVELS, labels.LEVELS),
-                           kinds=labels.choices(UNIT_KINDS, labels.UNIT_KINDS)), status
+    return _create_and_list(
+        fields=("code", "name", "level", "kind", "territory_code"), create=service.create_unit,
+        arguments=lambda f: {**f, "territory_code": f["territory_code"] or None},
+        created=lambda row: f"已创建承办单位 {row.code} {row.name}", template="admin/units.html",
+        list_rows=_listed(service.list_units), levels=labels.choices(UNIT_LEVELS, labels.LEVELS),
+        kinds=labels.choices(UNIT_KINDS, labels.UNIT_KINDS))
 
-
-# --- categories --------------------------------------------------------------------------------
 
 @bp.route("/categories", methods=["GET", "POST"])
 @login_required("admin:manage")
 def categories():
-    form, errors, status = {}, {}, 200
-    if request.method == "POST":
-        form = _form("code", "name", "class")
-        row, refused = _create(service.create_category, code=form["code"],
-                               name=form["name"], klass=form["class"])
-        if refused is None:
-            flash(f"已创建诉求分类 {row.code} {row.name}", "success")
-            return redirect(url_for(".categories"))
-        errors, status = refused
-    paging = _paging()
-    rows = service.list_categories(limit=paging["limit"], offset=paging["offset"])
-    return render_template("admin/categories.html", listing=_page_of(rows, paging), form=form,
-                           errors=errors, classes=labels.choices(CLASSES, labels.CLASSES)), status
+    return _create_and_list(
+        fields=("code", "name", "class"), create=service.create_category,
+        arguments=lambda f: {"code": f["code"], "name": f["name"], "klass": f["class"]},
+        created=lambda row: f"已创建诉求分类 {row.code} {row.name}", template="admin/categories.html",
+        list_rows=_listed(service.list_categories), classes=labels.choices(CLASSES, labels.CLASSES))
 
-
-# --- routing catalogue -------------------------------------------------------------------------
 
 @bp.route("/routing", methods=["GET", "POST"])
 @login_required("admin:manage")
 def routing():
-    form, errors, status = {}, {}, 200
-    if request.method == "POST":
-        form = _form("territory_code", "level", "category_code", "unit_code")
-        row, refused = _create(service.create_routing_rule,
-                               territory_code=form["territory_code"], level=form["level"],
-                               unit_code=form["unit_code"], category_code=form["category_code"] or None)
-        if refused is None:
-            flash(f"已创建派单规则：{row['territory_code']} {row['level']} → {row['unit_code']}", "success")
-            return redirect(url_for(".routing"))
-        errors, status = refused
     filters = {"territory_code": request.args.get("territory_code", "").strip()[:MAX_FIELD],
                "level": request.args.get("level", "").strip()[:MAX_FIELD]}
-    paging = _paging()
-    rows = service.list_routing_rules(territory_code=filters["territory_code"] or None,
-                                      level=filters["level"] or None, limit=paging["limit"],
-                                      offset=paging["offset"])
-    return render_template("admin/routing.html", listing=_page_of(rows, paging), form=form, errors=errors,
-                           filters=filters, levels=labels.choices(UNIT_LEVELS, labels.LEVELS)), status
+    return _create_and_list(
+        fields=("territory_code", "level", "category_code", "unit_code"),
+        create=service.create_routing_rule,
+        arguments=lambda f: {**f, "category_code": f["category_code"] or None},
+        created=lambda row: f"已创建派单规则：{row['territory_code']} {row['level']} → {row['unit_code']}",
+        template="admin/routing.html",
+        list_rows=_listed(service.list_routing_rules, territory_code=filters["territory_code"] or None,
+                          level=filters["level"] or None),
+        filters=filters, levels=labels.choices(UNIT_LEVELS, labels.LEVELS))
 
 
 # --- users -------------------------------------------------------------------------------------
