@@ -74,3 +74,30 @@ def test_R20_a_case_shows_the_light_of_its_most_urgent_open_task(client, app):
     # then the case is red, in the list and on its own
     assert client.get(f"/api/v1/cases/{number}", headers=headers).json["light"] == "red"
     assert [c["light"] for c in client.get("/api/v1/cases", headers=headers).json] == ["red"]
+
+
+def test_R20_lights_cost_no_queries_per_row(client, app):
+    """The 'one working day left' horizon is the same for every row of a request: computed once."""
+    from sqlalchemy import event
+
+    f.deploy("complaint.bpmn")
+    city = f.territory("210900", "city")
+    unit = f.unit("V1", "village", territory=f.territory("210902001001", "village", city))
+    f.user("handler", (unit, "handler"))
+    headers = f.auth(client, "handler")
+
+    def statements_for_inbox():
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/api/v1/tasks?limit=200", headers=headers).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    f.case(unit_row=unit)
+    with_one = statements_for_inbox()
+    for i in range(10):
+        f.case(f"case {i}", unit_row=unit)
+    assert statements_for_inbox() == with_one

@@ -8,8 +8,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.extensions import db
-from app.timelimits import calendar, limits
-from app.timelimits.lights import light
+from app.timelimits import calendar, lights, limits
+
+
+def light(start, due, now, share=None):
+    """Judge one light as a page does: the basis (share, horizon) read at `now`."""
+    at = lights.basis(now)
+    if share is not None:
+        at = lights.Basis(at.now, share, at.horizon)
+    return lights.light(start, due, at)
 
 SECOND = timedelta(seconds=1)
 LONG_AGO = datetime(2024, 1, 1)

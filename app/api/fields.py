@@ -6,7 +6,6 @@ from marshmallow import Schema, fields, validate
 
 from app.clock import utcnow
 from app.timelimits import lights
-from app.timelimits.limits import yellow_share
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -33,6 +32,5 @@ def request_light(start: datetime | None, due: datetime | None) -> str:
     moment per request: `now` and the yellow share are read once and kept on the request."""
     basis = getattr(request, "huiyin_light_basis", None)
     if basis is None:
-        basis = request.huiyin_light_basis = (utcnow(), yellow_share())
-    now, share = basis
-    return lights.light(start, due, now, share)
+        basis = request.huiyin_light_basis = lights.basis(utcnow())
+    return lights.light(start, due, basis)

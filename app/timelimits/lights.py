@@ -13,6 +13,7 @@
     yellow; weekends, holidays and make-up working days count as the calendar says);
 * "blue" otherwise.
 """
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.timelimits import calendar
@@ -21,16 +22,25 @@ from app.timelimits.limits import yellow_share
 BLUE, YELLOW, RED = "blue", "yellow", "red"
 
 
-def light(start: datetime, due: datetime | None, now: datetime, share: float | None = None) -> str:
-    """The light for an item that started at `start` and is due at `due`, seen at `now`.
-    `share` overrides the yellow-share setting (otherwise it is read from the database)."""
+@dataclass(frozen=True)
+class Basis:
+    """What every light of one page or response is judged against, read once (not per row)."""
+
+    now: datetime
+    share: float
+    horizon: datetime  # the close of the next working day after `now`
+
+
+def basis(now: datetime) -> Basis:
+    return Basis(now, yellow_share(), calendar.add(now, 1, "working_days"))
+
+
+def light(start: datetime, due: datetime | None, at: Basis) -> str:
+    """The light for an item that started at `start` and is due at `due`, judged at `at`."""
     if due is None:
         return BLUE
-    if now > due:
+    if at.now > due:
         return RED
-    share = yellow_share() if share is None else share
-    if due - now <= (due - start) * share:
-        return YELLOW
-    if due <= calendar.add(now, 1, "working_days"):
+    if due - at.now <= (due - start) * at.share or due <= at.horizon:
         return YELLOW
     return BLUE

@@ -3,8 +3,7 @@ from flask import Blueprint, render_template
 
 from app.clock import utcnow
 from app.engine import tasks
-from app.timelimits.lights import light
-from app.timelimits.limits import yellow_share
+from app.timelimits.lights import basis, light
 from app.web.security import current_user, login_required
 
 bp = Blueprint("web_home", __name__)
@@ -19,7 +18,7 @@ def home():
     user = current_user()
     found = tasks.inbox(user, limit=HOME_TASKS + 1)
     open_tasks = found[:HOME_TASKS]
-    now, share = utcnow(), yellow_share()  # the setting is read once, not per task
-    lights = {task.id: light(task.created_at, task.due_at, now, share) for task in open_tasks}
+    at = basis(utcnow())  # settings and calendar read once, not per task
+    lights = {task.id: light(task.created_at, task.due_at, at) for task in open_tasks}
     return render_template("home.html", open_tasks=open_tasks, lights=lights,
                            more_tasks=len(found) > HOME_TASKS, roles=sorted(user.roles))
