@@ -98,7 +98,7 @@ def county_with_two_townships(**case_fields) -> dict:
     """City 210900 > counties A (townships A1, A2) and B (township B1), one case in each township,
     registered by `registrar` of the city centre; users handler_a1 (A1 office), leader_a (county A
     centre), registrar and admin (city centre). Returns the case views by township code."""
-    deploy("complaint.bpmn")
+    deploy("simple_complaint.bpmn")
     city = territory("210900", "city")
     county_a, county_b = territory("210902", "county", city), territory("210903", "county", city)
     townships = (territory("210902001", "township", county_a), territory("210902002", "township", county_a),

@@ -11,7 +11,7 @@ from tests import factories as f
 
 @pytest.fixture
 def village(app):
-    f.deploy("complaint.bpmn")
+    f.deploy("simple_complaint.bpmn")
     city = f.territory("210900", "city")
     unit = f.unit("210902001001", "village")
     center = f.unit("210900-CENTER", "city", territory=city, kind="centre")

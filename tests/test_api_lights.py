@@ -14,7 +14,7 @@ from tests import factories as f
 @pytest.fixture
 def handler_tasks(app):
     """Three open handling tasks of one village handler, by case title."""
-    f.deploy("complaint.bpmn")
+    f.deploy("simple_complaint.bpmn")
     village = f.unit("210902001001", "village")
     centre = f.unit("210900-CENTER", "city", kind="centre")
     registrar = f.user("registrar", (centre, "registrar"))
@@ -62,7 +62,7 @@ def test_completed_task_has_no_light(client, handler_tasks):
 
 def test_R20_a_case_shows_the_light_of_its_most_urgent_open_task(client, app):
     # given an open case (the harness seeded the default limits, so its task has a deadline)
-    f.deploy("complaint.bpmn")
+    f.deploy("simple_complaint.bpmn")
     city = f.territory("210900", "city")
     f.user("registrar", (f.unit("C", "city", territory=city, kind="centre"), "registrar"))
     headers = f.auth(client, "registrar")
@@ -80,7 +80,7 @@ def test_R20_lights_cost_no_queries_per_row(client, app):
     """The 'one working day left' horizon is the same for every row of a request: computed once."""
     from sqlalchemy import event
 
-    f.deploy("complaint.bpmn")
+    f.deploy("simple_complaint.bpmn")
     city = f.territory("210900", "city")
     unit = f.unit("V1", "village", territory=f.territory("210902001001", "village", city))
     f.user("handler", (unit, "handler"))

@@ -11,7 +11,7 @@ from tests import factories as f
 
 def test_two_concurrent_completions_of_one_task_give_one_success_and_one_conflict(app, client):
     # given an open task that two handlers of the unit may both complete
-    f.deploy("complaint.bpmn")
+    f.deploy("simple_complaint.bpmn")
     unit = f.unit("V1")
     f.user("alice", (unit, "handler"))
     f.user("bob", (unit, "handler"))

@@ -11,9 +11,9 @@ from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from app.engine.tasks import complete
 from app.extensions import db
 from tests import factories as f
-from tests.factories import _TEST_BPMN, _WORKFLOWS
+from tests.factories import _TEST_BPMN
 
-COMPLAINT = (_WORKFLOWS / "complaint.bpmn").read_bytes()
+COMPLAINT = (_TEST_BPMN / "simple_complaint.bpmn").read_bytes()
 # The same process with an extra review step after handling.
 COMPLAINT_V2 = COMPLAINT.replace(
     b'<bpmn:sequenceFlow id="flow_handle_closed" sourceRef="handle" targetRef="closed" />',
@@ -32,8 +32,8 @@ def definitions():
 
 
 def test_redeploying_identical_xml_is_a_no_op(app):
-    first = f.deploy("complaint.bpmn")
-    again = f.deploy("complaint.bpmn")
+    first = f.deploy("simple_complaint.bpmn")
+    again = f.deploy("simple_complaint.bpmn")
     assert [d.version for d in first] == [d.version for d in again] == [1]
     assert definitions() == 1
 
@@ -41,13 +41,13 @@ def test_redeploying_identical_xml_is_a_no_op(app):
 def test_a_changed_file_becomes_the_next_version_and_running_cases_stay_on_theirs(app):
     # given a case started on version 1
     assert b'targetRef="review"' in COMPLAINT_V2 and b"flow_review_closed</bpmn:incoming>" in COMPLAINT_V2
-    f.deploy("complaint.bpmn")
+    f.deploy("simple_complaint.bpmn")
     unit = f.unit("V1")
     handler = f.user("handler", (unit, "handler"))
     old_case = f.case("old", unit_row=unit)
 
     # when an edited copy is deployed
-    [v2] = f.deploy("complaint.bpmn", COMPLAINT_V2)
+    [v2] = f.deploy("simple_complaint.bpmn", COMPLAINT_V2)
     assert v2.version == 2 and definitions() == 2
 
     # then a new case runs on version 2 and needs the extra review
@@ -124,7 +124,7 @@ def test_deploy_through_the_api_refuses_invalid_files_with_422(client, app):
 
 def test_a_version_is_parsed_once_not_per_request(app, monkeypatch):
     # given a deployed process whose parsed spec is not cached (as in a fresh worker)
-    f.deploy("complaint.bpmn")
+    f.deploy("simple_complaint.bpmn")
     unit = f.unit("V1")
     handler = f.user("handler", (unit, "handler"))
     repository.clear_cache()
@@ -139,4 +139,4 @@ def test_a_version_is_parsed_once_not_per_request(app, monkeypatch):
         complete(handler, task.id, {"action": "reply"})
 
     # then the BPMN was parsed exactly once
-    assert calls == ["complaint.bpmn"]
+    assert calls == ["simple_complaint.bpmn"]

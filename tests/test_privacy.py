@@ -25,7 +25,7 @@ PHONE = "13812345678"
 
 @pytest.fixture
 def setting(app, client):
-    f.deploy("complaint.bpmn")
+    f.deploy("simple_complaint.bpmn")
     city = f.territory("210900", "city")
     centre = f.unit("C210900", "city", territory=city, kind="centre")
     village = f.unit("V1", "village", territory=f.territory("210902001001", "village", city))
@@ -81,7 +81,7 @@ def test_revealing_is_audited_and_limited_to_the_roles_that_need_it(client, sett
 
 def test_personal_data_never_reaches_the_logs(client, app, caplog):
     caplog.set_level(logging.DEBUG)
-    f.deploy("complaint.bpmn")
+    f.deploy("simple_complaint.bpmn")
     city = f.territory("210900", "city")
     f.user("registrar", (f.unit("C", "city", territory=city, kind="centre"), "registrar"))
     headers = f.auth(client, "registrar")

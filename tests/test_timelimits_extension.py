@@ -15,7 +15,7 @@ from tests import factories as f
 
 @pytest.fixture
 def waiting_case(app):
-    f.deploy("complaint.bpmn")
+    f.deploy("simple_complaint.bpmn")
     city = f.territory("210900", "city")
     unit = f.unit("V1", "village", territory=f.territory("210902001001", "village", city))
     return f.case(unit_row=unit, requester_phone="13812345678")

@@ -18,7 +18,7 @@ from tests import factories as f
 @pytest.fixture
 def township_case_setting(app, client):
     """A village under a township; the village handler holds the case; an administrator."""
-    f.deploy("complaint.bpmn")
+    f.deploy("simple_complaint.bpmn")
     city = f.territory("210900", "city")
     township = f.territory("210902001", "township", city)
     village = f.territory("210902001001", "village", township)
