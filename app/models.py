@@ -1,6 +1,7 @@
 """Import every model module so metadata (and Alembic autogenerate) sees all tables."""
 from app.accounts.models import ApiToken, Membership, User
 from app.cases.models import Case, CaseNumberCounter
+from app.casework.models import AccountabilityReferral, CaseReply, UnitAssessment
 from app.engine.models import (
     CaseEvent,
     HumanTask,
@@ -16,11 +17,13 @@ from app.privacy.models import PersonalDataAccess
 from app.timelimits.models import CalendarOverride, Setting, SupervisionItem, TimeLimit, TimeLimitChange
 
 __all__ = [
+    "AccountabilityReferral",
     "ApiToken",
     "CalendarOverride",
     "Case",
     "CaseEvent",
     "CaseNumberCounter",
+    "CaseReply",
     "Category",
     "HumanTask",
     "Incident",
@@ -40,5 +43,6 @@ __all__ = [
     "TimeLimitChange",
     "Timer",
     "Unit",
+    "UnitAssessment",
     "User",
 ]

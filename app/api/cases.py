@@ -1,4 +1,5 @@
 """Cases: register one (starting its process) and read its status and timeline."""
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -6,9 +7,12 @@ from app.api.fields import PageArgs, UtcDateTime, request_light
 from app.api.security import current_user, permission_required
 from app.cases.service import NewCase, create_case, get_visible, list_visible
 from app.cases.validation import id_number_problem, phone_problem
+from app.casework.restart import restart
 from app.engine.history import timeline
+from app.engine.tasks import open_for_case
 from app.engine.transaction import transaction
 from app.privacy.service import masked, reveal
+from app.timelimits.models import REQUEST_TYPES
 
 blp = Blueprint("cases", __name__, description="Citizen requests")
 
@@ -25,6 +29,7 @@ class CaseCreateSchema(Schema):
                                     validate=lambda v: _check(phone_problem(v)))
     id_number = fields.String(load_default=None, allow_none=True,
                               validate=lambda v: _check(id_number_problem(v)))
+    request_type = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(REQUEST_TYPES))
 
 
 def _check(problem: str | None) -> None:
@@ -49,6 +54,13 @@ class CaseSchema(Schema):
     territory_code = fields.String(allow_none=True)
     category_code = fields.String(allow_none=True)
     channel = fields.String()
+    request_type = fields.String(allow_none=True)
+    level = fields.String(allow_none=True, metadata={"description": "level of the unit holding it (R10)"})
+    outcome = fields.String(allow_none=True, metadata={
+        "description": "not_accepted, satisfied, not_rated or unsatisfied once it ends"})
+    resolved_level = fields.String(allow_none=True, metadata={"description": "where it was resolved (R34)"})
+    satisfaction = fields.String(allow_none=True)
+    resolution = fields.String(allow_none=True)
     requester = fields.Function(masked, metadata={"description": "name, masked phone and ID number"})
     due_at = UtcDateTime(allow_none=True, metadata={"description": "deadline of its most urgent open task"})
     light = fields.Function(lambda c: request_light(c.open_since, c.due_at) if c.status == "open" else None,
@@ -57,8 +69,20 @@ class CaseSchema(Schema):
     closed_at = UtcDateTime()
 
 
+class HolderSchema(Schema):
+    task_id = fields.String(attribute="id")
+    element_id = fields.String()
+    name = fields.String()
+    unit_code = fields.String(attribute="candidate_unit_code", allow_none=True)
+    role = fields.String(attribute="candidate_role", allow_none=True)
+    assignee_id = fields.Integer(allow_none=True)
+    due_at = UtcDateTime(allow_none=True)
+
+
 class CaseDetailSchema(CaseSchema):
     timeline = fields.Function(lambda c: EventSchema(many=True).dump(timeline(c.id)))
+    holders = fields.Function(lambda c: HolderSchema(many=True).dump(open_for_case(c.id)), metadata={
+        "description": "who holds the case now: its open tasks (unit, role, signed-for assignee)"})
 
 
 @blp.route("", methods=["POST"])
@@ -101,3 +125,16 @@ def reveal_personal_data(number):
     """Reveal the requester's full phone and ID number; every reveal is written to the audit log."""
     with transaction():
         return reveal(current_user(), get_visible(current_user(), number), via="api")
+
+
+class RestartSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+@blp.route("/<string:number>/restart", methods=["POST"])
+@permission_required("case:restart")
+@blp.arguments(RestartSchema)
+@blp.response(200, CaseSchema)
+def restart_case(payload, number):
+    """重启办理: a spot-check found a closed case unresolved; it goes back for second handling."""
+    return restart(current_user(), number, payload["reason"], current_app.config["CASE_PROCESS_ID"])

@@ -13,6 +13,8 @@ PERMISSIONS: dict[str, set[str]] = {
                   "leader", "administrator", "auditor"},
     "task:work": {"registrar", "dispatcher", "handler", "unit_reviewer", "platform_supervisor",
                   "leader", "administrator"},
+    # 重启办理 (R27): the platform's spot-check reopens a closed case.
+    "case:restart": {"platform_supervisor"},
     "workflow:read": {"process_designer", "administrator", "auditor"},
     "workflow:deploy": {"process_designer", "administrator"},
     "incident:manage": {"administrator", "process_designer"},

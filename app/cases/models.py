@@ -29,10 +29,18 @@ class Case(db.Model):
     channel: Mapped[str] = mapped_column(String(40), default="api")
     external_ref: Mapped[str | None] = mapped_column(String(120))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Where the process has taken it (R6, R10, R25, R34): written by the complaint process.
+    request_type: Mapped[str | None] = mapped_column(String(20))
+    level: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    resolved_level: Mapped[str | None] = mapped_column(String(20), index=True)
+    resolved_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    satisfaction: Mapped[str | None] = mapped_column(String(30))
+    resolution: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 
-    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    unit: Mapped[Unit | None] = relationship(lazy="joined", foreign_keys=[unit_id])
 
 
 class CaseNumberCounter(db.Model):

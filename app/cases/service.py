@@ -44,7 +44,8 @@ _BY_REF = _CASE_VIEW.where(_cases.c.channel == bindparam("channel"),
                            _cases.c.external_ref == bindparam("external_ref"))
 _UNIT_BY_CODE = select(_units.c.id).where(_units.c.code == bindparam("code"))
 _TERRITORY_BY_CODE = select(_territories.c.id).where(_territories.c.code == bindparam("code"))
-_CATEGORY_BY_CODE = select(_categories.c.id).where(_categories.c.code == bindparam("code"))
+_CATEGORY_BY_CODE = (select(_categories.c.id, _categories.c.klass)
+                     .where(_categories.c.code == bindparam("code")))
 _INSERT = insert(_cases).returning(_cases.c.id)
 _CLOSE = (update(_cases).where(_cases.c.id == bindparam("case_id"), _cases.c.status != "closed")
           .values(status="closed", closed_at=bindparam("now")))
@@ -61,6 +62,7 @@ class NewCase:
     requester_name: str | None = None
     requester_phone: str | None = None
     id_number: str | None = None  # stored only encrypted
+    request_type: str | None = None  # R6: consultation, help, complaint, report, suggestion
     process_id: str | None = None  # default: the CASE_PROCESS_ID setting
     data: dict | None = None  # extra start variables (kept small: ids and decisions)
 
@@ -89,7 +91,8 @@ def _create(new: NewCase, actor: User | None):
                 return existing, False
         unit_id = _lookup(_UNIT_BY_CODE, "unit_code", new.unit_code)
         territory_id = _lookup(_TERRITORY_BY_CODE, "territory_code", new.territory_code)
-        category_id = _lookup(_CATEGORY_BY_CODE, "category_code", new.category_code)
+        category = _lookup(_CATEGORY_BY_CODE, "category_code", new.category_code, row=True)
+        category_id, klass = (category.id, category.klass) if category else (None, None)
         id_number = new.id_number.strip().upper() if new.id_number else None
         process_id = new.process_id or current_app.config["CASE_PROCESS_ID"]
         definition_id = repository.latest_definition_id(process_id)
@@ -101,13 +104,15 @@ def _create(new: NewCase, actor: User | None):
                   "category_id": category_id, "channel": new.channel,
                   "external_ref": new.external_ref, "created_by_id": actor_id,
                   "requester_name": new.requester_name, "requester_phone": new.requester_phone,
+                  "request_type": new.request_type,
                   "id_number_cipher": crypto.encrypt(id_number) if id_number else None,
                   "id_number_hash": crypto.search_hash(id_number) if id_number else None,
                   "created_at": utcnow(), "closed_at": None}
         case_id = execute(_INSERT, values).scalar_one()
         history.record(case_id, "case_created", actor_id=actor_id,
                        payload={"channel": new.channel, "number": values["number"]})
-        start_data = {**(new.data or {}), "case_id": case_id, "unit_id": unit_id}
+        start_data = {**(new.data or {}), **start_variables(case_id, unit_id, territory_id, category_id,
+                                                            klass, new.request_type)}
         started = runtime.start(definition_id, case_id, start_data, actor_id)
     log.info("case %s registered via %s by user %s", values["number"], new.channel, actor_id)
     # The view of the new case from what was just written (no re-read): its light starts now.
@@ -116,13 +121,22 @@ def _create(new: NewCase, actor: User | None):
                            open_since=values["created_at"], **values), True
 
 
-def _lookup(statement, field: str, code: str | None) -> int | None:
+def start_variables(case_id: int, unit_id: int | None, territory_id: int | None,
+                    category_id: int | None, klass: str | None, request_type: str | None,
+                    level: str | None = None, restart: bool = False) -> dict:
+    """What a case process starts with: ids and the facts its gateways and time limits read
+    (docs/process.md lists them). `restart` marks a spot-check restart (R27)."""
+    return {"case_id": case_id, "unit_id": unit_id, "territory_id": territory_id, "category_id": category_id,
+            "klass": klass, "request_type": request_type, "level": level, "restart": restart}
+
+
+def _lookup(statement, field: str, code: str | None, row: bool = False):
     if not code:
         return None
-    found = execute(statement, {"code": code}).scalar()
+    found = execute(statement, {"code": code}).first()
     if found is None:
         raise InvalidData(f"unknown {field}", {field: [f"nothing has the code {code}"]})
-    return found
+    return found if row else found[0]
 
 
 @runtime.process_completed.connect

@@ -32,7 +32,8 @@ class ProcessInstance(db.Model):
     __tablename__ = "process_instance"
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), unique=True)
+    #: A case has one instance, or more after a spot-check restarted it (R27); one runs at a time.
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="running")
     state: Mapped[str] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(default=1)

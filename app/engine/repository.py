@@ -30,6 +30,8 @@ NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 _EXPRESSION_TAGS = ("conditionExpression", "timeDate", "timeDuration", "timeCycle",
                     "loopCardinality", "completionCondition")
 _SCRIPT_TAGS = ("script",)
+#: camunda:property values that are expressions over the task data.
+_EXPRESSION_PROPERTIES = ("candidateUnit", "allowedActions")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class UserTaskMeta:
     form_key: str | None
     candidate_role: str | None
     candidate_unit_expr: str | None
+    #: Expression giving the `action` values a submission may use now (None: any).
+    allowed_actions_expr: str | None = None
 
 
 @dataclass
@@ -79,13 +83,13 @@ def _check_scripts(root) -> None:
             except ScriptRejected as exc:
                 raise DeploymentError(f"{tag} of element '{_element_id(node)}': {exc}",
                                       element_id=_element_id(node)) from None
-    for prop in root.iterfind(".//camunda:property[@name='candidateUnit']", NS):
-        try:
-            check_source(prop.get("value") or "", "eval")
-        except ScriptRejected as exc:
-            element = _element_id(prop)
-            raise DeploymentError(f"candidateUnit of element '{element}': {exc}",
-                                  element_id=element) from None
+    for name in _EXPRESSION_PROPERTIES:
+        for prop in root.iterfind(f".//camunda:property[@name='{name}']", NS):
+            try:
+                check_source(prop.get("value") or "", "eval")
+            except ScriptRejected as exc:
+                element = _element_id(prop)
+                raise DeploymentError(f"{name} of element '{element}': {exc}", element_id=element) from None
 
 
 def _check_flow_references(root) -> None:
@@ -100,16 +104,31 @@ def _check_flow_references(root) -> None:
                     element_id=flow.get("id"))
 
 
+def _property(node, name: str) -> str | None:
+    found = node.find(f".//camunda:property[@name='{name}']", NS)
+    return found.get("value") if found is not None else None
+
+
 def _user_task_meta(root) -> dict[str, UserTaskMeta]:
     meta = {}
     for node in root.iter(f"{{{BPMN_NS}}}userTask"):
-        unit_prop = node.find(".//camunda:property[@name='candidateUnit']", NS)
         meta[node.get("id")] = UserTaskMeta(
             form_key=node.get(f"{{{CAMUNDA_NS}}}formKey") or node.get(f"{{{CAMUNDA_NS}}}formRef"),
             candidate_role=node.get(f"{{{CAMUNDA_NS}}}candidateGroups"),
-            candidate_unit_expr=unit_prop.get("value") if unit_prop is not None else None,
+            candidate_unit_expr=_property(node, "candidateUnit"),
+            allowed_actions_expr=_property(node, "allowedActions"),
         )
     return meta
+
+
+def _check_forms(meta: dict[str, UserTaskMeta]) -> None:
+    """A user task's form must exist in forms/, or nobody could ever complete the task."""
+    from app import forms
+
+    for element, task in meta.items():
+        if task.form_key and forms.get(task.form_key) is None:
+            raise DeploymentError(f"user task '{element}' names the form '{task.form_key}', "
+                                  f"which is not in the forms directory", element_id=element)
 
 
 def _deadline_timers(root) -> dict[str, tuple[str, str]]:
@@ -167,6 +186,7 @@ def deploy(xml: bytes, filename: str, deployed_by_id: int | None = None) -> list
     (process_id, version) constraint and is answered with the winner's row.
     """
     parsed = parse(xml, filename)
+    _check_forms(next(iter(parsed.values())).user_tasks)
     digest = next(iter(parsed.values())).sha256
     name_by_id = {pid: (p.spec.description or pid) for pid, p in parsed.items()}
     results = []

@@ -10,6 +10,7 @@ from uuid import UUID
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, bindparam, or_, select, update
 
+from app import forms
 from app.accounts.models import User
 from app.cases.models import Case
 from app.engine import history, incidents, runtime
@@ -18,9 +19,11 @@ from app.engine.models import HumanTask, ProcessInstance
 from app.engine.scripting import registered_names
 from app.engine.transaction import execute, transaction
 from app.extensions import db
+from app.organisation.models import Unit
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _tasks, _cases, _instances = HumanTask.__table__, Case.__table__, ProcessInstance.__table__
+_units = Unit.__table__
 
 
 def _select_tasks(*extra):
@@ -66,6 +69,16 @@ def inbox(user: User, limit: int = 50, offset: int = 0) -> list:
         .limit(limit).offset(offset)))
 
 
+def open_for_case(case_id: int) -> list:
+    """Who holds the case now: its open tasks with the candidate unit's code, oldest first."""
+    return list(execute(
+        select(_tasks.c.id, _tasks.c.element_id, _tasks.c.name, _tasks.c.candidate_role,
+               _tasks.c.assignee_id, _tasks.c.due_at, _units.c.code.label("candidate_unit_code"))
+        .select_from(_tasks.outerjoin(_units, _units.c.id == _tasks.c.candidate_unit_id))
+        .where(_tasks.c.case_id == case_id, _tasks.c.status == "open")
+        .order_by(_tasks.c.created_at, _tasks.c.id)))
+
+
 def get_visible(user: User, task_id: str):
     """A task the user may see; anything else is 'not found', so task ids cannot be probed."""
     task = execute(_GET_TASK, {"task_id": task_id}).first()
@@ -96,6 +109,36 @@ def validate_data(data: dict[str, Any]) -> None:
         raise InvalidData("invalid task data", errors)
 
 
+def _accepted(loaded, spiff_task, meta, data: dict[str, Any]) -> dict[str, Any]:
+    """The submission as the task's form accepts it, with an `action` the task allows now.
+
+    Only the form's fields reach the process (hidden ones are dropped); `allowedActions` is
+    evaluated against the task data, so a rule like "an overruled unit cannot return the case
+    again" is written in the BPMN, not here.
+    """
+    if meta is None:
+        return data
+    if meta.form_key:
+        form = forms.get(meta.form_key)
+        if form is None:
+            runtime.run(loaded, _missing_form(meta.form_key), source="task", task_id=str(spiff_task.id))
+        data = forms.validate(form, data, context=spiff_task.data)
+    if meta.allowed_actions_expr:
+        allowed = runtime.run(
+            loaded, lambda: loaded.workflow.script_engine.evaluate(spiff_task, meta.allowed_actions_expr),
+            source="task", task_id=str(spiff_task.id))
+        if data.get("action") not in allowed:
+            raise InvalidData("this action is not allowed now", {
+                "action": [f"must be one of: {', '.join(map(str, allowed))} (at this step)"]})
+    return data
+
+
+def _missing_form(form_key: str):
+    def fail():
+        raise LookupError(f"the form '{form_key}' is not in the forms directory")
+    return fail
+
+
 def claim(user: User, task_id: str):
     """Sign for a task (签收): it leaves the other candidates' lists and becomes the user's."""
     with transaction():
@@ -124,10 +167,12 @@ def complete(user: User, task_id: str, data: dict[str, Any]) -> dict:
             raise Conflict(f"task {task_id} is no longer waiting for input")
 
         def step():
-            spiff_task.data.update(data)
+            spiff_task.data.update(accepted)
             spiff_task.run()
             loaded.workflow.do_engine_steps()
 
+        meta = loaded.parsed.user_tasks.get(spiff_task.task_spec.bpmn_id)
+        data = accepted = _accepted(loaded, spiff_task, meta, data)
         runtime.run(loaded, step, source="task", task_id=task_id)
         done = {"actor_id": user.id, "action": data.get("action"), "data": data}
         runtime.save(loaded, user.id, completed={task_id: done})

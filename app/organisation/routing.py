@@ -67,12 +67,22 @@ def resolve(category_id: int | None, territory: Territory, level: str) -> Routin
     subject = "unclassified requests" if category_id is None else f"category {category_id}"
     missing = (f"no routing rule for {subject} at level {level} "
                f"in {territory.name} ({territory.code}) or above")
+    centre = nearest_centre(territory)
+    if centre is None:
+        return Routing(None, None, True, f"{missing}, and no platform centre to fall back to")
+    return Routing(centre, None, True, f"{missing}; the platform centre {centre.name} dispatches it")
+
+
+def nearest_centre(territory: Territory) -> Unit | None:
+    """The platform centre (unit of kind "centre") on the territory or its nearest ancestor."""
+    codes = territory.ancestor_codes()
+    depth = {code: index for index, code in enumerate(codes)}
     centres = db.session.execute(
         select(Unit, Territory.code)
         .join(Territory, Unit.territory_id == Territory.id)
         .where(Territory.code.in_(codes), Unit.kind == "centre")
     ).all()
     if not centres:
-        return Routing(None, None, True, f"{missing}, and no platform centre to fall back to")
+        return None
     centre, _ = min(centres, key=lambda row: (depth[row.code], row[0].id))
-    return Routing(centre, None, True, f"{missing}; the platform centre {centre.name} dispatches it")
+    return centre

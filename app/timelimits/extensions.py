@@ -1,50 +1,53 @@
-"""Extensions (延期, R22): once the platform approves a new date, the phase's deadline moves there,
-the reminder moves with it, the timeline records it and the requester is told the new date.
+"""Extensions (延期, R22): a handler asks for more working days; the platform approves or rejects
+(steps of the complaint process). Once approved, the phase's deadline becomes the new date — the
+process keeps it as `<phase>_due`, so the task's timers and light follow — the timeline records it
+and the requester is told the new date by SMS.
 
-The approval itself is a step of the process (the complaint process issue); this module is what
-that step calls. A new date must be later than the current one and within the phase's
-`extension_max` limit counted from when the phase began.
+The new date is the current deadline plus the requested working days, and may not lie beyond the
+phase's `extension_max` limit counted from when the phase began.
 """
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
 
 from app.cases.models import Case
-from app.engine.errors import InvalidData, NotFound
-from app.engine.models import Timer
+from app.clock import utcnow
+from app.engine import history
 from app.extensions import db
 from app.notifications.outbox import enqueue_to_requester
-from app.timelimits import limits
-from app.timelimits.reapply import move_timers, waiting_deadline_timers
+from app.timelimits import calendar, limits
+from app.timelimits.process_functions import parse_iso, phase_times
 
 
-def extend(case_id: int, phase: str, new_due: datetime, actor_id: int | None, reason: str) -> int:
-    """Move the case's pending `phase` deadline to `new_due` (naive UTC); returns timers moved."""
-    pending = waiting_deadline_timers(phase, case_id)
-    if not pending:
-        raise NotFound(f"case {case_id} has no pending {phase} deadline")
-    if not reason.strip():
-        raise InvalidData("a reason is required", {"reason": ["give the reason for the extension"]})
-    [(instance_id, timers)] = pending.items()
-    started = min(started_at for _, started_at in timers.values())
-    current_due = db.session.scalar(select(Timer.due_at).where(Timer.id.in_(timers)).order_by(
-        Timer.due_at.desc()).limit(1))
-    if new_due <= current_due:
-        raise InvalidData("the new date must be later", {"new_due": ["must be after the current deadline"]})
-    furthest = limits.deadline_for("extension_max", started)
-    if furthest is not None and new_due > furthest:
-        raise InvalidData("beyond the longest extension",
-                          {"new_due": [f"must not be after {furthest.isoformat()}Z (extension_max)"]})
+def proposed_due(phase: str, data: dict, days: int) -> tuple[datetime, datetime | None]:
+    """(the new deadline, the furthest one allowed or None) for `days` more working days."""
+    _, current = phase_times(phase, data, utcnow())
+    since = data.get(f"{phase}_since")
+    started = parse_iso(since) if since else utcnow()
+    return calendar.add(current, int(days), "working_days"), limits.deadline_for("extension_max", started)
 
-    def new_times(_task, started_at):
-        return new_due - (new_due - started_at) * limits.yellow_share(), new_due
 
+def allowed(phase: str, data: dict, days) -> bool:
+    """Whether an extension by `days` working days stays within extension_max."""
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        return False
+    new_due, furthest = proposed_due(phase, data, days)
+    return furthest is None or new_due <= furthest
+
+
+def apply(phase: str, data: dict, days: int, reason: str) -> datetime:
+    """The approved new deadline; recorded on the timeline and sent to the requester."""
+    if not allowed(phase, data, days):
+        raise ValueError(f"an extension by {days} working days goes beyond extension_max")
+    new_due, _ = proposed_due(phase, data, days)
+    case_id = data["case_id"]
+    history.record(case_id, "deadline_extended",
+                   payload={"phase": phase, "days": days, "new_due": new_due.isoformat() + "Z",
+                            "note": reason})
     case = db.session.get(Case, case_id)
-    if case.requester_phone:  # queued first, so it commits (or rolls back) with the move itself
+    if case.requester_phone:
         local = new_due.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
         enqueue_to_requester("extension", f"您的诉求 {case.number} 答复时间延至 {local:%Y-%m-%d %H:%M}。",
                              case.requester_phone, case_id)
-    return move_timers(instance_id, timers, phase, actor_id, new_times, event="deadline_extended",
-                       note=reason)
+    return new_due

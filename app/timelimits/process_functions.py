@@ -1,7 +1,10 @@
 """Functions BPMN expressions and scripts call for time limits (registered with the script engine).
 
 - `deadline(phase)` in a timer's timeDate: when the phase's limit runs out, for this case's type,
-  class, complexity and level (read from the task data), counted from now.
+  class, complexity and level (read from the task data), counted from now — or, when the task
+  data holds `<phase>_since` (an ISO time the process set when the phase began, e.g.
+  `handling_since`), from then, so re-entering a task (a reply sent back, an extension decided)
+  keeps the unit's clock. `<phase>_due` (set by an approved extension) replaces the limit.
 - `deadline(phase, "reminder")`: when the warning light turns yellow: the limit's last
   `yellow_share` (default 25%) begins; a non-interrupting reminder timer waits for it.
 - `send_reminder(phase)` and `mark_overdue(phase)` in the script tasks after those timers:
@@ -11,10 +14,11 @@
 No number of days lives in a BPMN file or here: the limits come from the time-limit table.
 """
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
-from app.clock import utcnow
+from app.clock import to_naive_utc, utcnow
 from app.engine import history
 from app.engine.scripting import current_task_data, register
 from app.extensions import db
@@ -30,6 +34,10 @@ def _facts() -> dict:
     return {name: data.get(name) for name in DIMENSIONS}
 
 
+def parse_iso(value: str) -> datetime:
+    return to_naive_utc(datetime.fromisoformat(value))
+
+
 def due_times(phase: str, start: datetime, facts: dict) -> tuple[datetime, datetime]:
     """(reminder, due) for a phase started at `start` (naive UTC)."""
     due = limits.deadline_for(phase, start, **facts)
@@ -43,12 +51,24 @@ def iso_utc(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat()
 
 
+def phase_times(phase: str, data: dict[str, Any], default_start: datetime) -> tuple[datetime, datetime]:
+    """(reminder, due) of `phase` for a task with `data`: counted from `<phase>_since` when the
+    process keeps a clock for the phase (else from `default_start`), ending at `<phase>_due` when
+    an extension set one."""
+    since, extended = data.get(f"{phase}_since"), data.get(f"{phase}_due")
+    start = parse_iso(since) if since else default_start
+    if extended:
+        due = parse_iso(extended)
+        return due - (due - start) * limits.yellow_share(), due
+    return due_times(phase, start, {name: data.get(name) for name in DIMENSIONS})
+
+
 @register()
 def deadline(phase: str, part: str = "due") -> str:
     """ISO timestamp for a timeDate timer: the phase's deadline, or its reminder time."""
     if part not in ("due", "reminder"):
         raise ValueError("deadline(phase, part): part is 'due' or 'reminder'")
-    reminder, due = due_times(phase, utcnow(), _facts())
+    reminder, due = phase_times(phase, current_task_data.get() or {}, utcnow())
     return iso_utc(due if part == "due" else reminder)
 
 
@@ -91,13 +111,21 @@ def send_reminder(phase: str) -> bool:
 
 
 @register()
-def mark_overdue(phase: str) -> bool:
-    """超期: record it, put it on the supervision list of this level and the one above, notify them."""
+def mark_overdue(phase: str, unit_id: int | None = None) -> bool:
+    """超期: record it, put it on the supervision list of this level and the one above, notify them.
+
+    The unit is the one holding the case (`unit_id` of the task data) unless given, e.g. the
+    platform centre for an overdue dispatch. A case already on a unit's list is not added twice.
+    """
     data = current_task_data.get() or {}
     case_id = data["case_id"]
-    units = _unit_and_parent_level(data.get("unit_id"))
+    units = _unit_and_parent_level(unit_id if unit_id is not None else data.get("unit_id"))
     history.record(case_id, "overdue", payload={"phase": phase, "units": units})
-    for unit_id in units:
-        db.session.add(SupervisionItem(case_id=case_id, unit_id=unit_id, kind="overdue"))
+    listed = set(db.session.scalars(select(SupervisionItem.unit_id).where(
+        SupervisionItem.case_id == case_id, SupervisionItem.kind == "overdue",
+        SupervisionItem.resolved_at.is_(None))))
+    for unit in units:
+        if unit not in listed:
+            db.session.add(SupervisionItem(case_id=case_id, unit_id=unit, kind="overdue"))
     _notify("overdue", f"超期：案件的{phase}时限已过 (overdue: the {phase} limit has passed)", units, case_id)
     return True

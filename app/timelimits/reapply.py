@@ -15,7 +15,7 @@ from app.engine.models import ProcessInstance, Timer
 from app.engine.repository import parsed_by_id
 from app.engine.transaction import execute, transaction
 from app.extensions import db
-from app.timelimits.process_functions import DIMENSIONS, due_times, iso_utc
+from app.timelimits.process_functions import iso_utc, phase_times
 
 _instances = ProcessInstance.__table__
 
@@ -60,8 +60,9 @@ def move_timers(instance_id: int, timers: dict[str, tuple], phase: str, actor_id
 
 
 def _under_current_limits(phase: str):
+    """Times under the changed table, from the phase's clock; an approved extension stays."""
     def new_times(task, started_at):
-        return due_times(phase, started_at, {name: task.data.get(name) for name in DIMENSIONS})
+        return phase_times(phase, task.data, started_at)
 
     return new_times
 

@@ -1,0 +1,64 @@
+"""Replies (答复, R24): written by the handler, kept here (not in process variables), reviewed by
+the unit and the platform, and released to the requester by the platform ("一个门出")."""
+from sqlalchemy import insert, update
+
+from app.cases.models import Case
+from app.casework.models import CaseReply
+from app.clock import utcnow
+from app.engine import history
+from app.engine.transaction import execute
+from app.extensions import db
+from app.notifications.outbox import enqueue_to_requester
+
+#: The form fields of a reply; the process hands them over and forgets them.
+REPLY_FIELDS = ("policy_basis", "result", "responsible_person", "contact_phone")
+_replies, _cases = CaseReply.__table__, Case.__table__
+
+
+def store(case_id: int, unit_id: int | None, level: str | None, fields: dict) -> int:
+    """A draft reply of the unit holding the case; returns its id for the review steps."""
+    reply_id = execute(insert(_replies).returning(_replies.c.id), {
+        "case_id": case_id, "unit_id": unit_id, "level": level, "status": "draft",
+        "policy_basis": fields.get("policy_basis") or "", "result": fields.get("result") or "",
+        "responsible_person": fields.get("responsible_person"),
+        "contact_phone": fields.get("contact_phone"),
+        "created_at": utcnow()}).scalar_one()
+    history.record(case_id, "reply_drafted",
+                   payload={"reply_id": reply_id, "unit_id": unit_id, "level": level})
+    return reply_id
+
+
+def send_back(case_id: int, reply_id: int, note: str | None) -> None:
+    execute(update(_replies).where(_replies.c.id == reply_id).values(status="sent_back", review_note=note))
+    history.record(case_id, "reply_sent_back", payload={"reply_id": reply_id, "note": note})
+
+
+def release(case_id: int, reply_id: int) -> None:
+    """The platform releases the reply: the case records who resolved it at which level (R34)."""
+    reply = db.session.get(CaseReply, reply_id)
+    now = utcnow()
+    execute(update(_replies).where(_replies.c.id == reply_id).values(status="released", released_at=now))
+    execute(update(_cases).where(_cases.c.id == case_id).values(
+        resolved_level=reply.level or "platform", resolved_unit_id=reply.unit_id))
+    history.record(case_id, "reply_released", payload={"reply_id": reply_id, "unit_id": reply.unit_id,
+                                                       "level": reply.level})
+    _tell_requester(case_id, "reply", "已答复，请对办理结果评价 (answered; please rate the answer)")
+
+
+def answer_at_once(case_id: int, answer: str) -> int:
+    """即问即答 (R9): the registrar's answer is the released reply; the platform resolved it."""
+    reply_id = execute(insert(_replies).returning(_replies.c.id), {
+        "case_id": case_id, "unit_id": None, "level": None, "status": "released", "policy_basis": "",
+        "result": answer, "responsible_person": None, "contact_phone": None, "created_at": utcnow(),
+        "released_at": utcnow()}).scalar_one()
+    execute(update(_cases).where(_cases.c.id == case_id).values(resolved_level="platform",
+                                                                resolved_unit_id=None))
+    history.record(case_id, "answered_at_intake", payload={"reply_id": reply_id})
+    _tell_requester(case_id, "reply", "已答复，请对办理结果评价 (answered; please rate the answer)")
+    return reply_id
+
+
+def _tell_requester(case_id: int, kind: str, text: str) -> None:
+    case = db.session.get(Case, case_id)
+    if case.requester_phone:
+        enqueue_to_requester(kind, f"您的诉求 {case.number} {text}", case.requester_phone, case_id)
