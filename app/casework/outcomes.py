@@ -43,7 +43,7 @@ def close_not_rated(case_id: int) -> None:
     history.record(case_id, "not_rated")
 
 
-def assess(case_id: int, unit_id: int, result: str, note: str) -> int:
+def assess(case_id: int, unit_id: int, result: str, note: str, platform_unit_id: int | None = None) -> int:
     """履职评估 of the unit that did the second handling; two "not completed" in a row → 移交问责.
 
     A referral uses up its pair: after one, the count starts again, so a third failure in a row
@@ -55,11 +55,11 @@ def assess(case_id: int, unit_id: int, result: str, note: str) -> int:
         "created_at": utcnow()}).scalar_one()
     history.record(case_id, "assessed", payload={"unit_id": unit_id, "result": result, "note": note})
     if result == "not_completed":
-        _refer_if_repeated(case_id, unit_id, assessment_id)
+        _refer_if_repeated(case_id, unit_id, assessment_id, platform_unit_id)
     return assessment_id
 
 
-def _refer_if_repeated(case_id: int, unit_id: int, assessment_id: int) -> None:
+def _refer_if_repeated(case_id: int, unit_id: int, assessment_id: int, platform_unit_id: int | None) -> None:
     previous = db.session.execute(
         select(UnitAssessment.id, UnitAssessment.result)
         .where(UnitAssessment.unit_id == unit_id, UnitAssessment.id < assessment_id)
@@ -75,4 +75,5 @@ def _refer_if_repeated(case_id: int, unit_id: int, assessment_id: int) -> None:
     history.record(case_id, "accountability_referral",
                    payload={"unit_id": unit_id, "assessments": [previous.id, assessment_id]})
     notify_units("accountability", "移交问责：单位连续两次履职评估不到位 (referred for accountability: "
-                 "two consecutive failed assessments)", [unit_id], roles=("leader",), case_id=case_id)
+                 "two consecutive failed assessments)", [u for u in (unit_id, platform_unit_id) if u],
+                 roles=("leader", "platform_supervisor"), case_id=case_id)

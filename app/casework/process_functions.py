@@ -97,4 +97,4 @@ def close_not_rated() -> None:
 @register()
 def record_assessment(result: str, note: str) -> None:
     data = _data()
-    outcomes.assess(data["case_id"], data["unit_id"], result, note)
+    outcomes.assess(data["case_id"], data["unit_id"], result, note, data.get("platform_unit_id"))

@@ -1,0 +1,122 @@
+"""A small city for the complaint-process scenarios: one village under one township under one
+county, units at every level with routing rules, an enforcement department with two cooperating
+units, and the platform's staff. Tests drive it over HTTP through `Desk`."""
+from dataclasses import dataclass, field
+
+from tests import factories as f
+
+LEVEL_UNITS = {"village": "V-XINGLONG", "township": "T-ZHANGWU", "county": "K-FUXIN-COUNTY",
+               "city": "D-CITY-HOUSING"}
+
+
+def build_city() -> dict:
+    f.deploy("complaint.bpmn")
+    city = f.territory("210900", "city", name="阜新市")
+    county = f.territory("210921", "county", city, name="阜新县")
+    township = f.territory("210921001", "township", county, name="彰武镇")
+    village = f.territory("210921001001", "village", township, name="兴隆村")
+    centre = f.unit("C-CITY", "city", territory=city, kind="centre")
+    units = {
+        "village": f.unit(LEVEL_UNITS["village"], "village", territory=village, kind="committee"),
+        "township": f.unit(LEVEL_UNITS["township"], "township", territory=township),
+        "county": f.unit(LEVEL_UNITS["county"], "county", territory=county),
+        "city": f.unit(LEVEL_UNITS["city"], "city", territory=city, kind="department"),
+    }
+    for level, territory in zip(LEVEL_UNITS, (village, township, county, city), strict=True):
+        f.routing_rule(territory, level, units[level])
+    market = f.category("market", klass="enforcement", name="无证经营 Unlicensed trading")
+    f.category("lamp", name="路灯 Street lamps")
+    units["lead"] = f.unit("E-MARKET", "county", territory=county, kind="department")
+    units["police"] = f.unit("P-POLICE", "county", territory=county, kind="department")
+    units["urban"] = f.unit("U-URBAN", "county", territory=county, kind="department")
+    f.routing_rule(county, "county", units["lead"], market)
+    for name in ("registrar", "dispatcher", "leader"):
+        f.user(name, (centre, name))
+    f.user("supervisor", (centre, "platform_supervisor"))
+    for key, unit in units.items():
+        f.user(f"handler_{key}", (unit, "handler"))
+        f.user(f"reviewer_{key}", (unit, "unit_reviewer"))
+    f.user("leader_village", (units["village"], "leader"))
+    return {"centre": centre, "units": units, "village": village, "township": township}
+
+
+@dataclass
+class Desk:
+    """Acts for the city's staff over the HTTP API, one login each."""
+
+    client: object
+    number: str = ""
+    tokens: dict = field(default_factory=dict)
+
+    def headers(self, user: str) -> dict:
+        if user not in self.tokens:
+            self.tokens[user] = f.auth(self.client, user)
+        return self.tokens[user]
+
+    def register(self, **fields) -> dict:
+        body = {"title": "路灯不亮 Street lamp out", "territory_code": "210921001001",
+                "category_code": "lamp", "request_type": "complaint", "requester_phone": "13812345678",
+                **fields}
+        response = self.client.post("/api/v1/cases", json=body, headers=self.headers("registrar"))
+        assert response.status_code == 201, response.json
+        self.number = response.json["number"]
+        return response.json
+
+    def case(self) -> dict:
+        response = self.client.get(f"/api/v1/cases/{self.number}", headers=self.headers("supervisor"))
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def holders(self) -> list[tuple]:
+        """(element, unit code, role) of each open task: who holds the case now."""
+        return sorted((h["element_id"], h["unit_code"], h["role"]) for h in self.case()["holders"])
+
+    def task(self, user: str, element: str) -> str:
+        inbox = self.client.get("/api/v1/tasks?limit=200", headers=self.headers(user)).json
+        mine = [t["id"] for t in inbox if t["case_number"] == self.number and t["element_id"] == element]
+        assert mine, f"{user} has no {element} task for {self.number}: {inbox}"
+        return mine[0]
+
+    def submit(self, user: str, element: str, claim: bool = False, **data):
+        task_id = self.task(user, element)
+        if claim:
+            claimed = self.client.post(f"/api/v1/tasks/{task_id}/claim", headers=self.headers(user))
+            assert claimed.status_code == 200, claimed.json
+        return self.client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data},
+                                headers=self.headers(user))
+
+    def do(self, user: str, element: str, claim: bool = False, **data) -> dict:
+        response = self.submit(user, element, claim, **data)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def events(self) -> list[str]:
+        """The case's timeline, without task bookkeeping: what happened to the case."""
+        skip = {"task_created", "task_completed", "task_claimed", "task_cancelled", "process_started"}
+        return [e["kind"] for e in self.case()["timeline"] if e["kind"] not in skip]
+
+    def path(self) -> list[str]:
+        """The user tasks completed, in order."""
+        return [e["element_id"] for e in self.case()["timeline"] if e["kind"] == "task_completed"]
+
+    # The common steps -------------------------------------------------------------------------
+    def accept_and_dispatch(self, unit_key: str, units: dict, level: str, **extra) -> None:
+        self.do("registrar", "triage", action="accept")
+        self.do("dispatcher", "dispatch", action="assign", unit_id=units[unit_key].id, level=level,
+                complexity="simple", **extra)
+
+    def sign_for(self, handler: str) -> None:
+        self.do(handler, "first_contact", claim=True, action="accept", contact_result="reached")
+
+    def reply(self, handler: str) -> None:
+        self.do(handler, "handle", action="reply", policy_basis="《城市道路照明设施管理规定》",
+                result="已更换灯泡，恢复照明 Lamp replaced", responsible_person="王主任",
+                contact_phone="13900001111")
+
+    def approve_reply(self, reviewer: str) -> None:
+        self.do(reviewer, "unit_review", action="approve")
+        self.do("supervisor", "platform_review", action="approve")
+
+    def rate(self, satisfaction: str, resolution: str) -> None:
+        self.do("supervisor", "rating", satisfaction=satisfaction, resolution=resolution,
+                rating_channel="phone")
