@@ -105,6 +105,17 @@ class Desk:
         self.do("dispatcher", "dispatch", action="assign", unit_id=units[unit_key].id, level=level,
                 complexity="simple", **extra)
 
+    def village_case(self, units: dict, **fields) -> None:
+        """Register a case and dispatch it to the village committee."""
+        self.register(**fields)
+        self.accept_and_dispatch("village", units, "village")
+
+    def village_answers(self) -> None:
+        """The village signs for it, replies, and the reply passes both reviews."""
+        self.sign_for("handler_village")
+        self.reply("handler_village")
+        self.approve_reply("reviewer_village")
+
     def sign_for(self, handler: str) -> None:
         self.do(handler, "first_contact", claim=True, action="accept", contact_result="reached")
 

@@ -51,8 +51,7 @@ def test_R10_village_resolves_at_once(desk, city):
 def test_R10_R11_escalation_climbs_village_township_county_city_and_records_the_resolving_level(desk, city):
     units = city["units"]
     # given a case the village committee holds
-    desk.register()
-    desk.accept_and_dispatch("village", units, "village")
+    desk.village_case(units)
     # when each level signs for it and escalates with a reason
     for level, next_code in (("village", "T-ZHANGWU"), ("township", "K-FUXIN-COUNTY"),
                              ("county", "D-CITY-HOUSING")):
@@ -81,8 +80,7 @@ def test_R10_R11_escalation_climbs_village_township_county_city_and_records_the_
 
 def test_R15_a_unit_returns_the_request_and_the_dispatcher_reroutes_it(desk, city):
     units = city["units"]
-    desk.register()
-    desk.accept_and_dispatch("village", units, "village")
+    desk.village_case(units)
     # when the village committee returns it as outside its duties
     desk.do("handler_village", "first_contact", claim=True, action="return",
             return_reason="属于县住建局职责 county housing bureau's duty")
@@ -102,8 +100,7 @@ def test_R15_a_unit_returns_the_request_and_the_dispatcher_reroutes_it(desk, cit
 
 def test_R15_an_overruled_unit_cannot_return_the_request_again(desk, city):
     units = city["units"]
-    desk.register()
-    desk.accept_and_dispatch("village", units, "village")
+    desk.village_case(units)
     desk.do("handler_village", "first_contact", claim=True, action="return", return_reason="不归我们管")
     # when the dispatcher overrules the return
     desk.do("dispatcher", "review_return", action="overrule", review_note="属地管理，村委会办理")
@@ -187,8 +184,7 @@ def test_R24_a_reply_sent_back_by_the_unit_reviewer_is_revised_and_approved(desk
     from app.extensions import db
 
     units = city["units"]
-    desk.register()
-    desk.accept_and_dispatch("village", units, "village")
+    desk.village_case(units)
     desk.sign_for("handler_village")
     desk.reply("handler_village")
     # when the unit reviewer sends it back with a note
@@ -208,20 +204,15 @@ def test_R24_a_reply_sent_back_by_the_unit_reviewer_is_revised_and_approved(desk
 
 def test_R26_unsatisfied_goes_to_second_handling_and_then_closes_satisfied(desk, city):
     units = city["units"]
-    desk.register()
-    desk.accept_and_dispatch("village", units, "village")
-    desk.sign_for("handler_village")
-    desk.reply("handler_village")
-    desk.approve_reply("reviewer_village")
+    desk.village_case(units)
+    desk.village_answers()
     # when the requester is unsatisfied
     desk.rate("unsatisfied", "unresolved")
     # then the platform hands it back for second handling, to the same unit
     assert desk.holders() == [("second_handling", "C-CITY", "platform_supervisor")]
     desk.do("supervisor", "second_handling", action="same_unit", review_note="请上门核实")
     assert desk.holders() == [("first_contact", "V-XINGLONG", "handler")]
-    desk.sign_for("handler_village")
-    desk.reply("handler_village")
-    desk.approve_reply("reviewer_village")
+    desk.village_answers()
     desk.rate("satisfied", "resolved")
     case = desk.case()
     assert (case["status"], case["outcome"], case["satisfaction"]) == ("closed", "satisfied", "satisfied")
@@ -231,12 +222,9 @@ def test_R26_unsatisfied_goes_to_second_handling_and_then_closes_satisfied(desk,
 
 def fail_twice(desk, units, result="not_completed"):
     """A case the village handles twice and the requester rejects twice; the platform assesses."""
-    desk.register()
-    desk.accept_and_dispatch("village", units, "village")
+    desk.village_case(units)
     for _ in range(2):
-        desk.sign_for("handler_village")
-        desk.reply("handler_village")
-        desk.approve_reply("reviewer_village")
+        desk.village_answers()
         desk.rate("unsatisfied", "unresolved")
         if desk.holders() == [("second_handling", "C-CITY", "platform_supervisor")]:
             desk.do("supervisor", "second_handling", action="same_unit")
@@ -290,11 +278,8 @@ def test_R25_no_rating_within_the_window_opens_a_revisit_and_unreachable_closes_
     with transaction():  # a rating window of three seconds
         update_limits([{"phase": "rating_window", "amount": 0.05, "unit": "minutes"}])
     units = city["units"]
-    desk.register()
-    desk.accept_and_dispatch("village", units, "village")
-    desk.sign_for("handler_village")
-    desk.reply("handler_village")
-    desk.approve_reply("reviewer_village")
+    desk.village_case(units)
+    desk.village_answers()
     assert desk.holders() == [("rating", "C-CITY", "platform_supervisor")]
     # when nobody rates before the window closes and the scheduler's timer poll runs
     time.sleep(3.2)
@@ -309,11 +294,8 @@ def test_R25_no_rating_within_the_window_opens_a_revisit_and_unreachable_closes_
 
 def test_R27_a_spot_check_restarts_a_closed_case_for_second_handling(desk, city):
     units = city["units"]
-    desk.register()
-    desk.accept_and_dispatch("village", units, "village")
-    desk.sign_for("handler_village")
-    desk.reply("handler_village")
-    desk.approve_reply("reviewer_village")
+    desk.village_case(units)
+    desk.village_answers()
     desk.rate("satisfied", "resolved")
     assert desk.case()["status"] == "closed"
     # when the platform's spot-check finds the lamp still out and restarts handling
@@ -323,9 +305,7 @@ def test_R27_a_spot_check_restarts_a_closed_case_for_second_handling(desk, city)
     # then the case is open again and the village committee holds it for second handling
     assert (restarted.json["status"], restarted.json["outcome"]) == ("open", None)
     assert desk.holders() == [("first_contact", "V-XINGLONG", "handler")]
-    desk.sign_for("handler_village")
-    desk.reply("handler_village")
-    desk.approve_reply("reviewer_village")
+    desk.village_answers()
     desk.rate("unsatisfied", "unresolved")
     # and, being a second handling, a further failure goes to assessment
     assert desk.holders() == [("assess", "C-CITY", "platform_supervisor")]
@@ -363,8 +343,7 @@ def test_R22_an_approved_extension_moves_the_deadline_and_tells_the_requester(de
     from app.notifications.models import OutboxMessage
 
     units = city["units"]
-    desk.register()
-    desk.accept_and_dispatch("village", units, "village")
+    desk.village_case(units)
     desk.sign_for("handler_village")
     [holder] = desk.case()["holders"]
     before = datetime.fromisoformat(holder["due_at"])
@@ -390,8 +369,7 @@ def test_R22_an_approved_extension_moves_the_deadline_and_tells_the_requester(de
 
 def test_R22_an_extension_beyond_extension_max_can_only_be_rejected(desk, city):
     units = city["units"]
-    desk.register()
-    desk.accept_and_dispatch("village", units, "village")
+    desk.village_case(units)
     desk.sign_for("handler_village")
     [holder] = desk.case()["holders"]
     desk.do("handler_village", "handle", action="extension", extension_days=20, extension_reason="工程量很大")
@@ -435,8 +413,7 @@ def test_an_edited_complaint_process_becomes_version_2_and_running_cases_finish_
 
     units = city["units"]
     old = Desk(client)
-    old.register(title="老案件 started on version 1")
-    old.accept_and_dispatch("village", units, "village")
+    old.village_case(units, title="老案件 started on version 1")
     # when a designer adds a second platform review step and deploys the edited file
     xml = (Path(__file__).parent.parent / "workflows" / "complaint.bpmn").read_text()
     edited = xml.replace('sourceRef="release" targetRef="rating"',
@@ -452,13 +429,10 @@ def test_an_edited_complaint_process_becomes_version_2_and_running_cases_finish_
     [v2] = f.deploy("complaint.bpmn", edited.encode())
     assert v2.version == 2
     new = Desk(client)
-    new.register(title="新案件 started on version 2")
-    new.accept_and_dispatch("village", units, "village")
+    new.village_case(units, title="新案件 started on version 2")
     # then each case runs its own version to the end: only the new one has the extra step
     for desk in (old, new):
-        desk.sign_for("handler_village")
-        desk.reply("handler_village")
-        desk.approve_reply("reviewer_village")
+        desk.village_answers()
     assert old.holders() == [("rating", "C-CITY", "platform_supervisor")]
     assert new.holders() == [("final_check", None, "platform_supervisor")]
     new.do("supervisor", "final_check")
@@ -468,3 +442,33 @@ def test_an_edited_complaint_process_becomes_version_2_and_running_cases_finish_
     versions = dict(db.session.execute(select(ProcessInstance.case_id, ProcessDefinition.version)
                                        .join(ProcessDefinition)).all())
     assert sorted(versions.values()) == [1, 2]
+
+
+@pytest.mark.parametrize("auto_escalate", [True, False])
+def test_R21_overdue_handling_escalates_by_itself_only_when_the_table_says_so(desk, city, app, auto_escalate):
+    import time
+
+    from app.engine.timers import fire_due
+    from app.engine.transaction import transaction
+    from app.timelimits.limits import update_limits
+
+    with transaction():  # simple complaints get three seconds, with or without automatic escalation
+        update_limits([{"phase": "handling", "request_type": "complaint", "complexity": "simple",
+                        "amount": 0.05, "unit": "minutes", "auto_escalate": auto_escalate}])
+    desk.village_case(city["units"])
+    desk.sign_for("handler_village")
+    # when the village lets the handling limit pass and the scheduler's timer poll runs
+    time.sleep(3.2)
+    assert fire_due("test-worker") >= 1  # one firing may catch up both, the reminder and the overdue
+    events = desk.events()
+    assert "reminder" in events and "overdue" in events
+    if auto_escalate:
+        # then the township holds it, escalated with the overdue as the reason
+        assert desk.holders() == [("first_contact", "T-ZHANGWU", "handler")]
+        [escalation] = [e["payload"] for e in desk.case()["timeline"] if e["kind"] == "escalated"]
+        assert (escalation["from_level"], escalation["to_level"]) == ("village", "township")
+        assert "overdue" in escalation["reason"]
+    else:
+        # then the village still holds it, now on the supervision lists
+        assert desk.holders() == [("handle", "V-XINGLONG", "handler")]
+        assert "escalated" not in events
