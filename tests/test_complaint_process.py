@@ -472,3 +472,24 @@ def test_R21_overdue_handling_escalates_by_itself_only_when_the_table_says_so(de
         # then the village still holds it, now on the supervision lists
         assert desk.holders() == [("handle", "V-XINGLONG", "handler")]
         assert "escalated" not in events
+
+
+def test_R26_an_intake_answer_rated_unsatisfied_is_rerouted_to_a_unit_for_second_handling(desk, city):
+    units = city["units"]
+    desk.register(title="社保卡补办 Social-security card", request_type="consultation")
+    desk.do("registrar", "triage", action="answer", answer="到市政务服务中心办理")
+    desk.rate("unsatisfied", "unresolved")
+    # when the platform hands it on: no unit has handled it, so "same unit" is not offered
+    same = desk.submit("supervisor", "second_handling", action="same_unit")
+    assert same.status_code == 422
+    assert same.json["errors"]["action"] == ["must be one of: reroute (at this step)"]
+    desk.do("supervisor", "second_handling", action="reroute", unit_id=units["township"].id, level="township")
+    # then the township handles it as a second handling
+    assert desk.holders() == [("first_contact", "T-ZHANGWU", "handler")]
+    desk.sign_for("handler_township")
+    desk.reply("handler_township")
+    desk.approve_reply("reviewer_township")
+    desk.rate("satisfied", "resolved")
+    case = desk.case()
+    assert (case["outcome"], case["resolved_level"], case["unit_code"]) == (
+        "satisfied", "township", "T-ZHANGWU")
