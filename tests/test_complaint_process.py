@@ -48,6 +48,28 @@ def test_R10_village_resolves_at_once(desk, city):
                              "reply_released", "rated", "process_completed", "case_closed"]
 
 
+def test_R11_R13_all_handlers_of_the_unit_are_told_and_the_first_to_sign_owns_it(desk, city, app):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.notifications.models import OutboxMessage
+
+    f.user("handler_village_2", (city["units"]["village"], "handler"))
+    desk.village_case(city["units"])
+    told = set(db.session.scalars(select(OutboxMessage.user_id).where(OutboxMessage.kind == "assigned")))
+    assert told == {f.user_id("handler_village"), f.user_id("handler_village_2")}
+    task_id = desk.task("handler_village_2", "first_contact")
+    assert desk.client.post(f"/api/v1/tasks/{task_id}/claim",
+                            headers=desk.headers("handler_village_2")).status_code == 200
+    # the other handler no longer has it in the inbox, and cannot complete it
+    inbox = desk.client.get("/api/v1/tasks", headers=desk.headers("handler_village")).json
+    assert [t for t in inbox if t["case_number"] == desk.number] == []
+    late = desk.client.post(f"/api/v1/tasks/{task_id}/complete", headers=desk.headers("handler_village"),
+                            json={"data": {"action": "accept", "contact_result": "reached"}})
+    assert late.status_code in (403, 404)
+    assert desk.holders() == [("first_contact", "V-XINGLONG", "handler")]
+
+
 def test_R10_R11_escalation_climbs_village_township_county_city_and_records_the_resolving_level(desk, city):
     units = city["units"]
     # given a case the village committee holds

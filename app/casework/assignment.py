@@ -11,6 +11,7 @@ from app.cases.models import Case
 from app.engine import history
 from app.engine.transaction import execute
 from app.extensions import db
+from app.notifications.outbox import notify_units
 from app.organisation.models import UNIT_LEVELS, Territory, Unit
 from app.organisation.routing import nearest_centre, resolve
 
@@ -51,9 +52,13 @@ def propose(case_id: int, category_id: int | None, territory_id: int | None,
 
 
 def assign(case_id: int, unit_id: int | None, level: str | None) -> None:
-    """The case is now held by `unit_id` at `level` (shown on the case and in lists)."""
+    """The case is now held by `unit_id` at `level` (shown on the case and in lists); all the
+    unit's handlers are told at once (R11), whoever signs for it first owns it (R13)."""
     execute(update(_cases).where(_cases.c.id == case_id).values(unit_id=unit_id, level=level))
     history.record(case_id, "assigned", payload={"unit_id": unit_id, "level": level})
+    if unit_id is not None:
+        notify_units("assigned", "新诉求待签收 (a new request is waiting to be signed for)", [unit_id],
+                     roles=("handler",), case_id=case_id)
 
 
 def next_level(level: str | None) -> str:

@@ -42,15 +42,17 @@ _CLAIM = (update(_tasks).where(_tasks.c.id == bindparam("task_id"), _tasks.c.sta
 
 
 def _candidate_clause(user: User):
-    """Open tasks offered to the user: assigned to them, offered to one of their (unit, role)
-    pairs, or offered to a role they hold when the process names no unit."""
+    """Open tasks offered to the user: assigned to them, or — while nobody has signed for them —
+    offered to one of their (unit, role) pairs, or to a role they hold when the process names
+    no unit. A task one handler signed for leaves the other candidates' inboxes."""
     roles = sorted(user.roles)
     pairs = [and_(HumanTask.candidate_unit_id == m.unit_id,
                   or_(HumanTask.candidate_role.is_(None), HumanTask.candidate_role == m.role))
              for m in user.memberships]
     unitless = and_(HumanTask.candidate_unit_id.is_(None),
                     or_(HumanTask.candidate_role.is_(None), HumanTask.candidate_role.in_(roles)))
-    return or_(HumanTask.assignee_id == user.id, unitless, *pairs)
+    return or_(HumanTask.assignee_id == user.id,
+               and_(HumanTask.assignee_id.is_(None), or_(unitless, *pairs)))
 
 
 def may_see(user: User, task) -> bool:
