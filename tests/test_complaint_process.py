@@ -22,8 +22,10 @@ def test_R10_village_resolves_at_once(desk, city):
     desk.register()
     assert desk.holders() == [("triage", "C-CITY", "registrar")]
 
-    # when the registrar accepts it, the dispatcher confirms the catalogue's village committee
-    desk.do("registrar", "triage", action="accept")
+    # when the registrar accepts it (a help request, not a complaint, she decides) and the
+    # dispatcher confirms the catalogue's village committee
+    desk.do("registrar", "triage", action="accept", request_type="help")
+    assert desk.case()["request_type"] == "help"
     assert desk.holders() == [("dispatch", "C-CITY", "dispatcher")]
     desk.do("dispatcher", "dispatch", action="assign", unit_id=units["village"].id, level="village",
             complexity="simple")

@@ -38,8 +38,10 @@ def starting_level(klass: str | None, territory: Territory | None) -> str:
 
 
 def propose(case_id: int, category_id: int | None, territory_id: int | None,
-            klass: str | None) -> tuple[int | None, str]:
-    """The unit and level the routing catalogue proposes to the dispatcher (R2, R8)."""
+            klass: str | None, request_type: str | None) -> tuple[int | None, str]:
+    """The unit and level the routing catalogue proposes to the dispatcher (R2, R8). The case
+    takes the request type triage settled on (R6), so lists and statistics agree with the limits."""
+    execute(update(_cases).where(_cases.c.id == case_id).values(request_type=request_type))
     territory = db.session.get(Territory, territory_id) if territory_id else None
     level = starting_level(klass, territory)
     if territory is None:

@@ -25,7 +25,7 @@ def platform_centre(territory_id: int | None) -> int | None:
 def propose_unit() -> tuple[int | None, str]:
     data = _data()
     return assignment.propose(data["case_id"], data.get("category_id"), data.get("territory_id"),
-                              data.get("klass"))
+                              data.get("klass"), data.get("request_type"))
 
 
 @register()
