@@ -14,6 +14,7 @@ from app.engine.models import (
 from app.notifications.models import Notification, OutboxMessage, SmsLog
 from app.organisation.models import Category, RoutingRule, Territory, Unit
 from app.privacy.models import PersonalDataAccess
+from app.supervision.models import CaseDirective
 from app.timelimits.models import CalendarOverride, Setting, SupervisionItem, TimeLimit, TimeLimitChange
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ApiToken",
     "CalendarOverride",
     "Case",
+    "CaseDirective",
     "CaseEvent",
     "CaseNumberCounter",
     "CaseReply",

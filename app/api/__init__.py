@@ -5,10 +5,21 @@ api = HuiyinApi()
 
 
 def init_app(app) -> None:
-    from app.api import admin, auth, cases, guards, incidents, notifications, tasks, timelimits, workflows
+    from app.api import (
+        admin,
+        auth,
+        cases,
+        guards,
+        incidents,
+        notifications,
+        supervision,
+        tasks,
+        timelimits,
+        workflows,
+    )
 
     api.init_app(app)
     guards.init_app(app)
-    for module in (auth, cases, tasks, workflows, incidents, admin, notifications):
+    for module in (auth, cases, tasks, workflows, incidents, admin, notifications, supervision):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
     api.register_blueprint(timelimits.blp, url_prefix="/api/v1/admin")

@@ -12,6 +12,10 @@ from app.engine.history import timeline
 from app.engine.tasks import open_for_case
 from app.engine.transaction import transaction
 from app.privacy.service import masked, reveal
+from app.supervision.models import DIRECTIVE_KINDS
+from app.supervision.service import MAX_TEXT as MAX_DIRECTIVE
+from app.supervision.service import for_case as directives_of
+from app.supervision.service import issue as issue_directive
 from app.timelimits.models import REQUEST_TYPES
 
 blp = Blueprint("cases", __name__, description="Citizen requests")
@@ -79,8 +83,17 @@ class HolderSchema(Schema):
     due_at = UtcDateTime(allow_none=True)
 
 
+class DirectiveSchema(Schema):
+    kind = fields.String()
+    text = fields.String()
+    author = fields.String()
+    created_at = UtcDateTime()
+
+
 class CaseDetailSchema(CaseSchema):
     timeline = fields.Function(lambda c: EventSchema(many=True).dump(timeline(c.id)))
+    directives = fields.Function(lambda c: DirectiveSchema(many=True).dump(directives_of(c.id)),
+                                 metadata={"description": "催办单, 督办单 and 批示, instructions first"})
     holders = fields.Function(lambda c: HolderSchema(many=True).dump(open_for_case(c.id)), metadata={
         "description": "who holds the case now: its open tasks (unit, role, signed-for assignee)"})
 
@@ -138,3 +151,20 @@ class RestartSchema(Schema):
 def restart_case(payload, number):
     """重启办理: a spot-check found a closed case unresolved; it goes back for second handling."""
     return restart(current_user(), number, payload["reason"], current_app.config["CASE_PROCESS_ID"])
+
+
+class DirectiveInSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(DIRECTIVE_KINDS))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_DIRECTIVE))
+
+
+@blp.route("/<string:number>/directives", methods=["POST"])
+@permission_required("case:direct")
+@blp.arguments(DirectiveInSchema)
+@blp.response(201, DirectiveSchema)
+def write_directive(payload, number):
+    """催办单 (reminder_note), 督办单 (supervision_order) or 批示 (instruction, leaders only); sent to
+    whoever holds the case now and shown on the case and the handler's task."""
+    issued = issue_directive(current_user(), number, payload["kind"], payload["text"])
+    return {"kind": issued.kind, "text": issued.text, "author": current_user().display_name,
+            "created_at": issued.created_at}

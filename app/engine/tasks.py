@@ -41,7 +41,7 @@ _CLAIM = (update(_tasks).where(_tasks.c.id == bindparam("task_id"), _tasks.c.sta
           .values(assignee_id=bindparam("user_id")))
 
 
-def _candidate_clause(user: User):
+def candidate_clause(user: User):
     """Open tasks offered to the user: assigned to them, or — while nobody has signed for them —
     offered to one of their (unit, role) pairs, or to a role they hold when the process names
     no unit. A task one handler signed for leaves the other candidates' inboxes."""
@@ -56,7 +56,7 @@ def _candidate_clause(user: User):
 
 
 def may_see(user: User, task) -> bool:
-    """The same rule as `_candidate_clause`, for one task already loaded."""
+    """Whether the user may read one task already loaded: a candidate or its assignee."""
     if task.assignee_id == user.id:
         return True
     return any((task.candidate_unit_id is None or m.unit_id == task.candidate_unit_id)
@@ -66,7 +66,7 @@ def may_see(user: User, task) -> bool:
 
 def inbox(user: User, limit: int = 50, offset: int = 0) -> list:
     return list(db.session.execute(
-        _select_tasks().where(HumanTask.status == "open", _candidate_clause(user))
+        _select_tasks().where(HumanTask.status == "open", candidate_clause(user))
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
         .limit(limit).offset(offset)))
 

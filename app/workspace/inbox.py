@@ -1,0 +1,124 @@
+"""The inbox (待办): the open tasks a user may work on, filtered, sorted and paged in SQL.
+
+The candidate rule is the engine's (`tasks.candidate_clause`); everything here narrows it. The
+light filter judges every row against one `Basis` (now, yellow share, next working day's close),
+the same rule as `lights.light`, written as SQL so paging stays correct.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from app.accounts.models import User
+from app.cases.models import Case
+from app.engine.models import HumanTask
+from app.engine.tasks import candidate_clause
+from app.extensions import db
+from app.organisation.models import Category, Territory, Unit
+from app.timelimits.lights import Basis
+
+#: Named queues: the steps each role works through (review queue, dispatch queue, revisit queue).
+QUEUES = {
+    "dispatch": ("dispatch", "review_return", "chief_reassign"),
+    "review": ("unit_review", "platform_review", "review_extension"),
+    "revisit": ("rating", "revisit"),
+}
+SCOPES = ("all", "mine", "unclaimed")
+LIGHTS = ("blue", "yellow", "red")
+SORTS = ("due", "newest", "oldest")
+
+_tasks, _cases = HumanTask.__table__, Case.__table__
+_territories, _categories, _units = Territory.__table__, Category.__table__, Unit.__table__
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    scope: str = "all"
+    queue: str | None = None
+    request_type: str | None = None
+    klass: str | None = None
+    light: str | None = None
+    territory_code: str | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    text: str | None = None
+    sort: str = "due"
+
+
+def _seconds_between(start, end):
+    """end - start in seconds, as SQL on either database."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return func.extract("epoch", end - start)
+
+
+def light_condition(colour: str, at: Basis):
+    """SQL for `lights.light(created_at, due_at, at) == colour` on human_task rows."""
+    due, start = _tasks.c.due_at, _tasks.c.created_at
+    red = and_(due.is_not(None), due < at.now)
+    little_left = _seconds_between(at.now, due) <= _seconds_between(start, due) * at.share
+    yellow = and_(due.is_not(None), due >= at.now, or_(due <= at.horizon, little_left))
+    if colour == "red":
+        return red
+    if colour == "yellow":
+        return yellow
+    return or_(due.is_(None), and_(~red, ~yellow))
+
+
+def _columns():
+    return (_tasks.c.id, _tasks.c.element_id, _tasks.c.name, _tasks.c.assignee_id, _tasks.c.form_key,
+            _tasks.c.created_at, _tasks.c.due_at, _tasks.c.candidate_role, _tasks.c.case_id,
+            _cases.c.number.label("case_number"), _cases.c.title, _cases.c.request_type, _cases.c.level,
+            _territories.c.name.label("territory_name"), _categories.c.klass,
+            _units.c.name.label("unit_name"))
+
+
+def inbox_query(user: User, wanted: InboxFilter, at: Basis):
+    """The SELECT of the user's inbox rows (no limit), so pages and counts share one definition."""
+    query = (select(*_columns())
+             .select_from(_tasks.join(_cases, _cases.c.id == _tasks.c.case_id)
+                          .outerjoin(_territories, _territories.c.id == _cases.c.territory_id)
+                          .outerjoin(_categories, _categories.c.id == _cases.c.category_id)
+                          .outerjoin(_units, _units.c.id == _tasks.c.candidate_unit_id))
+             .where(_tasks.c.status == "open"))
+    if wanted.scope == "mine":
+        query = query.where(_tasks.c.assignee_id == user.id)
+    elif wanted.scope == "unclaimed":
+        query = query.where(_tasks.c.assignee_id.is_(None), candidate_clause(user))
+    else:
+        query = query.where(candidate_clause(user))
+    if wanted.queue:
+        query = query.where(_tasks.c.element_id.in_(QUEUES[wanted.queue]))
+    if wanted.request_type:
+        query = query.where(_cases.c.request_type == wanted.request_type)
+    if wanted.klass:
+        query = query.where(_categories.c.klass == wanted.klass)
+    if wanted.light:
+        query = query.where(light_condition(wanted.light, at))
+    if wanted.territory_code:
+        prefix = (select(_territories.c.path).where(_territories.c.code == wanted.territory_code)
+                  .scalar_subquery())
+        subtree = select(_territories.c.id).where(_territories.c.path.startswith(prefix))
+        query = query.where(_cases.c.territory_id.in_(subtree))
+    if wanted.created_from:
+        query = query.where(_cases.c.created_at >= datetime.combine(wanted.created_from, time()))
+    if wanted.created_to:
+        until = datetime.combine(wanted.created_to + timedelta(days=1), time())
+        query = query.where(_cases.c.created_at < until)
+    if wanted.text:
+        query = query.where(or_(_cases.c.number.icontains(wanted.text, autoescape=True),
+                                _cases.c.title.icontains(wanted.text, autoescape=True)))
+    return query
+
+
+def _order(query, sort: str):
+    if sort == "newest":
+        return query.order_by(_tasks.c.created_at.desc(), _tasks.c.id)
+    if sort == "oldest":
+        return query.order_by(_tasks.c.created_at, _tasks.c.id)
+    return query.order_by(_tasks.c.due_at.is_(None), _tasks.c.due_at, _tasks.c.created_at, _tasks.c.id)
+
+
+def inbox(user: User, wanted: InboxFilter, at: Basis, limit: int = 50, offset: int = 0) -> list:
+    return list(db.session.execute(_order(inbox_query(user, wanted, at), wanted.sort)
+                                   .limit(limit).offset(offset)))
