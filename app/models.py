@@ -1,5 +1,6 @@
 """Import every model module so metadata (and Alembic autogenerate) sees all tables."""
 from app.accounts.models import ApiToken, Membership, User
+from app.attachments.models import CaseAttachment
 from app.cases.models import Case, CaseNumberCounter
 from app.casework.models import AccountabilityReferral, CaseReply, UnitAssessment
 from app.engine.models import (
@@ -22,6 +23,7 @@ __all__ = [
     "ApiToken",
     "CalendarOverride",
     "Case",
+    "CaseAttachment",
     "CaseDirective",
     "CaseEvent",
     "CaseNumberCounter",

@@ -1,10 +1,13 @@
 """Cases: register one (starting its process) and read its status and timeline."""
 from flask import current_app
 from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app.api.fields import PageArgs, UtcDateTime, request_light
 from app.api.security import current_user, permission_required
+from app.attachments import service as attachments
+from app.attachments.download import attachment_response
 from app.cases.service import NewCase, create_case, get_visible, list_visible
 from app.cases.validation import id_number_problem, phone_problem
 from app.casework.restart import restart
@@ -92,6 +95,7 @@ class DirectiveSchema(Schema):
 
 class CaseDetailSchema(CaseSchema):
     timeline = fields.Function(lambda c: EventSchema(many=True).dump(timeline(c.id)))
+    attachments = fields.Function(lambda c: AttachmentSchema(many=True).dump(attachments.for_case(c.id)))
     directives = fields.Function(lambda c: DirectiveSchema(many=True).dump(directives_of(c.id)),
                                  metadata={"description": "催办单, 督办单 and 批示, instructions first"})
     holders = fields.Function(lambda c: HolderSchema(many=True).dump(open_for_case(c.id)), metadata={
@@ -168,3 +172,33 @@ def write_directive(payload, number):
     issued = issue_directive(current_user(), number, payload["kind"], payload["text"])
     return {"kind": issued.kind, "text": issued.text, "author": current_user().display_name,
             "created_at": issued.created_at}
+
+
+class AttachmentSchema(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    created_at = UtcDateTime()
+
+
+class UploadSchema(Schema):
+    file = Upload(required=True)
+
+
+@blp.route("/<string:number>/attachments", methods=["POST"])
+@permission_required("case:attach")
+@blp.arguments(UploadSchema, location="files")
+@blp.response(201, AttachmentSchema)
+def add_attachment(files, number):
+    """Attach a photo (JPEG, PNG, WebP), a short MP4 video or a PDF (multipart field `file`)."""
+    upload = files["file"]
+    return attachments.add(current_user(), number, upload.filename or "file",
+                           upload.read(attachments.MAX_BYTES + 1))
+
+
+@blp.route("/<string:number>/attachments/<int:attachment_id>")
+@permission_required("case:read")
+@blp.response(200, description="The file itself, with its content type")
+def read_attachment(number, attachment_id):
+    return attachment_response(attachments.read(current_user(), number, attachment_id))

@@ -15,6 +15,8 @@ PERMISSIONS: dict[str, set[str]] = {
                   "leader", "administrator"},
     # 重启办理 (R27): the platform's spot-check reopens a closed case.
     "case:restart": {"platform_supervisor"},
+    # Photos, videos and documents on a case (R5); within one's jurisdiction.
+    "case:attach": {"registrar", "dispatcher", "handler", "unit_reviewer", "platform_supervisor", "leader"},
     # 催办单, 督办单, 批示 on a case, and the supervision list (the service checks the kind).
     "case:direct": {"platform_supervisor", "leader", "dispatcher"},
     "workflow:read": {"process_designer", "administrator", "auditor"},

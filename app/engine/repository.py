@@ -275,6 +275,11 @@ def parsed_by_id(definition_id: int) -> ParsedProcess:
     return parsed_process(definition)
 
 
+def definition_xml(definition_id: int) -> str | None:
+    """The BPMN text of one deployed version (for drawing a case's own diagram)."""
+    return db.session.scalar(select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == definition_id))
+
+
 def _remember(definition: ProcessDefinition, parsed: ParsedProcess) -> None:
     parsed.sha256, parsed.process_id, parsed.version = (
         definition.sha256, definition.process_id, definition.version)

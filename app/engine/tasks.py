@@ -135,6 +135,26 @@ def _accepted(loaded, spiff_task, meta, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def form_context(user: User, task_id: str) -> tuple[Any, dict, list | None]:
+    """What a task page needs besides the task row: the task's current data (for pre-filling its
+    form) and the actions it allows now (None: any). Reads the instance; changes nothing."""
+    found = execute(_LOAD_FOR_COMPLETE, {"task_id": task_id}).first()
+    if found is None or not may_see(user, found):
+        raise NotFound(f"no task {task_id}")
+    if found.status != "open":
+        return found, {}, None
+    loaded = runtime.load(found)
+    spiff_task = loaded.workflow.get_task_from_id(UUID(task_id))
+    meta = loaded.parsed.user_tasks.get(spiff_task.task_spec.bpmn_id)
+    allowed = None
+    if meta is not None and meta.allowed_actions_expr:
+        try:
+            allowed = list(loaded.workflow.script_engine.evaluate(spiff_task, meta.allowed_actions_expr))
+        except Exception:  # shown anyway; completing would record the incident and say why
+            allowed = None
+    return found, dict(spiff_task.data), allowed
+
+
 def _missing_form(form_key: str):
     def fail():
         raise LookupError(f"the form '{form_key}' is not in the forms directory")
