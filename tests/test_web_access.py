@@ -72,12 +72,13 @@ def test_the_case_page_shows_personal_data_masked(client, county):
     html = page(client, f"/cases/{case.number}")
     assert MASKED_ID in html and "张三" in html
     assert case.territory_code in html and f"U{case.territory_code}" in html and "办理中" in html
-    assert "登记" in html and "case_created" in html  # the timeline
+    assert "<strong>登记</strong> <small>case_created</small>" in html  # the timeline: name and code
 
 
 def test_the_registrar_reveals_personal_data_and_it_is_audited(client, county):
     case = county["210902001"]
     signed_in(client, "registrar")
+    assert 'id="reveal-button"' in page(client, f"/cases/{case.number}")
     revealed = post_form(client, f"/cases/{case.number}/personal-data", page=f"/cases/{case.number}")
     assert revealed.status_code == 200 and revealed.headers["Cache-Control"] == "no-store"
     html = revealed.get_data(as_text=True)
@@ -98,7 +99,8 @@ def test_the_registrar_reveals_personal_data_and_it_is_audited(client, county):
 def test_a_leaders_reveal_is_refused_and_writes_nothing(client, county):
     case = county["210902001"]
     signed_in(client, "leader_a")
-    assert "查看完整信息" not in page(client, f"/cases/{case.number}")  # no button for the leader
+    html = page(client, f"/cases/{case.number}")
+    assert 'id="reveal-button"' not in html and "查看完整信息" not in html  # no button for the leader
     refused = post_form(client, f"/cases/{case.number}/personal-data")
     assert refused.status_code == 403 and refused.mimetype == "text/html"
     assert PHONE not in refused.get_data(as_text=True)

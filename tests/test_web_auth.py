@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from tests import factories as f
-from tests.web_helpers import csrf_token, login, post_form, signed_in, without_tokens
+from tests.web_helpers import csrf_token, in_english, login, post_form, signed_in, without_tokens
 
 
 @pytest.fixture
@@ -75,9 +75,22 @@ def test_wrong_password_and_lockout_show_the_same_message(app, client, staff):
     assert is_login_redirect(client.get("/"))
 
 
+def test_the_refusal_reads_the_same_in_english(client, staff):
+    in_english(client)
+    wrong = login(client, "wang", "wrong password")
+    unknown = login(client, "nobody", "wrong password")
+    html = without_tokens(wrong.get_data(as_text=True))
+    assert wrong.status_code == unknown.status_code == 200
+    assert '<html lang="en">' in html and "Wrong username or password" in html
+    assert "用户名或密码错误" not in html
+    unknown_html = without_tokens(unknown.get_data(as_text=True))
+    assert unknown_html.replace('value="nobody"', 'value="wang"') == html
+
+
 def test_empty_fields_are_named_next_to_the_form(client, staff):
     html = login(client, "", "").get_data(as_text=True)
     assert 'id="f-username-error"' in html and 'id="f-password-error"' in html
+    assert "请输入用户名" in html and "请输入密码" in html
 
 
 def test_anonymous_users_are_sent_to_login_and_come_back(client, staff):

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from tests import factories as f
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+#: The language switcher in every page's header sends the browser back to the page's own path.
+_LANGUAGE_NEXT = re.compile(r'id="language-next" name="next" value="[^"]*"')
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -47,5 +49,16 @@ def post_form(client, path: str, data: dict | None = None, page: str | None = No
 
 
 def without_tokens(html: str) -> str:
-    """The page with its CSRF token values blanked (they differ per request)."""
+    """The page with what differs per request blanked: the CSRF token values, and the path the
+    language switcher returns to (the requested URL, which the requester knows anyway)."""
+    html = _LANGUAGE_NEXT.sub('id="language-next" name="next" value=""', html)
     return _TOKEN.sub('name="csrf_token" value=""', html)
+
+
+def in_english(client):
+    """Switch `client` to English, as the header's language switcher does (the CSRF token comes
+    from the login page, which every visitor may see)."""
+    response = client.post("/language", data={"csrf_token": csrf_token(client, "/login"), "lang": "en",
+                                              "next": "/"})
+    assert response.status_code == 303, response.status_code
+    return client

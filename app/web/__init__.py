@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, request
 
+from app import i18n
 from app.web import errors, labels
 from app.web.security import csrf, current_user, forget_request_state, is_api_path, may, protect_web_forms
 
@@ -19,7 +20,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src
 
 def init_app(app: Flask) -> None:
     """Register the web blueprints, CSRF protection, error pages and template helpers."""
-    from app.web import admin, auth, cases, home, notifications
+    from app.web import admin, auth, cases, home, notifications, workspace
 
     app.config.setdefault("WEB_SESSION_HOURS", 12)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
@@ -32,8 +33,9 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(forget_request_state)
     app.before_request(protect_web_forms)
+    i18n.init_app(app)  # Flask-Babel (zh_CN default, English) and POST /language
 
-    for module in (auth, home, cases, admin, notifications):
+    for module in (auth, home, cases, admin, notifications, workspace):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     labels.init_app(app)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.importing import COLUMNS, IMPORTERS, MAX_FILE_BYTES
@@ -104,7 +105,8 @@ def territories():
     return _create_and_list(
         fields=("code", "name", "level", "parent_code"), create=service.create_territory,
         arguments=lambda f: {**f, "parent_code": f["parent_code"] or None},
-        created=lambda row: f"已创建行政区划 {row.code} {row.name}", template="admin/territories.html",
+        created=lambda row: _("Territory %(code)s %(name)s created.", code=row.code, name=row.name),
+        template="admin/territories.html",
         list_rows=_listed(service.list_territories),
         levels=labels.choices(TERRITORY_LEVELS, labels.LEVELS))
 
@@ -115,7 +117,8 @@ def units():
     return _create_and_list(
         fields=("code", "name", "level", "kind", "territory_code"), create=service.create_unit,
         arguments=lambda f: {**f, "territory_code": f["territory_code"] or None},
-        created=lambda row: f"已创建承办单位 {row.code} {row.name}", template="admin/units.html",
+        created=lambda row: _("Unit %(code)s %(name)s created.", code=row.code, name=row.name),
+        template="admin/units.html",
         list_rows=_listed(service.list_units), levels=labels.choices(UNIT_LEVELS, labels.LEVELS),
         kinds=labels.choices(UNIT_KINDS, labels.UNIT_KINDS))
 
@@ -126,7 +129,8 @@ def categories():
     return _create_and_list(
         fields=("code", "name", "class"), create=service.create_category,
         arguments=lambda f: {"code": f["code"], "name": f["name"], "klass": f["class"]},
-        created=lambda row: f"已创建诉求分类 {row.code} {row.name}", template="admin/categories.html",
+        created=lambda row: _("Category %(code)s %(name)s created.", code=row.code, name=row.name),
+        template="admin/categories.html",
         list_rows=_listed(service.list_categories), classes=labels.choices(CLASSES, labels.CLASSES))
 
 
@@ -139,7 +143,8 @@ def routing():
         fields=("territory_code", "level", "category_code", "unit_code"),
         create=service.create_routing_rule,
         arguments=lambda f: {**f, "category_code": f["category_code"] or None},
-        created=lambda row: f"已创建派单规则：{row['territory_code']} {row['level']} → {row['unit_code']}",
+        created=lambda row: _("Routing rule created: %(territory)s %(level)s → %(unit)s",
+                              territory=row["territory_code"], level=row["level"], unit=row["unit_code"]),
         template="admin/routing.html",
         list_rows=_listed(service.list_routing_rules, territory_code=filters["territory_code"] or None,
                           level=filters["level"] or None),
@@ -183,13 +188,13 @@ def import_file():
     if request.method == "POST":
         upload = request.files.get("file")
         if kind not in IMPORTERS:
-            errors["kind"] = ["请选择导入类型 / choose what to import"]
+            errors["kind"] = [_("Choose what to import.")]
         if upload is None or not upload.filename:
-            errors["file"] = ["请选择文件 / choose a CSV or XLSX file"]
+            errors["file"] = [_("Choose a CSV or XLSX file.")]
         data = upload.read(MAX_FILE_BYTES + 1) if not errors else b""
         if len(data) > MAX_FILE_BYTES:
             megabytes = MAX_FILE_BYTES // 2**20
-            errors["file"] = [f"文件不能超过 {megabytes} MB / at most {megabytes} MB"]
+            errors["file"] = [_("The file may be at most %(megabytes)d MB.", megabytes=megabytes)]
         if errors:
             status = 413 if len(data) > MAX_FILE_BYTES else 422
         else:
@@ -266,10 +271,11 @@ def time_limits():
     except InvalidData as refused:
         return _time_limits_page(form=form, errors=_row_errors(refused, "limits.0"), status=422)
     if changed:
-        flash(f"已保存时限：{labels.PHASES.get(row['phase'], row['phase'])} {row['amount']:g} "
-              f"{labels.LIMIT_UNITS.get(row['unit'], row['unit'])} / time limit saved", "success")
+        flash(_("Time limit saved: %(phase)s %(amount)s %(unit)s",
+                phase=labels.label(row["phase"], labels.PHASES), amount=f"{row['amount']:g}",
+                unit=labels.label(row["unit"], labels.LIMIT_UNITS)), "success")
     else:
-        flash("时限未变化 / nothing changed", "success")
+        flash(_("The time limit has not changed."), "success")
     return redirect(url_for(".time_limits"))
 
 
@@ -283,7 +289,7 @@ def yellow_share():
     except InvalidData as refused:
         errors = {"yellow_share": refused.errors.get("value") or [refused.message]}
         return _time_limits_page(share=typed, share_errors=errors, status=422)
-    flash(f"黄灯比例已设为 {value:g} / yellow share saved", "success")
+    flash(_("Yellow-light share set to %(value)s.", value=f"{value:g}"), "success")
     return redirect(url_for(".time_limits"))
 
 
@@ -304,11 +310,11 @@ def _override_problems(form: dict[str, str]) -> tuple[date | None, dict[str, lis
     try:
         day = date.fromisoformat(form["day"])
     except ValueError:
-        errors["day"] = ["请输入日期 YYYY-MM-DD / a date as YYYY-MM-DD"]
+        errors["day"] = [_("Enter a date as YYYY-MM-DD.")]
     if form["kind"] not in OVERRIDE_KINDS:
-        errors["kind"] = ["请选择放假或上班 / holiday or workday"]
+        errors["kind"] = [_("Choose holiday or working day.")]
     if len(form["note"]) > NOTE_MAX:
-        errors["note"] = [f"最多 {NOTE_MAX} 字 / at most {NOTE_MAX} characters"]
+        errors["note"] = [_("At most %(max)d characters.", max=NOTE_MAX)]
     return day, errors
 
 
@@ -328,8 +334,8 @@ def calendar_overrides():
                     db.session.add(row)
                 row.kind, row.note = form["kind"], form["note"]
                 row.updated_by_id, row.updated_at = current_user().id, utcnow()
-            kind = labels.OVERRIDE_KINDS[form["kind"]]
-            flash(f"已保存 {day.isoformat()}：{kind} / override saved", "success")
+            flash(_("Override saved: %(day)s %(kind)s", day=day.isoformat(),
+                    kind=labels.label(form["kind"], labels.OVERRIDE_KINDS)), "success")
             return redirect(url_for(".calendar_overrides", year=day.year))
         status = 422
     year = _year()
@@ -354,5 +360,5 @@ def delete_override():
         if row is None:
             abort(404)
         db.session.delete(row)
-    flash(f"已删除 {day.isoformat()} 的设置 / override deleted", "success")
+    flash(_("Override for %(day)s deleted.", day=day.isoformat()), "success")
     return redirect(url_for(".calendar_overrides", year=day.year))

@@ -1,15 +1,17 @@
 """GET/POST /login and POST /logout."""
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.accounts.security import authenticate
+from app.i18n import N_
 from app.web.security import current_user, login_user, logout_user, safe_next
 
 bp = Blueprint("web_auth", __name__)
 
 #: The one answer to a refused login: a wrong password, an unknown user, a locked or deactivated
 #: account all read the same, so the page tells an attacker nothing.
-LOGIN_REFUSED = "用户名或密码错误，或账号暂时被锁定。请稍后重试。"
-LOGIN_REFUSED_EN = "Wrong username or password, or the account is locked for a while."
+LOGIN_REFUSED = N_("Wrong username or password, or the account is locked for a while. "
+                   "Please try again later.")
 MAX_FIELD = 200
 
 
@@ -24,15 +26,14 @@ def login():
     password = request.form.get("password", "")[:MAX_FIELD]
     errors = {}
     if not username:
-        errors["username"] = "请输入用户名 / Enter your username"
+        errors["username"] = _("Enter your username.")
     if not password:
-        errors["password"] = "请输入密码 / Enter your password"
+        errors["password"] = _("Enter your password.")
     user = authenticate(username, password) if not errors else None
     if user is None:
         if not errors:
-            errors["form"] = LOGIN_REFUSED
-        return render_template("auth/login.html", next_url=next_url, username=username, errors=errors,
-                               refused_en=LOGIN_REFUSED_EN)
+            errors["form"] = _(LOGIN_REFUSED)
+        return render_template("auth/login.html", next_url=next_url, username=username, errors=errors)
     login_user(user)
     return redirect(next_url or url_for("web_home.home"))
 

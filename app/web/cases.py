@@ -4,16 +4,24 @@ requester's personal data (audited, via="web").
 Outside the user's jurisdiction a case answers the same 404 page as a number that does not exist
 (app.cases.service.get_visible raises NotFound; app/web/errors.py renders it).
 """
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.attachments import service as attachments
+from app.attachments.download import attachment_response
 from app.cases.service import get_visible, list_visible
+from app.clock import utcnow
+from app.engine import tasks
 from app.engine.history import timeline
 from app.engine.transaction import transaction
 from app.extensions import db
 from app.organisation.models import Category, Territory, Unit
 from app.privacy.service import masked, reveal
+from app.supervision import service as supervision
+from app.supervision.models import DIRECTIVE_KINDS
+from app.timelimits.lights import basis, light
 from app.web.security import current_user, login_required
 
 bp = Blueprint("web_cases", __name__)
@@ -45,15 +53,21 @@ def _get(model, row_id: int | None):
 
 
 def _detail_context(case) -> dict:
+    user = current_user()
     events = timeline(case.id)
     actor_ids = {e.actor_id for e in events if e.actor_id is not None}
     actors = {}
     if actor_ids:
         names = select(User.id, User.display_name).where(User.id.in_(actor_ids))
         actors = {user_id: name for user_id, name in db.session.execute(names)}
+    at = basis(utcnow())
     return {"case": case, "events": events, "actors": actors,
             "unit": _get(Unit, case.unit_id), "territory": _get(Territory, case.territory_id),
-            "category": _get(Category, case.category_id)}
+            "category": _get(Category, case.category_id),
+            "light": light(case.open_since, case.due_at, at) if case.status == "open" else None,
+            "holders": tasks.open_for_case(case.id), "directives": supervision.for_case(case.id),
+            "attachments": attachments.for_case(case.id),
+            "directive_kinds": [kind for kind, roles in DIRECTIVE_KINDS.items() if user.roles & roles]}
 
 
 @bp.get("/cases/<string:number>")
@@ -76,3 +90,22 @@ def reveal_personal_data(number: str):
     if request.headers.get("HX-Request"):
         return render_template("cases/_personal_data.html", case=case, person=person, revealed=True)
     return render_template("cases/detail.html", person=person, revealed=True, **_detail_context(case))
+
+
+@bp.post("/cases/<string:number>/attachments")
+@login_required("case:attach")
+def upload_attachment(number: str):
+    upload = request.files.get("file")
+    if upload is None:
+        flash(_("Choose a file to attach."), "error")
+    else:
+        content = upload.read(attachments.MAX_BYTES + 1)
+        attachments.add(current_user(), number, upload.filename or "file", content)
+        flash(_("The file was attached."), "success")
+    return redirect(url_for(".case_detail", number=number) + "#attachments")
+
+
+@bp.get("/cases/<string:number>/attachments/<int:attachment_id>")
+@login_required("case:read")
+def attachment(number: str, attachment_id: int):
+    return attachment_response(attachments.read(current_user(), number, attachment_id))

@@ -1,42 +1,78 @@
-"""Chinese display names for codes the pages show (the code itself stays visible in small print)."""
-from flask import Flask
+"""Display names for codes the pages show (the code itself stays visible in small print).
 
-ROLES = {"registrar": "登记员", "dispatcher": "派单员", "handler": "承办人", "unit_reviewer": "单位审核员",
-         "platform_supervisor": "平台督办员", "leader": "领导", "administrator": "系统管理员",
-         "process_designer": "流程设计员", "auditor": "审计员"}
-STATUSES = {"open": "办理中", "closed": "已办结"}
-EVENTS = {"case_created": "登记", "case_closed": "办结", "process_started": "流程启动",
-          "process_completed": "流程结束", "task_created": "生成任务", "task_claimed": "签收",
-          "task_completed": "完成任务", "task_cancelled": "任务取消", "timer_fired": "计时到期"}
-LEVELS = {"city": "市", "county": "县（区）", "township": "乡镇（街道）", "village": "村（社区）",
-          "grid": "网格", "compound": "小区", "building": "楼栋", "group": "组（屯）", "department": "部门"}
-UNIT_KINDS = {"committee": "村（居）委会", "office": "机关科室", "department": "职能部门",
-              "centre": "12345 中心"}
-CLASSES = {"livelihood": "民生类", "development": "发展类", "enforcement": "执法类"}
-IMPORT_KINDS = {"users": "用户", "territories": "行政区划", "units": "承办单位", "categories": "诉求分类",
-                "routing-rules": "派单规则"}
-PHASES = {"dispatch": "派单", "sign_for": "签收", "first_contact": "首次联系", "handling": "办理",
-          "unit_review": "单位审核", "platform_review": "平台审核", "rating_window": "评价期",
-          "extension_max": "延期上限"}
-REQUEST_TYPES = {"consultation": "咨询", "help": "求助", "complaint": "投诉", "report": "举报",
-                 "suggestion": "建议"}
-COMPLEXITIES = {"simple": "简单", "complex": "复杂", "especially_complex": "特别复杂"}
-LIMIT_UNITS = {"working_days": "工作日", "calendar_days": "自然日", "working_hours": "工作小时",
-               "hours": "小时", "minutes": "分钟"}
-OVERRIDE_KINDS = {"holiday": "放假", "workday": "上班（调休）"}
-LIGHTS = {"blue": "蓝灯", "yellow": "黄灯", "red": "红灯"}
+The tables hold English msgids marked with N_ (extracted by pybabel, translated later): the
+template filters and `label`/`choices` translate them into the request's locale when a page renders.
+"""
+from flask import Flask
+from flask_babel import gettext
+
+from app.i18n import N_
+
+ROLES = {"registrar": N_("Registrar"), "dispatcher": N_("Dispatcher"), "handler": N_("Handler"),
+         "unit_reviewer": N_("Unit reviewer"), "platform_supervisor": N_("Platform supervisor"),
+         "leader": N_("Leader"), "administrator": N_("Administrator"),
+         "process_designer": N_("Process designer"), "auditor": N_("Auditor")}
+STATUSES = {"open": N_("In progress"), "closed": N_("Closed")}
+EVENTS = {"case_created": N_("Case registered"), "case_closed": N_("Case closed"),
+          "route_proposed": N_("Unit proposed"), "assigned": N_("Assigned"), "escalated": N_("Escalated"),
+          "reply_drafted": N_("Reply written"), "reply_sent_back": N_("Reply sent back"),
+          "reply_released": N_("Reply released"), "rated": N_("Rated"), "not_accepted": N_("Not accepted"),
+          "answered_at_intake": N_("Answered at intake"), "deadline_extended": N_("Deadline extended"),
+          "reminder": N_("Reminder"), "overdue": N_("Overdue"), "not_rated": N_("Not rated"),
+          "assessed": N_("Unit assessed"), "accountability_referral": N_("Referred for accountability"),
+          "restarted": N_("Handling restarted"), "reminder_note": N_("Reminder note"),
+          "supervision_order": N_("Supervision order"), "instruction": N_("Leader instruction"),
+          "attachment_added": N_("File attached"),
+          "process_started": N_("Process started"), "process_completed": N_("Process completed"),
+          "task_created": N_("Task created"), "task_claimed": N_("Task claimed"),
+          "task_completed": N_("Task completed"), "task_cancelled": N_("Task cancelled"),
+          "timer_fired": N_("Timer fired")}
+LEVELS = {"city": N_("City"), "county": N_("County (district)"), "township": N_("Township (subdistrict)"),
+          "village": N_("Village (community)"), "grid": N_("Grid"), "compound": N_("Residential compound"),
+          "building": N_("Building"), "group": N_("Villagers' group"), "department": N_("Department")}
+UNIT_KINDS = {"committee": N_("Village or residents' committee"), "office": N_("Government office"),
+              "department": N_("Functional department"), "centre": N_("12345 centre")}
+CLASSES = {"livelihood": N_("Livelihood"), "development": N_("Development"),
+           "enforcement": N_("Enforcement")}
+IMPORT_KINDS = {"users": N_("Users"), "territories": N_("Territories"), "units": N_("Units"),
+                "categories": N_("Categories"), "routing-rules": N_("Routing rules")}
+PHASES = {"dispatch": N_("Dispatch"), "sign_for": N_("Signing for"), "first_contact": N_("First contact"),
+          "handling": N_("Handling"), "unit_review": N_("Unit review"),
+          "platform_review": N_("Platform review"), "rating_window": N_("Rating window"),
+          "extension_max": N_("Maximum extension")}
+REQUEST_TYPES = {"consultation": N_("Consultation"), "help": N_("Request for help"),
+                 "complaint": N_("Complaint"), "report": N_("Report"), "suggestion": N_("Suggestion")}
+COMPLEXITIES = {"simple": N_("Simple"), "complex": N_("Complex"),
+                "especially_complex": N_("Especially complex")}
+LIMIT_UNITS = {"working_days": N_("Working days"), "calendar_days": N_("Calendar days"),
+               "working_hours": N_("Working hours"), "hours": N_("Hours"), "minutes": N_("Minutes")}
+OVERRIDE_KINDS = {"holiday": N_("Holiday"), "workday": N_("Working day (make-up)")}
+LIGHTS = {"blue": N_("Blue light"), "yellow": N_("Yellow light"), "red": N_("Red light")}
+DIRECTIVES = {"reminder_note": N_("Reminder note"), "supervision_order": N_("Supervision order"),
+              "instruction": N_("Leader instruction")}
+RATINGS = {"satisfied": N_("Satisfied"), "basically_satisfied": N_("Basically satisfied"),
+           "unsatisfied": N_("Unsatisfied"), "resolved": N_("Resolved"),
+           "basically_resolved": N_("Basically resolved"), "unresolved": N_("Unresolved")}
+OUTCOMES = {"not_accepted": N_("Not accepted"), "satisfied": N_("Closed, satisfied"),
+            "not_rated": N_("Closed, not rated"), "unsatisfied": N_("Closed, unsatisfied")}
 
 _TABLES = {"role_label": ROLES, "status_label": STATUSES, "event_label": EVENTS, "level_label": LEVELS,
            "kind_label": UNIT_KINDS, "class_label": CLASSES, "import_kind_label": IMPORT_KINDS,
            "phase_label": PHASES, "request_type_label": REQUEST_TYPES, "complexity_label": COMPLEXITIES,
-           "limit_unit_label": LIMIT_UNITS, "override_kind_label": OVERRIDE_KINDS, "light_label": LIGHTS}
+           "limit_unit_label": LIMIT_UNITS, "override_kind_label": OVERRIDE_KINDS, "light_label": LIGHTS,
+           "directive_label": DIRECTIVES, "rating_label": RATINGS, "outcome_label": OUTCOMES}
 
 
-def choices(codes, table: dict[str, str]) -> list[tuple[str, str]]:
-    """(code, label) pairs for a <select>."""
-    return [(code, table.get(code, code)) for code in codes]
+def label(code: str | None, table: dict) -> str:
+    """The translated name of `code` in the request's locale (the code itself when it has none)."""
+    return gettext(table[code]) if code in table else (code or "")
+
+
+def choices(codes, table: dict) -> list[tuple[str, str]]:
+    """(code, translated name) pairs for a <select>."""
+    return [(code, label(code, table)) for code in codes]
 
 
 def init_app(app: Flask) -> None:
     for name, table in _TABLES.items():
-        app.add_template_filter(lambda code, table=table: table.get(code, code or ""), name)
+        app.add_template_filter(lambda code, table=table: label(code, table), name)

@@ -1,5 +1,6 @@
 """The bell: the unread count in every page's header, /notifications and "mark all read"."""
 from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 
 from app.cases.models import Case
@@ -51,5 +52,6 @@ def mark_all_read():
             update(Notification)
             .where(Notification.user_id == current_user().id, Notification.read_at.is_(None))
             .values(read_at=utcnow())).rowcount
-    flash(f"已将 {marked} 条通知标为已读 / {marked} marked as read", "success")
+    flash(ngettext("%(num)d notification marked as read.", "%(num)d notifications marked as read.", marked),
+          "success")
     return redirect(url_for(".notification_list"))

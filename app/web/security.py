@@ -46,10 +46,10 @@ def protect_web_forms() -> None:
 def forget_request_state() -> None:
     """before_request: `g` belongs to the app context, which outlives a request when one was pushed
     beforehand (tests, scripts) and is then shared by every request in it. Drop what this module
-    and Flask-WTF cache there per request: the signed-in user, the rendered CSRF token and the
-    bell's unread count (app/web/notifications.py)."""
+    and Flask-WTF cache there per request: the signed-in user, the rendered CSRF token, the
+    bell's unread count (app/web/notifications.py) and Flask-Babel's locale (app/i18n.py)."""
     for name in ("web_user", current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "csrf_valid",
-                 "unread_notifications"):
+                 "unread_notifications", "_flask_babel"):
         g.pop(name, None)
 
 
@@ -60,8 +60,18 @@ def _password_fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
+#: Survives login, logout and expiry: the language chosen on the login page (app/i18n.py).
+KEPT_ON_CLEAR = ("lang",)
+
+
+def _clear_session() -> None:
+    kept = {key: session[key] for key in KEPT_ON_CLEAR if key in session}
+    session.clear()
+    session.update(kept)
+
+
 def login_user(user: User) -> None:
-    session.clear()  # a fresh session (and CSRF token) on every login: no session fixation
+    _clear_session()  # a fresh session (and CSRF token) on every login: no session fixation
     session["user_id"] = user.id
     session["login_at"] = int(time.time())
     session["pw"] = _password_fingerprint(user)
@@ -69,7 +79,7 @@ def login_user(user: User) -> None:
 
 
 def logout_user() -> None:
-    session.clear()
+    _clear_session()
     g.web_user = None
 
 
@@ -83,7 +93,7 @@ def _user_from_session() -> User | None:
     if isinstance(login_at, int) and isinstance(user_id, int) and login_at - 60 <= now <= login_at + max_age:
         user = db.session.get(User, user_id)
     if user is None or not user.active or session.get("pw") != _password_fingerprint(user):
-        session.clear()
+        _clear_session()
         return None
     return user
 

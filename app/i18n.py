@@ -1,0 +1,116 @@
+"""Translations of the staff pages (Flask-Babel): Chinese (zh_CN) by default, English available.
+
+msgids are English; app/translations/zh_CN/LC_MESSAGES/messages.po gives the Chinese of every one,
+and English needs no translations (a msgid is its own English). The locale of a request is the
+user's explicit choice (POST /language, kept in the session cookie), else the best match of the
+browser's Accept-Language among SUPPORTED_LOCALES, else zh_CN. The JSON API is not translated.
+
+How to add a string, extract, translate and compile: docs/architecture.md, "Translations".
+"""
+from functools import cached_property
+from pathlib import Path
+
+from babel import Locale, support
+from flask import Blueprint, Flask, abort, has_request_context, redirect, request, session, url_for
+from flask_babel import Babel, Domain, get_locale
+
+DEFAULT_LOCALE = "zh_CN"
+SUPPORTED_LOCALES = ("zh_CN", "en")
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+DOMAIN = "messages"
+#: session key of an explicit choice (app/web/security.py keeps it across login and logout)
+SESSION_KEY = "lang"
+
+
+def N_(message: str) -> str:
+    """Mark a module-level English text for `pybabel extract` (N_ is one of its default keywords)
+    without translating it; translate it when the page renders, with gettext(message)."""
+    return message
+
+
+def locale_code(locale: Locale | None) -> str:
+    """"zh_CN" or "en": the catalog folder of a locale. Babel reads "zh_CN" as zh_Hans_CN (with the
+    likely script), which is why neither str(locale) nor gettext's own lookup is used."""
+    if locale is None:
+        return DEFAULT_LOCALE
+    return f"{locale.language}_{locale.territory}" if locale.territory else locale.language
+
+
+class CatalogDomain(Domain):
+    """Flask-Babel's message domain, finding a locale's catalog under app/translations/<zh_CN|en>."""
+
+    def get_translations(self):
+        locale = get_locale()
+        if locale is None:
+            return support.NullTranslations()
+        code = locale_code(locale)
+        translations = self.cache.get(code)
+        if translations is None:
+            names = [code, locale.language] if code != locale.language else [code]
+            translations = self.cache[code] = support.Translations.load(str(TRANSLATIONS_DIR), names, DOMAIN)
+        return translations
+
+
+class HuiyinBabel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return CatalogDomain(domain=DOMAIN)
+
+
+babel = HuiyinBabel()
+bp = Blueprint("web_i18n", __name__)
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector: session choice, else Accept-Language, else zh_CN."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    chosen = session.get(SESSION_KEY)
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    # werkzeug compares "zh-CN"/"zh_cn" alike and falls back to the primary tag ("zh-TW" -> zh_CN)
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+
+
+def active_locale() -> str:
+    """The request's locale as one of SUPPORTED_LOCALES."""
+    return locale_code(get_locale())
+
+
+def html_lang() -> str:
+    """The request's locale as a BCP 47 tag for <html lang>: "zh-CN" or "en"."""
+    return active_locale().replace("_", "-")
+
+
+def return_path() -> str | None:
+    """Where the switcher sends the browser back to: this page, when a GET can show it again (not
+    after a POST to a POST-only address, such as revealing personal data)."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path if request.query_string else request.path
+    rule = request.url_rule
+    return request.path if rule is not None and "GET" in (rule.methods or ()) else None
+
+
+@bp.post("/language")
+def choose_language():
+    """Remember a language for this browser; works signed out too (CSRF as every web form)."""
+    from app.web.security import safe_next  # here: app.web imports this module (and N_) first
+
+    chosen = request.form.get("lang", "")
+    if chosen not in SUPPORTED_LOCALES:
+        abort(400)
+    session[SESSION_KEY] = chosen
+    return redirect(safe_next(request.form.get("next")) or url_for("web_home.home"), 303)
+
+
+def init_app(app: Flask) -> None:
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LOCALE
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    app.config["BABEL_DOMAIN"] = DOMAIN
+    babel.init_app(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def i18n_context():
+        return {"html_lang": html_lang, "active_locale": active_locale,
+                "language_return_path": return_path, "supported_locales": SUPPORTED_LOCALES}

@@ -1,0 +1,154 @@
+"""The handler workspace in a real browser: Debian's headless Chromium driven by Playwright.
+
+A village handler signs for a new case and escalates it; a township handler signs for it and
+replies; the township's reviewer and the platform approve; the case page shows the timeline and
+the process diagram with the current step highlighted. Screenshots of the inbox, a task page and
+the case page go to HUIYIN_ARTIFACTS (default test-artifacts/). Each page also passes an
+accessibility smoke check: labelled fields, one h1, named buttons, keyboard-usable actions.
+"""
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests import factories as f
+from tests.complaint_city import Desk, build_city
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("HUIYIN_ARTIFACTS", "test-artifacts"))
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("HUIYIN_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+def sign_in(browser, base: str, username: str):
+    page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", f.PASSWORD)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def accessible(page) -> None:
+    """Labels on every form field, one h1 and headings, a name on every button and link."""
+    problems = page.evaluate("""() => {
+        const out = [];
+        for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+            const named = (el.labels && el.labels.length) || el.getAttribute('aria-label')
+                || el.getAttribute('aria-labelledby');
+            if (!named) out.push('unlabelled ' + el.outerHTML.slice(0, 80));
+        }
+        for (const el of document.querySelectorAll('button, a[href]')) {
+            const name = (el.innerText || el.getAttribute('aria-label') || el.getAttribute('title') || '').trim();
+            if (!name) out.push('unnamed ' + el.outerHTML.slice(0, 80));
+        }
+        const h1 = document.querySelectorAll('h1').length;
+        if (h1 !== 1) out.push('h1 count ' + h1);
+        return out;
+    }""")
+    assert problems == [], problems
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_for_and_open(page, base: str, number: str, screenshot: str | None = None) -> None:
+    """From the inbox: sign for the case's task with the keyboard, then open it."""
+    page.goto(f"{base}/inbox")
+    row = page.locator("tr", has_text=number)
+    accessible(page)
+    if screenshot:
+        shot(page, screenshot)
+    row.get_by_role("button").focus()
+    page.keyboard.press("Enter")  # keyboard-usable: sign for without the mouse
+    row.get_by_role("link", name="打开").or_(row.get_by_role("link", name="Open")).first.click()
+    page.wait_for_selector("#task-form .fjs-form")
+
+
+def complete(page, choices: dict[str, str], texts: dict[str, str]) -> None:
+    for label in choices.values():
+        page.get_by_label(label, exact=True).check()
+    for label, value in texts.items():
+        page.get_by_label(label).fill(value)  # required labels end with an asterisk
+    before = page.url
+    page.click("#task-submit")
+    page.wait_for_url(lambda url: url != before)
+
+
+def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, live_server, client, app):
+    city = build_city()
+    desk = Desk(client)
+    desk.village_case(city["units"], title="路灯不亮 Street lamp out")
+    base = live_server
+
+    village = sign_in(browser, base, "handler_village")
+    sign_for_and_open(village, base, desk.number, screenshot="inbox")
+    accessible(village)
+    complete(village, {"action": "签收 Accept", "contact": "已联系 Reached"}, {})
+    village.wait_for_selector("#task-form .fjs-form")  # moved on to the handle task
+    shot(village, "task")
+    complete(village, {"action": "上报 Escalate"},
+             {"上报理由 Reason for escalating": "村级无权限，需镇里协调"})
+    assert desk.holders() == [("first_contact", "T-ZHANGWU", "handler")]
+
+    township = sign_in(browser, base, "handler_township")
+    sign_for_and_open(township, base, desk.number)
+    complete(township, {"action": "签收 Accept", "contact": "已联系 Reached"}, {})
+    township.wait_for_selector("#task-form .fjs-form")
+    # a reply without its required fields is refused next to the fields, and nothing is sent
+    township.get_by_label("答复 Reply", exact=True).check()
+    township.click("#task-submit")
+    assert township.locator("#task-errors").is_visible()
+    assert desk.holders() == [("handle", "T-ZHANGWU", "handler")]
+    complete(township, {"action": "答复 Reply"}, {
+        "政策依据 Policy basis": "《城市道路照明设施管理规定》", "办理结果 Result": "已更换灯泡",
+        "责任人 Responsible person": "王主任", "联系电话 Contact phone": "13900001111"})
+    assert desk.holders() == [("unit_review", "T-ZHANGWU", "unit_reviewer")]
+
+    for user, element in (("reviewer_township", "unit_review"), ("supervisor", "platform_review")):
+        reviewer = sign_in(browser, base, user)
+        reviewer.goto(f"{base}/inbox?queue=review")
+        reviewer.locator("tr", has_text=desk.number).locator("a[href*='/tasks/']").first.click()
+        reviewer.wait_for_selector("#task-form .fjs-form")
+        complete(reviewer, {"action": "通过 Approve"}, {})
+        assert element not in [h[0] for h in desk.holders()]
+    assert desk.holders() == [("rating", "C-CITY", "platform_supervisor")]
+
+    reviewer.goto(f"{base}/cases/{desk.number}")
+    reviewer.wait_for_selector("#case-diagram[data-ready=true]")
+    current = reviewer.locator(".djs-element.huiyin-current")
+    assert current.count() == 1 and current.get_attribute("data-element-id") == "rating"
+    assert reviewer.locator(".djs-element.huiyin-done[data-element-id=handle]").count() == 1
+    timeline = reviewer.locator("#timeline").inner_text()
+    assert "escalat" in timeline.lower() or "上报" in timeline
+    accessible(reviewer)
+    shot(reviewer, "case")
