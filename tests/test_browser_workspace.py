@@ -66,7 +66,8 @@ def accessible(page) -> None:
             if (!named) out.push('unlabelled ' + el.outerHTML.slice(0, 80));
         }
         for (const el of document.querySelectorAll('button, a[href]')) {
-            const name = (el.innerText || el.getAttribute('aria-label') || el.getAttribute('title') || '').trim();
+            const name = (el.textContent || el.getAttribute('aria-label')
+                || el.getAttribute('title') || '').trim();
             if (!name) out.push('unnamed ' + el.outerHTML.slice(0, 80));
         }
         const h1 = document.querySelectorAll('h1').length;
@@ -152,3 +153,27 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
     assert "escalat" in timeline.lower() or "上报" in timeline
     accessible(reviewer)
     shot(reviewer, "case")
+
+
+def test_the_inbox_and_a_task_fit_a_phone_screen(browser, live_server, client, app):
+    """Grid workers and village cadres work from phones: nothing may need sideways scrolling."""
+    city = build_city()
+    desk = Desk(client)
+    desk.village_case(city["units"])
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "handler_village")
+    page.fill("input[name=password]", f.PASSWORD)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(f"{live_server}/")
+    for path in ("/inbox", f"/tasks/{desk.task('handler_village', 'first_contact')}"):
+        page.goto(live_server + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
+        accessible(page)
+    shot(page, "task-phone")
+    page.goto(f"{live_server}/inbox")
+    shot(page, "inbox-phone")
+    context.close()

@@ -206,6 +206,7 @@ def test_R24_a_reply_sent_back_by_the_unit_reviewer_is_revised_and_approved(desk
 
     from app.casework.models import CaseReply
     from app.extensions import db
+    from app.notifications.models import OutboxMessage
 
     units = city["units"]
     desk.village_case(units)
@@ -215,8 +216,10 @@ def test_R24_a_reply_sent_back_by_the_unit_reviewer_is_revised_and_approved(desk
     no_note = desk.submit("reviewer_village", "unit_review", action="send_back")
     assert no_note.status_code == 422 and "review_note" in no_note.json["errors"]
     desk.do("reviewer_village", "unit_review", action="send_back", review_note="缺少政策依据条款号")
-    # then the handler holds it again, revises, and the second reply passes both reviews
+    # then the handler holds it again (and is told why), revises, and the second reply passes both reviews
     assert desk.holders() == [("handle", "V-XINGLONG", "handler")]
+    [told] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply_sent_back"))
+    assert told.user_id == f.user_id("handler_village") and "缺少政策依据条款号" in told.body
     desk.reply("handler_village")
     desk.approve_reply("reviewer_village")
     assert desk.holders() == [("rating", "C-CITY", "platform_supervisor")]

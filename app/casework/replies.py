@@ -1,6 +1,6 @@
 """Replies (答复, R24): written by the handler, kept here (not in process variables), reviewed by
 the unit and the platform, and released to the requester by the platform ("一个门出")."""
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from app.cases.models import Case
 from app.casework.models import CaseReply
@@ -8,7 +8,7 @@ from app.clock import utcnow
 from app.engine import history
 from app.engine.transaction import execute
 from app.extensions import db
-from app.notifications.outbox import enqueue_to_requester
+from app.notifications.outbox import enqueue_to_requester, notify_units
 
 #: The form fields of a reply; the process hands them over and forgets them.
 REPLY_FIELDS = ("policy_basis", "result", "responsible_person", "contact_phone")
@@ -29,8 +29,13 @@ def store(case_id: int, unit_id: int | None, level: str | None, fields: dict) ->
 
 
 def send_back(case_id: int, reply_id: int, note: str | None) -> None:
+    """A reviewer sends the reply back: the unit's handlers are told why."""
     execute(update(_replies).where(_replies.c.id == reply_id).values(status="sent_back", review_note=note))
     history.record(case_id, "reply_sent_back", payload={"reply_id": reply_id, "note": note})
+    unit_id = db.session.scalar(select(CaseReply.unit_id).where(CaseReply.id == reply_id))
+    if unit_id is not None:
+        notify_units("reply_sent_back", f"答复被退回修改：{note or ''} (the reply was sent back)", [unit_id],
+                     roles=("handler",), case_id=case_id)
 
 
 def release(case_id: int, reply_id: int) -> None:
