@@ -92,3 +92,20 @@ def test_the_case_diagram_is_the_cases_own_version_with_its_position(client, des
     assert diagram["xml"].startswith("<?xml") and 'id="first_contact"' in diagram["xml"]
     signed_in(client, "handler_county")
     assert client.get(f"/cases/{desk.number}/diagram.json").status_code == 404
+
+
+def test_attachments_show_on_the_task_page_and_case_page(client, desk):
+    import io
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    added = client.post(f"/api/v1/cases/{desk.number}/attachments", headers=desk.headers("registrar"),
+                        data={"file": (io.BytesIO(png), "现场.png")}, content_type="multipart/form-data")
+    assert added.status_code == 201
+    src = f"/cases/{desk.number}/attachments/{added.json['id']}"
+    task = task_id(desk, "handler_village", "first_contact")
+    signed_in(client, "handler_village")
+    assert f'src="{src}"' in client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert f'src="{src}"' in client.get(f"/cases/{desk.number}").get_data(as_text=True)
+    served = client.get(src)
+    assert served.status_code == 200 and served.data == png
+    assert served.headers["X-Content-Type-Options"] == "nosniff"

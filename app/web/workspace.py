@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import forms
+from app.attachments import service as attachments
 from app.cases.service import get_visible
 from app.clock import utcnow
 from app.engine import repository, tasks
@@ -115,7 +116,8 @@ def task_page(task_id: str):
     at = basis(utcnow())
     return render_template("workspace/task.html", task=task, case=case, schema=schema, initial=initial,
                            light=light(task.created_at, task.due_at, at) if task.status == "open" else None,
-                           directives=supervision.for_case(case.id), may_act=_may_act(task, user))
+                           directives=supervision.for_case(case.id), may_act=_may_act(task, user),
+                           attachments=attachments.for_case(case.id))
 
 
 def _may_act(task, user) -> bool:
