@@ -109,3 +109,15 @@ def test_attachments_show_on_the_task_page_and_case_page(client, desk):
     served = client.get(src)
     assert served.status_code == 200 and served.data == png
     assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_R30_a_leaders_instruction_heads_the_case_and_the_handlers_task(client, desk):
+    written = client.post(f"/api/v1/cases/{desk.number}/directives", headers=desk.headers("leader"),
+                          json={"kind": "instruction", "text": "务必三日内办结并回访"})
+    assert written.status_code == 201
+    task = task_id(desk, "handler_village", "first_contact")
+    signed_in(client, "handler_village")
+    for page in (f"/tasks/{task}", f"/cases/{desk.number}"):
+        html = client.get(page).get_data(as_text=True)
+        aside = html.index('class="instruction"')
+        assert "务必三日内办结并回访" in html[aside:aside + 400] and aside < html.index("<section")
