@@ -53,6 +53,18 @@ def send_notifications(app) -> None:
             db.session.remove()
 
 
+def refresh_statistics(app) -> None:
+    """SQLite keeps no planner statistics unless told to; without them the inbox scans every open
+    task (bench/README.md, Inbox). PostgreSQL's autovacuum does this by itself."""
+    with app.app_context():
+        try:
+            if db.engine.dialect.name == "sqlite":
+                with db.engine.begin() as connection:
+                    connection.exec_driver_sql("ANALYZE")
+        finally:
+            db.session.remove()
+
+
 def build_scheduler(app, blocking: bool = False):
     worker = worker_name()
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
@@ -65,6 +77,8 @@ def build_scheduler(app, blocking: bool = False):
     scheduler.add_job(send_notifications, "interval", args=[app], id="send-notifications",
                       seconds=app.config["SCHEDULER_POLL_SECONDS"], next_run_time=now,
                       max_instances=1, coalesce=True)
+    scheduler.add_job(refresh_statistics, "interval", args=[app], id="refresh-statistics", hours=6,
+                      next_run_time=now, max_instances=1, coalesce=True)
     log.info("scheduler %s polls every %ss", worker, app.config["SCHEDULER_POLL_SECONDS"])
     return scheduler
 

@@ -13,7 +13,7 @@ centre, ~20,000 open dispatch tasks). The population is loaded once with bulk Co
 kept (SQLite file under the temp directory, PostgreSQL database `bench_inbox`); `--reload` rebuilds it.
 
     .venv/bin/python bench/inbox.py [--backend sqlite|postgresql|both] [--cases 200000] [--reload]
-                                    [--reps 30] [--plans main|all|none] [--try-index NAME ...]
+                                    [--reps 30] [--plans main|all|none] [--sqlite-no-stats]
 
 See bench/README.md, section "Inbox (200,000 open cases)".
 """
@@ -28,7 +28,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,7 +39,7 @@ if str(REPO) not in sys.path:  # run as a script, sys.path[0] is bench/, not the
 os.environ.setdefault("SECRET_KEY", "huiyin-bench-not-secret")
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import and_, create_engine, event, false, func, or_, select, text  # noqa: E402
+from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -392,135 +392,6 @@ def pg_url(args) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# What-ifs, measured in the benchmark process and database only (the app is not changed):
-# --try-index creates an index (and may drop one it replaces), measures, then restores the schema;
-# --try-query swaps a function of the app for a prototype for the run.
-# --------------------------------------------------------------------------------------------
-
-UNIT_INBOX_DDL = "CREATE INDEX ix_human_task_unit_inbox ON human_task (status, candidate_unit_id, due_at)"
-CANDIDATE_INDEXES: dict[str, dict] = {
-    # Unclaimed tasks of one unit: (status, unit, assignee IS NULL) is one index range.
-    "unit_assignee": {
-        "create": ["CREATE INDEX ix_try_human_task_unit_assignee "
-                   "ON human_task (status, candidate_unit_id, assignee_id, due_at)"],
-        "drop": {},
-    },
-    # The same, replacing ix_human_task_unit_inbox (whose columns are its prefix).
-    "unit_assignee_replace": {
-        "create": ["CREATE INDEX ix_try_human_task_unit_assignee "
-                   "ON human_task (status, candidate_unit_id, assignee_id, due_at)"],
-        "drop": {"ix_human_task_unit_inbox": UNIT_INBOX_DDL},
-    },
-}
-
-_tasks, _cases, _territories = HumanTask.__table__, Case.__table__, Territory.__table__
-CASE_FILTERS = ("request_type", "klass", "territory_code", "created_from", "created_to", "text")
-
-
-def _unclaimed_terms(user: User) -> list:
-    unclaimed = HumanTask.assignee_id.is_(None)
-    roles = sorted(user.roles)
-    terms = [and_(unclaimed, HumanTask.candidate_unit_id.is_(None),
-                  or_(HumanTask.candidate_role.is_(None), HumanTask.candidate_role.in_(roles)))]
-    terms += [and_(unclaimed, HumanTask.candidate_unit_id == m.unit_id,
-                   or_(HumanTask.candidate_role.is_(None), HumanTask.candidate_role == m.role))
-              for m in user.memberships]
-    return terms
-
-
-def flat_candidate_clause(user: User):
-    """tasks.candidate_clause with the OR flattened: every disjunct carries its own equalities
-    (assignee = me | assignee IS NULL AND unit IS NULL | assignee IS NULL AND unit = U), so each
-    can be one index range (SQLite's MULTI-INDEX OR, PostgreSQL's BitmapOr). Same rows."""
-    return or_(HumanTask.assignee_id == user.id, *_unclaimed_terms(user))
-
-
-def flat_unclaimed_clause(user: User):
-    """Scope "unclaimed" as the unclaimed disjuncts only. inbox_query's `assignee_id IS NULL AND
-    candidate_clause` leads SQLite to the (status, assignee_id) range: every unclaimed open task."""
-    return or_(*_unclaimed_terms(user))
-
-
-_original = {"tasks.candidate_clause": tasks.candidate_clause,
-             "workspace.candidate_clause": workspace.candidate_clause,
-             "workspace.inbox_query": workspace.inbox_query,
-             "workspace.inbox": workspace.inbox}
-ACTIVE: set[str] = set()  # the --try-query changes in force
-
-
-def prototype_inbox_query(user: User, wanted: InboxFilter, at):
-    """workspace.inbox_query with the active changes:
-
-    flat-candidates: scope "unclaimed" is built as scope "all" with flat_unclaimed_clause.
-    territory-prefix: the territory's path is read first and bound as a value, so the planner
-    estimates the subtree from the statistics instead of guessing for a subquery's result.
-    """
-    original = _original["workspace.inbox_query"]
-    prefixed, path = False, None
-    if "territory-prefix" in ACTIVE and wanted.territory_code:
-        prefixed = True
-        path = db.session.scalar(select(Territory.path).where(Territory.code == wanted.territory_code))
-        wanted = replace(wanted, territory_code=None)
-    if "flat-candidates" in ACTIVE and wanted.scope == "unclaimed":
-        workspace.candidate_clause = flat_unclaimed_clause
-        try:
-            query = original(user, replace(wanted, scope="all"), at)
-        finally:
-            workspace.candidate_clause = flat_candidate_clause
-    else:
-        query = original(user, wanted, at)
-    if prefixed and path is None:  # unknown code: no rows, as before
-        return query.where(false())
-    if prefixed:
-        subtree = select(_territories.c.id).where(_territories.c.path.startswith(path, autoescape=True))
-        query = query.where(_cases.c.territory_id.in_(subtree))
-    return query
-
-
-def _page_query(user: User, wanted: InboxFilter, at):
-    """The inbox's WHERE on human_task alone when no filter needs the case (its FK guarantees the
-    join finds one row), else on the inbox's joins; only task ids are selected."""
-    full = workspace.inbox_query(user, wanted, at)
-    if any(getattr(wanted, name) for name in CASE_FILTERS):
-        return full, full.with_only_columns(_tasks.c.id)
-    return full, select(_tasks.c.id).where(full.whereclause)
-
-
-def page_first_inbox(user: User, wanted: InboxFilter, at, limit: int = 50, offset: int = 0) -> list:
-    """workspace.inbox that sorts and pages the task ids first and joins case, territory,
-    category and unit for the page's rows only."""
-    full, ids = _page_query(user, wanted, at)
-    page = workspace._order(ids, wanted.sort).limit(limit).offset(offset)
-    rows = (select(*workspace._columns()).select_from(full.get_final_froms()[0])
-            .where(_tasks.c.id.in_(page)))
-    return list(db.session.execute(workspace._order(rows, wanted.sort)))
-
-
-def baseline_count(user: User, wanted: InboxFilter, at) -> int:
-    query = workspace.inbox_query(user, wanted, at)
-    return db.session.scalar(select(func.count()).select_from(query.subquery()))
-
-
-def page_first_count(user: User, wanted: InboxFilter, at) -> int:
-    return db.session.scalar(select(func.count()).select_from(_page_query(user, wanted, at)[1].subquery()))
-
-
-QUERY_CHANGES = ("flat-candidates", "territory-prefix", "page-first")
-_count = {"impl": baseline_count}
-
-
-def apply_query_changes(names) -> None:
-    ACTIVE.clear()
-    ACTIVE.update(names)
-    flat = "flat-candidates" in names
-    tasks.candidate_clause = flat_candidate_clause if flat else _original["tasks.candidate_clause"]
-    workspace.candidate_clause = flat_candidate_clause if flat else _original["workspace.candidate_clause"]
-    workspace.inbox_query = prototype_inbox_query if names else _original["workspace.inbox_query"]
-    workspace.inbox = page_first_inbox if "page-first" in names else _original["workspace.inbox"]
-    _count["impl"] = page_first_count if "page-first" in names else baseline_count
-
-
-# --------------------------------------------------------------------------------------------
 # Measuring
 # --------------------------------------------------------------------------------------------
 
@@ -539,7 +410,7 @@ class Result:
     label: str
     rows: int
     times_ms: list[float] = field(default_factory=list)
-    ids: list = field(default_factory=list)  # what the last call returned, to compare prototypes
+    ids: list = field(default_factory=list)  # what the last call returned
 
     @property
     def median(self) -> float:
@@ -562,7 +433,7 @@ class Profile:
 
 def profile_for(username: str, at) -> Profile:
     user = db.session.scalar(select(User).where(User.username == username))
-    total = baseline_count(user, InboxFilter(), at)
+    total = workspace.count(user, InboxFilter(), at)
     unit = db.session.get(Unit, user.memberships[0].unit_id)
     if username == HANDLER:
         # the handler's own village: every row matches, the subtree is one territory
@@ -580,7 +451,7 @@ def variants(profile: Profile, at) -> list[Variant]:
         return lambda user: workspace.inbox(user, wanted, at, limit=50, offset=offset)
 
     def count(user):
-        return [_count["impl"](user, InboxFilter(), at)]
+        return [workspace.count(user, InboxFilter(), at)]
 
     return [
         Variant("api", "API tasks.inbox (limit 50)", lambda user: tasks.inbox(user, limit=50), main=True),
@@ -668,7 +539,7 @@ def light_counts(at) -> None:
     """How the measured users' open tasks split into lights (informative)."""
     for username in (HANDLER, DISPATCHER):
         user = db.session.scalar(select(User).where(User.username == username))
-        counts = {colour: baseline_count(user, InboxFilter(light=colour), at) for colour in lights_order()}
+        counts = {colour: workspace.count(user, InboxFilter(light=colour), at) for colour in lights_order()}
         print(f"  {username}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
@@ -710,46 +581,9 @@ def run_backend(backend: str, args) -> dict[str, list[Result]]:
             print("  SQLite statistics deleted (--sqlite-no-stats): the planner works without ANALYZE")
             analyze(backend, without_stats=True)
         capture = Capture(db.engine)
-        if not args.no_baseline:
-            out["baseline"] = measure(backend, args, capture, at, args.plans != "none")
-        if args.try_index or args.try_query:
-            tried = ([f"index {name}" for name in args.try_index]
-                     + [f"query {name}" for name in args.try_query])
-            dropped, created = {}, []
-            try:
-                for name in args.try_index:
-                    candidate = CANDIDATE_INDEXES[name]
-                    with db.engine.begin() as conn:
-                        for index, ddl in candidate["drop"].items():
-                            print(f"\n  --try-index {name}: DROP INDEX {index}")
-                            conn.execute(text(f"DROP INDEX {index}"))
-                            dropped[index] = ddl
-                        for ddl in candidate["create"]:
-                            print(f"\n  --try-index {name}: {ddl}")
-                            t0 = time.perf_counter()
-                            conn.execute(text(ddl))
-                            created.append(ddl.split()[2])
-                            print(f"    built in {time.perf_counter() - t0:.1f} s")
-                analyze(backend, without_stats=no_stats)
-                apply_query_changes(args.try_query)
-                out["tried"] = measure(backend, args, capture, at, args.plans != "none",
-                                       tag=f", with {', '.join(tried)}")
-            finally:
-                apply_query_changes(())
-                with db.engine.begin() as conn:
-                    for index in created:
-                        conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
-                    for ddl in dropped.values():
-                        conn.execute(text(ddl))
-                analyze(backend)
+        out["baseline"] = measure(backend, args, capture, at, args.plans != "none")
         if no_stats:
             analyze(backend)  # the cached database keeps its statistics
-        if "tried" in out and "baseline" in out:
-            same = all(a.ids == b.ids for a, b in zip(out["baseline"], out["tried"], strict=True))
-            print(f"\n  prototypes return the same rows in the same order: {'yes' if same else 'NO'}")
-            for a, b in zip(out["baseline"], out["tried"], strict=True):
-                if a.ids != b.ids:
-                    print(f"    differs: {a.user} {a.label}")
         print(f"  load average {load_average()}")
         db.session.remove()
         db.engine.dispose()
@@ -785,14 +619,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--plans", choices=("main", "all", "none"), default="main")
-    parser.add_argument("--try-index", action="append", default=[], choices=sorted(CANDIDATE_INDEXES),
-                        help="measure again with this prototype index (repeatable), then restore the schema")
-    parser.add_argument("--try-query", action="append", default=[], choices=QUERY_CHANGES,
-                        help="measure again with this prototype query change (repeatable)")
-    parser.add_argument("--no-baseline", action="store_true",
-                        help="with --try-*: measure only the tried configuration")
     parser.add_argument("--sqlite-no-stats", action="store_true",
-                        help="SQLite: measure without planner statistics (the app never runs ANALYZE)")
+                        help="SQLite: measure without planner statistics (before the scheduler's ANALYZE)")
     parser.add_argument("--sqlite", help="SQLite file (default: <tmp>/huiyin-bench/inbox-<cases>.sqlite3)")
     parser.add_argument("--pg", default=os.environ.get("BENCH_INBOX_DATABASE_URL", DEFAULT_PG))
     args = parser.parse_args()

@@ -52,7 +52,8 @@ class HumanTask(db.Model):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_human_task_unit_inbox", "status", "candidate_unit_id", "due_at"),
+        # the inbox: one range per candidate term (status, unit, unclaimed), see bench/README.md
+        Index("ix_human_task_unit_inbox", "status", "candidate_unit_id", "assignee_id", "due_at"),
         Index("ix_human_task_assignee_inbox", "status", "assignee_id", "due_at"),
         Index("ix_human_task_instance_status", "instance_id", "status"),
     )

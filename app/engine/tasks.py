@@ -41,18 +41,28 @@ _CLAIM = (update(_tasks).where(_tasks.c.id == bindparam("task_id"), _tasks.c.sta
           .values(assignee_id=bindparam("user_id")))
 
 
-def candidate_clause(user: User):
-    """Open tasks offered to the user: assigned to them, or — while nobody has signed for them —
-    offered to one of their (unit, role) pairs, or to a role they hold when the process names
-    no unit. A task one handler signed for leaves the other candidates' inboxes."""
+def _unclaimed_terms(user: User) -> list:
+    """One term per index range: nobody has signed for the task, and it is offered without a
+    unit to a role the user holds, or to one of the user's (unit, role) pairs. Each term repeats
+    `assignee_id IS NULL` so each can be one range of ix_human_task_unit_inbox (bench/README.md)."""
     roles = sorted(user.roles)
-    pairs = [and_(HumanTask.candidate_unit_id == m.unit_id,
-                  or_(HumanTask.candidate_role.is_(None), HumanTask.candidate_role == m.role))
-             for m in user.memberships]
-    unitless = and_(HumanTask.candidate_unit_id.is_(None),
-                    or_(HumanTask.candidate_role.is_(None), HumanTask.candidate_role.in_(roles)))
-    return or_(HumanTask.assignee_id == user.id,
-               and_(HumanTask.assignee_id.is_(None), or_(unitless, *pairs)))
+    free = HumanTask.assignee_id.is_(None)
+    return [and_(free, HumanTask.candidate_unit_id.is_(None),
+                 or_(HumanTask.candidate_role.is_(None), HumanTask.candidate_role.in_(roles))),
+            *(and_(free, HumanTask.candidate_unit_id == m.unit_id,
+                   or_(HumanTask.candidate_role.is_(None), HumanTask.candidate_role == m.role))
+              for m in user.memberships)]
+
+
+def unclaimed_clause(user: User):
+    """Open tasks offered to the user that nobody has signed for yet."""
+    return or_(*_unclaimed_terms(user))
+
+
+def candidate_clause(user: User):
+    """Open tasks offered to the user: signed for by them, or offered to them and not signed for
+    by anyone (a task one handler signed for leaves the other candidates' inboxes)."""
+    return or_(HumanTask.assignee_id == user.id, *_unclaimed_terms(user))
 
 
 def may_see(user: User, task) -> bool:
