@@ -29,6 +29,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     init_api(app)
     app.register_blueprint(health.bp)
+    from app.open311.views import bp as open311
+
+    app.register_blueprint(open311)
     from app.web import init_app as init_web
 
     init_web(app)

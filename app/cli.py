@@ -1,4 +1,5 @@
-"""`flask` commands: deploy workflows, run the scheduler as its own process, load demo data."""
+"""`flask` commands: deploy workflows, run the scheduler as its own process, load demo data, issue
+channel API keys."""
 import contextlib
 from pathlib import Path
 
@@ -70,7 +71,28 @@ def demo_command():
         click.echo(line)
 
 
+channels_cli = AppGroup("channels", help="Channel API keys (hotline, WeChat, SMS, e-mail, Open311, ...).")
+
+
+@channels_cli.command("add-key")
+@click.argument("channel")
+@click.option("--name", default="", help="who uses it, e.g. 'WeChat service account'")
+@click.option("--territory", default=None, help="territory code for requests that name none")
+def add_key_command(channel: str, name: str, territory: str | None):
+    """Issue an API key for CHANNEL and print it (it is shown only this once)."""
+    from app.channels import keys
+    from app.engine.errors import InvalidData
+
+    try:
+        with transaction():
+            row, key = keys.issue(channel, name, territory)
+    except InvalidData as exc:
+        raise click.ClickException(f"{exc.message}: {exc.errors}") from None
+    click.echo(f"channel {row.channel} key {row.id}: {key}")
+
+
 def init_app(app) -> None:
+    app.cli.add_command(channels_cli)
     app.cli.add_command(workflows_cli)
     app.cli.add_command(timelimits_cli)
     app.cli.add_command(scheduler_command)

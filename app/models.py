@@ -3,6 +3,7 @@ from app.accounts.models import ApiToken, Membership, User
 from app.attachments.models import CaseAttachment
 from app.cases.models import Case, CaseNumberCounter
 from app.casework.models import AccountabilityReferral, CaseReply, UnitAssessment
+from app.channels.models import ChannelKey
 from app.engine.models import (
     CaseEvent,
     HumanTask,
@@ -29,6 +30,7 @@ __all__ = [
     "CaseNumberCounter",
     "CaseReply",
     "Category",
+    "ChannelKey",
     "HumanTask",
     "Incident",
     "Membership",

@@ -1,5 +1,5 @@
 """Cases: register one (starting its process) and read its status and timeline."""
-from flask import current_app
+from flask import current_app, g
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
@@ -103,12 +103,17 @@ class CaseDetailSchema(CaseSchema):
 
 
 @blp.route("", methods=["POST"])
-@permission_required("case:create")
+@permission_required("case:create", channels=True)
 @blp.arguments(CaseCreateSchema)
 @blp.response(201, CaseSchema)
 @blp.alt_response(200, schema=CaseSchema, description="A case with this external_ref exists already")
 def create(payload):
-    """Register a case; repeating an `external_ref` returns the existing case with 200."""
+    """Register a case, as a registrar (bearer token) or as a channel (`X-Api-Key`: the case's
+    channel is the key's). Repeating an `external_ref` returns the existing case with 200, so a
+    retried delivery never creates a second case."""
+    channel = g.channel
+    if channel is not None:
+        payload = {**payload, "channel": channel.channel}
     case, created = create_case(NewCase(**payload), current_user())
     return case, (201 if created else 200)
 

@@ -36,12 +36,24 @@ def current_user():
     return g.user
 
 
-def permission_required(permission: str):
+def permission_required(permission: str, channels: bool = False):
+    """Bearer token of a user whose roles hold `permission`; with `channels=True`, an `X-Api-Key`
+    of an active channel (hotline system, WeChat, SMS gateway, ...) is accepted instead and put
+    in `g.channel` (`g.user` is then None)."""
     roles = PERMISSIONS[permission]
 
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
+            g.channel = None
+            if channels and request.headers.get("X-Api-Key"):
+                from app.channels import keys
+
+                g.channel = keys.find(request.headers["X-Api-Key"])
+                if g.channel is None:
+                    abort(401, message="the X-Api-Key is not valid")
+                g.user = None
+                return view(*args, **kwargs)
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None

@@ -30,11 +30,14 @@ from app.extensions import db
 csrf = CSRFProtect()
 
 API_PREFIX = "/api"
+#: Machine interfaces: authenticated by tokens or API keys, never by the session cookie, so CSRF
+#: does not apply and errors are JSON.
+MACHINE_PREFIXES = (API_PREFIX, "/open311")
 _UNSET = object()
 
 
 def is_api_path(path: str) -> bool:
-    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in MACHINE_PREFIXES)
 
 
 def protect_web_forms() -> None:

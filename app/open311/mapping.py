@@ -1,0 +1,52 @@
+"""How a case looks to Open311 clients: status open/closed, the `detailed_status` extension, the
+responsible unit, and a description with phone and ID numbers blanked out (the API is public)."""
+import re
+from datetime import UTC
+
+#: Where the case's open task stands -> detailed_status (CitySDK/Open311 extension values).
+_RECEIVED = {"triage"}
+_PROCESSED = {"rating", "revisit"}
+_PHONE_OR_ID = re.compile(r"(?<!\d)(1[3-9]\d{9}|\d{17}[\dXx]|\d{15}|0\d{2,3}-?\d{7,8})(?!\d)")
+
+
+def redact(text: str | None) -> str:
+    return _PHONE_OR_ID.sub(lambda m: "*" * len(m.group(0)), text or "")
+
+
+def iso(moment) -> str | None:
+    return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def detailed_status(case, open_elements: set[str]) -> str:
+    if case.outcome == "not_accepted":
+        return "REJECTED"
+    if case.status == "closed":
+        return "ARCHIVED"
+    if open_elements & _RECEIVED:
+        return "RECEIVED"
+    if open_elements and open_elements <= _PROCESSED:
+        return "PROCESSED"
+    return "IN_PROCESS"
+
+
+def service_request(case, open_elements: set[str], due_at=None) -> dict:
+    return {
+        "service_request_id": case.number,
+        "status": "closed" if case.status == "closed" else "open",
+        "detailed_status": detailed_status(case, open_elements),
+        "status_notes": None,
+        "service_code": case.category_code,
+        "service_name": case.category_name,
+        "description": redact(case.description),
+        "agency_responsible": case.unit_name,
+        "service_notice": None,
+        "requested_datetime": iso(case.created_at),
+        "updated_datetime": iso(case.updated_at or case.created_at),
+        "expected_datetime": iso(due_at),
+        "address": None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": None,
+        "long": None,
+        "media_url": None,
+    }
