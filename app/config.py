@@ -55,6 +55,16 @@ def load_config(instance_path: Path) -> dict:
         "TIMER_CLAIM_SECONDS": int(os.environ.get("TIMER_CLAIM_SECONDS", "300")),
         "TIMER_BATCH_SIZE": int(os.environ.get("TIMER_BATCH_SIZE", "50")),
         "API_TOKEN_HOURS": int(os.environ.get("API_TOKEN_HOURS", "12")),
+        # Scheme, host and any path prefix of the public site that QR posters lead to (R4); unset: the
+        # address the administrator is using.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or None,
+        # Reverse proxies in front of the app (nginx: 1); their X-Forwarded-For/-Proto are trusted.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        # Public pages (R4): attempts per IP and per phone number, as "count/period".
+        "PUBLIC_SUBMIT_LIMIT_IP": os.environ.get("PUBLIC_SUBMIT_LIMIT_IP", "20/hour"),
+        "PUBLIC_SUBMIT_LIMIT_PHONE": os.environ.get("PUBLIC_SUBMIT_LIMIT_PHONE", "5/hour"),
+        "PUBLIC_TRACK_LIMIT_IP": os.environ.get("PUBLIC_TRACK_LIMIT_IP", "60/hour"),
+        "PUBLIC_TRACK_LIMIT_PHONE": os.environ.get("PUBLIC_TRACK_LIMIT_PHONE", "20/hour"),
         "API_TITLE": "Huiyin API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -16,6 +16,7 @@ from app.engine.models import (
 from app.notifications.models import Notification, OutboxMessage, SmsLog
 from app.organisation.models import Category, RoutingRule, Territory, Unit
 from app.privacy.models import PersonalDataAccess
+from app.ratelimit import RateCounter
 from app.supervision.models import CaseDirective
 from app.timelimits.models import CalendarOverride, Setting, SupervisionItem, TimeLimit, TimeLimitChange
 
@@ -39,6 +40,7 @@ __all__ = [
     "PersonalDataAccess",
     "ProcessDefinition",
     "ProcessInstance",
+    "RateCounter",
     "RoutingRule",
     "SchedulerHeartbeat",
     "Setting",

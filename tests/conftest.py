@@ -1,11 +1,13 @@
 """Test harness: every test that uses `app` runs on SQLite, and on PostgreSQL as well when
 TEST_DATABASE_URL is set. Migrations run once per backend; each test starts from empty tables."""
 import os
+import threading
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.engine import repository
@@ -87,3 +89,33 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on a free port (for browsers and HTTP clients)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless chromium driven by Playwright (never a downloaded browser). Missing, it
+    skips the test — or fails it when HUIYIN_REQUIRE_BROWSER is set, as .ci/run does."""
+    if not CHROMIUM.exists():
+        if os.environ.get("HUIYIN_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield browser
+        browser.close()

@@ -6,43 +6,13 @@ the process diagram with the current step highlighted. Screenshots of the inbox,
 the case page go to HUIYIN_ARTIFACTS (default test-artifacts/). Each page also passes an
 accessibility smoke check: labelled fields, one h1, named buttons, keyboard-usable actions.
 """
-import os
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
 from tests import factories as f
+from tests.browser_helpers import accessible, shot
 from tests.complaint_city import Desk, build_city
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("HUIYIN_ARTIFACTS", "test-artifacts"))
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("HUIYIN_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium chromium-driver)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 def sign_in(browser, base: str, username: str):
@@ -54,32 +24,6 @@ def sign_in(browser, base: str, username: str):
     page.press("input[name=password]", "Enter")
     page.wait_for_url(f"{base}/")
     return page
-
-
-def accessible(page) -> None:
-    """Labels on every form field, one h1 and headings, a name on every button and link."""
-    problems = page.evaluate("""() => {
-        const out = [];
-        for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
-            const named = (el.labels && el.labels.length) || el.getAttribute('aria-label')
-                || el.getAttribute('aria-labelledby');
-            if (!named) out.push('unlabelled ' + el.outerHTML.slice(0, 80));
-        }
-        for (const el of document.querySelectorAll('button, a[href]')) {
-            const name = (el.textContent || el.getAttribute('aria-label')
-                || el.getAttribute('title') || '').trim();
-            if (!name) out.push('unnamed ' + el.outerHTML.slice(0, 80));
-        }
-        const h1 = document.querySelectorAll('h1').length;
-        if (h1 !== 1) out.push('h1 count ' + h1);
-        return out;
-    }""")
-    assert problems == [], problems
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def sign_for_and_open(page, base: str, number: str, screenshot: str | None = None) -> None:

@@ -1,11 +1,9 @@
 """Open311 GeoReport v2 at /open311/v2: the `georeport` client (PyPI) lists the services, a request
 is posted with a channel key and read back; errors, filters and privacy over the plain test client."""
-import threading
 
 import pytest
 import requests
 from georeport import GeoReport
-from werkzeug.serving import make_server
 
 from app.channels import keys
 from app.engine.transaction import transaction
@@ -20,16 +18,6 @@ def channel_key(app):
     with transaction():
         _, key = keys.issue("open311", "a citizen app", territory_code="210921001001")
     return key
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 def post(client, key, **fields):

@@ -1,4 +1,5 @@
-"""SQLite gets planner statistics from the scheduler (the inbox relies on them)."""
+"""Scheduler housekeeping: SQLite planner statistics (the inbox relies on them) and the purge of
+ended rate-limit windows."""
 import pytest
 from sqlalchemy import text
 
@@ -13,3 +14,13 @@ def test_the_scheduler_refreshes_sqlite_statistics(app):
     db.session.commit()
     refresh_statistics(app)
     assert db.session.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar() > 0
+
+
+def test_ended_rate_limit_windows_are_purged(app):
+    from app.ratelimit import RateCounter, allow, purge_expired
+
+    assert allow("1/minute", "test", "a") and not allow("1/minute", "test", "a")
+    db.session.add(RateCounter(key="old", count=3, expires_at=0.0))
+    db.session.commit()
+    assert purge_expired() >= 1
+    assert db.session.get(RateCounter, "old") is None

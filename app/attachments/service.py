@@ -36,32 +36,48 @@ def clean_filename(name: str) -> str:
     return name[-200:]
 
 
+#: Citizens' uploads (R5): photos at most 10 MB, videos at most 50 MB.
+LIMITS_BY_KIND = {"image": 10 * 1024 * 1024, "video": 50 * 1024 * 1024, "application": 10 * 1024 * 1024}
+
+
+def check(filename: str, content: bytes) -> str:
+    """The file's content type, or InvalidData saying why it is refused (type by content, size by type)."""
+    if not content:
+        raise InvalidData("empty file", {"file": [f"{clean_filename(filename)}: the file is empty"]})
+    kind = sniff(content[:16])
+    if kind is None:
+        raise InvalidData("file type not accepted", {"file": [
+            f"{clean_filename(filename)}: only JPEG, PNG or WebP photos, MP4 videos and PDF documents"]})
+    limit = min(MAX_BYTES, LIMITS_BY_KIND[kind.split("/")[0]])
+    if len(content) > limit:
+        raise InvalidData("file too large",
+                          {"file": [f"{clean_filename(filename)}: at most {limit // (1024 * 1024)} MB"]})
+    return kind
+
+
+def store(case_id: int, filename: str, content: bytes, kind: str, actor_id: int | None) -> CaseAttachment:
+    """Save a checked file on a case (in the caller's transaction), with a timeline entry."""
+    count = db.session.scalar(select(db.func.count()).select_from(CaseAttachment)
+                              .where(CaseAttachment.case_id == case_id))
+    if count >= MAX_FILES_PER_CASE:
+        raise InvalidData("too many files", {"file": [f"a case keeps at most {MAX_FILES_PER_CASE} files"]})
+    attachment = CaseAttachment(case_id=case_id, filename=clean_filename(filename), content_type=kind,
+                                size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                                uploaded_by_id=actor_id, data=content)
+    db.session.add(attachment)
+    db.session.flush()
+    history.record(case_id, "attachment_added", actor_id=actor_id,
+                   payload={"attachment_id": attachment.id, "filename": attachment.filename,
+                            "content_type": kind})
+    return attachment
+
+
 def add(user: User, number: str, filename: str, content: bytes) -> CaseAttachment:
     """Attach a file to a visible case: one transaction, with a timeline entry."""
-    kind = sniff(content[:16])
-    if not content:
-        raise InvalidData("empty file", {"file": ["the file is empty"]})
-    if len(content) > MAX_BYTES:
-        raise InvalidData("file too large", {"file": [f"at most {MAX_BYTES // (1024 * 1024)} MB"]})
-    if kind is None:
-        raise InvalidData("file type not accepted",
-                          {"file": ["only JPEG, PNG or WebP photos, MP4 videos and PDF documents"]})
+    kind = check(filename, content)
     with transaction():
         case = get_visible(user, number)
-        count = db.session.scalar(select(db.func.count()).select_from(CaseAttachment)
-                                  .where(CaseAttachment.case_id == case.id))
-        if count >= MAX_FILES_PER_CASE:
-            raise InvalidData("too many files",
-                              {"file": [f"a case keeps at most {MAX_FILES_PER_CASE} files"]})
-        attachment = CaseAttachment(case_id=case.id, filename=clean_filename(filename), content_type=kind,
-                                    size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                                    uploaded_by_id=user.id, data=content)
-        db.session.add(attachment)
-        db.session.flush()
-        history.record(case.id, "attachment_added", actor_id=user.id,
-                       payload={"attachment_id": attachment.id, "filename": attachment.filename,
-                                "content_type": kind})
-    return attachment
+        return store(case.id, filename, content, kind, user.id)
 
 
 def for_case(case_id: int) -> list:

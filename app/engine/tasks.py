@@ -193,23 +193,46 @@ def complete(user: User, task_id: str, data: dict[str, Any]) -> dict:
         if found is None or not may_see(user, found):
             raise NotFound(f"no task {task_id}")
         _check_can_act(user, found)
-        loaded = runtime.load(found)
-        spiff_task = loaded.workflow.get_task_from_id(UUID(task_id))
-        if spiff_task.state != TaskState.READY:
-            raise Conflict(f"task {task_id} is no longer waiting for input")
+        return _complete_loaded(found, data, user.id)
 
-        def step():
-            spiff_task.data.update(accepted)
-            spiff_task.run()
-            loaded.workflow.do_engine_steps()
 
-        meta = loaded.parsed.user_tasks.get(spiff_task.task_spec.bpmn_id)
-        data = accepted = _accepted(loaded, spiff_task, meta, data)
-        runtime.run(loaded, step, source="task", task_id=task_id)
-        done = {"actor_id": user.id, "action": data.get("action"), "data": data}
-        runtime.save(loaded, user.id, completed={task_id: done})
-        if loaded.row.incident_open:
-            incidents.resolve_for_task(loaded.row.id, task_id)
+_LOAD_OPEN_BY_ELEMENT = (_select_tasks(*runtime.INSTANCE_COLUMNS)
+                         .join(_instances, _instances.c.id == _tasks.c.instance_id)
+                         .where(_tasks.c.case_id == bindparam("case_id"),
+                                _tasks.c.element_id == bindparam("element_id"), _tasks.c.status == "open"))
+
+
+def complete_for_requester(case_id: int, element_id: str, data: dict[str, Any]) -> dict:
+    """The requester, who has no account, completes their case's open `element_id` task (the
+    rating, R25) through a public page; the same form validation applies. Conflict when the case
+    has no such open task (not released yet, or rated already)."""
+    validate_data(data)
+    with transaction():
+        found = execute(_LOAD_OPEN_BY_ELEMENT, {"case_id": case_id, "element_id": element_id}).first()
+        if found is None:
+            raise Conflict(f"case {case_id} is not waiting for {element_id}")
+        return _complete_loaded(found, data, None)
+
+
+def _complete_loaded(found, data: dict[str, Any], actor_id: int | None) -> dict:
+    loaded = runtime.load(found)
+    task_id = found.id
+    spiff_task = loaded.workflow.get_task_from_id(UUID(task_id))
+    if spiff_task.state != TaskState.READY:
+        raise Conflict(f"task {task_id} is no longer waiting for input")
+    meta = loaded.parsed.user_tasks.get(spiff_task.task_spec.bpmn_id)
+    accepted = _accepted(loaded, spiff_task, meta, data)
+
+    def step():
+        spiff_task.data.update(accepted)
+        spiff_task.run()
+        loaded.workflow.do_engine_steps()
+
+    runtime.run(loaded, step, source="task", task_id=task_id)
+    done = {"actor_id": actor_id, "action": accepted.get("action"), "data": accepted}
+    runtime.save(loaded, actor_id, completed={task_id: done})
+    if loaded.row.incident_open:
+        incidents.resolve_for_task(loaded.row.id, task_id)
     return {**{c.name: getattr(found, c.name) for c in _tasks.c},
-            "case_number": found.case_number, "status": "completed", "assignee_id": user.id,
-            "completed_by_id": user.id, "action": data.get("action"), "data": data}
+            "case_number": found.case_number, "status": "completed", "assignee_id": actor_id,
+            "completed_by_id": actor_id, "action": accepted.get("action"), "data": accepted}

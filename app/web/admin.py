@@ -10,7 +10,7 @@ import math
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -21,8 +21,9 @@ from app.engine.errors import InvalidData
 from app.engine.transaction import transaction
 from app.extensions import db
 from app.organisation import admin as service
+from app.organisation import qrcodes
 from app.organisation.admin import Duplicate
-from app.organisation.models import CLASSES, TERRITORY_LEVELS, UNIT_KINDS, UNIT_LEVELS
+from app.organisation.models import CLASSES, TERRITORY_LEVELS, UNIT_KINDS, UNIT_LEVELS, Territory
 from app.timelimits import calendar as work_calendar
 from app.timelimits import limits
 from app.timelimits.models import COMPLEXITIES, LIMIT_UNITS, PHASES, REQUEST_TYPES, CalendarOverride
@@ -109,6 +110,55 @@ def territories():
         template="admin/territories.html",
         list_rows=_listed(service.list_territories),
         levels=labels.choices(TERRITORY_LEVELS, labels.LEVELS))
+
+
+# --- territory QR codes (R4 "码上反映") ----------------------------------------------------------
+
+QR_KINDS = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def _territory_or_404(code: str) -> Territory:
+    territory = db.session.scalar(select(Territory).where(Territory.code == code))
+    if territory is None:
+        abort(404)
+    return territory
+
+
+def _report_url(territory: Territory) -> str:
+    """The public submit page for the territory, on PUBLIC_BASE_URL or else the host in use."""
+    return qrcodes.report_url(territory, current_app.config.get("PUBLIC_BASE_URL") or request.host_url)
+
+
+def _qr_download(code: str, kind: str) -> Response:
+    territory = _territory_or_404(code)
+    url = _report_url(territory)
+    data = qrcodes.qr_png(url) if kind == "png" else qrcodes.qr_svg(url, title=f"{territory.name} – {url}")
+    # territory codes are letters, digits, ".", "_" and "-" (service.CODE_PATTERN): safe in the quotes
+    name = f"huiyin-{code}.{kind}" if service.CODE_PATTERN.fullmatch(code) else f"huiyin.{kind}"
+    return Response(data, mimetype=QR_KINDS[kind],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})
+
+
+@bp.get("/territories/<code>/qr.png")
+@login_required("admin:manage")
+def territory_qr_png(code: str):
+    return _qr_download(code, "png")
+
+
+@bp.get("/territories/<code>/qr.svg")
+@login_required("admin:manage")
+def territory_qr_svg(code: str):
+    return _qr_download(code, "svg")
+
+
+@bp.get("/territories/<code>/poster")
+@login_required("admin:manage")
+def territory_poster(code: str):
+    """A printable page for the territory's buildings: its name, the QR code and the address."""
+    territory = _territory_or_404(code)
+    return render_template("admin/territory_poster.html", territory=territory,
+                           report_url=_report_url(territory))
 
 
 @bp.route("/units", methods=["GET", "POST"])

@@ -1,0 +1,117 @@
+"""Public pages for citizens (no account): report a problem (also from a QR code that fixes the
+territory), track a request, rate the answer. Mobile first; rate-limited per IP and per phone."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app import ratelimit
+from app.citizen import service
+from app.citizen.scope import MATTERS, OUT_OF_SCOPE
+from app.engine.errors import Conflict, InvalidData
+from app.extensions import db
+from app.organisation.models import Territory
+from app.timelimits.models import REQUEST_TYPES
+from app.web import labels
+from app.web.labels import choices
+
+bp = Blueprint("web_public", __name__)
+
+
+def _allowed(kind: str, phone: str | None) -> bool:
+    """Count this attempt against the per-IP and (if given) per-phone limits of `kind`."""
+    config = current_app.config
+    ip_ok = ratelimit.allow(config[f"PUBLIC_{kind}_LIMIT_IP"], kind, request.remote_addr or "?")
+    phone_ok = not phone or ratelimit.allow(config[f"PUBLIC_{kind}_LIMIT_PHONE"], kind, phone)
+    return ip_ok and phone_ok
+
+
+def _territories() -> list[tuple[str, str]]:
+    """(code, name indented by depth) for the place picker, in tree order."""
+    rows = db.session.execute(select(Territory.code, Territory.name, Territory.path).order_by(Territory.path))
+    return [(code, "\u00a0\u00a0" * (path.count("/") - 2) + name) for code, name, path in rows]
+
+
+def _form_context(values: dict, errors: dict | None = None, status: int = 200):
+    fixed = values.get("territory_code") if values.get("fixed") else None
+    fixed_name = db.session.scalar(select(Territory.name).where(Territory.code == fixed)) if fixed else None
+    types = choices(REQUEST_TYPES, labels.REQUEST_TYPES)
+    return render_template("public/report.html", values=values, errors=errors or {}, matters=MATTERS,
+                           out_of_scope=OUT_OF_SCOPE, request_types=types,
+                           territories=[] if fixed_name else _territories(), fixed_name=fixed_name), status
+
+
+@bp.get("/report")
+def report():
+    code = request.args.get("territory", "")
+    known = bool(code) and db.session.scalar(select(Territory.id).where(Territory.code == code)) is not None
+    return _form_context({"territory_code": code if known else "", "fixed": known, "matter": "ordinary",
+                          "request_type": "complaint"})
+
+
+@bp.post("/report")
+def submit():
+    form = request.form
+    values = {name: (form.get(name) or "").strip() for name in (
+        "matter", "request_type", "title", "description", "territory_code", "phone", "address", "name",
+        "id_number")}
+    values["anonymous"] = form.get("anonymous") == "1"
+    values["fixed"] = form.get("fixed") == "1"
+    if not _allowed("SUBMIT", values["phone"] or None):
+        busy = _("Too many requests from here; please try again later.")
+        return _form_context(values, {"form": [busy]}, 429)
+    files = [(f.filename or "file", f.read(service.attachments.MAX_BYTES + 1))
+             for f in request.files.getlist("files") if f and f.filename]
+    submission = service.Submission(**{k: v for k, v in values.items() if k != "fixed"})
+    try:
+        case = service.submit(submission, files)
+    except service.OutOfScope as refused:
+        return render_template("public/refused.html", where=_(refused.where)), 200
+    except InvalidData as error:
+        return _form_context(values, error.errors, 422)
+    link = url_for(".track_link", token=service.tracking_token(case.number), _external=True)
+    return render_template("public/submitted.html", number=case.number, link=link)
+
+
+@bp.route("/track", methods=["GET", "POST"])
+def track():
+    if request.method == "GET":
+        return render_template("public/track_form.html", errors={})
+    number, phone = (request.form.get("number") or "").strip(), (request.form.get("phone") or "").strip()
+    if not _allowed("TRACK", phone or None):
+        return render_template("public/track_form.html",
+                               errors={"form": [_("Too many attempts; please try again later.")]}), 429
+    case = service.find(number, phone)
+    if case is None:
+        return render_template("public/track_form.html", number=number, errors={
+            "form": [_("No request matches this number and phone.")]}), 404
+    return redirect(url_for(".track_link", token=service.tracking_token(case.number)))
+
+
+def _case_for(token: str):
+    number = service.number_from_token(token)
+    case = service.by_number(number) if number else None
+    if case is None:
+        abort(404)
+    return case
+
+
+@bp.get("/track/<string:token>")
+def track_link(token: str):
+    case = _case_for(token)
+    return render_template("public/track.html", view=service.public_view(case), token=token)
+
+
+@bp.post("/track/<string:token>/rate")
+def rate(token: str):
+    case = _case_for(token)
+    try:
+        service.rate(case, request.form.get("satisfaction", ""), request.form.get("resolution", ""),
+                     (request.form.get("comment") or "").strip())
+    except InvalidData as error:
+        return render_template("public/track.html", view=service.public_view(case), token=token,
+                               errors=error.errors), 422
+    except Conflict:
+        flash(_("This request cannot be rated now (it is rated already or not answered yet)."), "error")
+        return redirect(url_for(".track_link", token=token))
+    flash(_("Thank you for your rating."), "success")
+    return redirect(url_for(".track_link", token=token))

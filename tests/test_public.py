@@ -1,0 +1,118 @@
+"""Citizens without an account (R4–R9, R25): report (also from a QR code's territory), track by
+number and phone or by the tracking link, rate once; out-of-scope requests, bad uploads, wrong
+phones and floods are refused."""
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.attachments.models import CaseAttachment
+from app.cases.models import Case
+from app.extensions import db
+from tests.complaint_city import Desk, build_city
+from tests.web_helpers import csrf_token
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PHONE = "13812345678"
+
+
+@pytest.fixture
+def city(app):
+    return build_city()
+
+
+def report(client, files=(), **fields):
+    data = {"csrf_token": csrf_token(client, "/report"), "matter": "ordinary", "request_type": "complaint",
+            "title": "路灯不亮", "description": "兴隆村三组路灯坏了一周", "territory_code": "210921001001",
+            "phone": PHONE, **fields}
+    data["files"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post("/report", data=data, content_type="multipart/form-data")
+
+
+def cases():
+    return db.session.scalar(select(func.count()).select_from(Case))
+
+
+def test_R4_a_citizen_reports_with_a_photo_and_gets_a_number_and_a_tracking_link(client, city):
+    sent = report(client, files=[("现场.png", PNG)])
+    assert sent.status_code == 200
+    page = sent.get_data(as_text=True)
+    number = re.search(r'id="case-number">([^<]+)<', page).group(1)
+    link = re.search(r'id="tracking-link" href="([^"]+)"', page).group(1)
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    assert (case.channel, case.requester_phone, case.request_type) == ("web", PHONE, "complaint")
+    kinds = db.session.scalars(select(CaseAttachment.content_type).where(CaseAttachment.case_id == case.id))
+    assert list(kinds) == ["image/png"]
+    assert "/track/" in link
+
+
+def test_R4_a_qr_code_fixes_the_territory_on_the_report_page(client, city):
+    page = client.get("/report?territory=210921001").get_data(as_text=True)
+    assert "彰武镇" in page and 'name="fixed" value="1"' in page and 'id="r-territory_code"' not in page
+    assert 'id="r-territory_code"' in client.get("/report?territory=nowhere").get_data(as_text=True)
+
+
+def test_R7_an_out_of_scope_request_is_refused_with_where_to_go_and_nothing_is_registered(client, city):
+    refused = report(client, matter="emergency")
+    assert refused.status_code == 200 and "110" in refused.get_data(as_text=True)
+    assert cases() == 0
+
+
+@pytest.mark.parametrize("files, phone, id_number, field", [
+    ([("photo.png", b"<html><script>alert(1)</script></html>")], PHONE, "", "files"),
+    ([("big.jpg", b"\xff\xd8\xff" + b"\x00" * (10 * 1024 * 1024))], PHONE, "", "files"),
+    ([], "12345", "", "phone"),
+    ([], PHONE, "110101199003070000", "id_number"),
+])
+def test_bad_input_is_refused_per_field_and_nothing_is_registered(client, city, files, phone, id_number,
+                                                                  field):
+    refused = report(client, files=files, phone=phone, id_number=id_number)
+    assert refused.status_code == 422
+    assert f'id="r-{field}-error"' in refused.get_data(as_text=True)
+    assert cases() == 0 and db.session.scalar(select(func.count()).select_from(CaseAttachment)) == 0
+
+
+def test_tracking_with_the_wrong_phone_reveals_nothing(client, city):
+    number = re.search(r'id="case-number">([^<]+)<', report(client).get_data(as_text=True)).group(1)
+    wrong = client.post("/track", data={"csrf_token": csrf_token(client, "/track"), "number": number,
+                                        "phone": "13900000000"})
+    assert wrong.status_code == 404 and "路灯不亮" not in wrong.get_data(as_text=True)
+    unknown = client.post("/track", data={"csrf_token": csrf_token(client, "/track"),
+                                          "number": "HY20000101-000001", "phone": PHONE})
+    assert unknown.status_code == 404
+    assert unknown.get_data(as_text=True).replace("HY20000101-000001", "") == \
+        wrong.get_data(as_text=True).replace(number, "")  # the same answer: no hint which part was wrong
+    right = client.post("/track", data={"csrf_token": csrf_token(client, "/track"), "number": number,
+                                        "phone": PHONE})
+    assert right.status_code == 302 and "/track/" in right.location
+    assert client.get("/track/not-a-valid-token").status_code == 404
+
+
+def test_R25_the_citizen_rates_the_released_answer_once(client, city):
+    number = re.search(r'id="case-number">([^<]+)<', report(client).get_data(as_text=True)).group(1)
+    desk = Desk(client, number=number)
+    desk.accept_and_dispatch("village", city["units"], "village")
+    with client.session_transaction() as session:
+        session.clear()
+    link = client.post("/track", data={"csrf_token": csrf_token(client, "/track"), "number": number,
+                                       "phone": PHONE}).location
+    assert "Send the rating" not in client.get(link).get_data(as_text=True)  # nothing to rate yet
+    desk.village_answers()
+    page = client.get(link).get_data(as_text=True)
+    assert "已更换灯泡" in page and "13900001111" in page and "王主任" not in page  # no staff names
+    token = csrf_token(client, link)
+    rated = client.post(f"{link}/rate", data={"csrf_token": token, "satisfaction": "satisfied",
+                                              "resolution": "resolved", "comment": "谢谢"})
+    assert rated.status_code == 302
+    assert desk.case()["outcome"] == "satisfied"
+    again = client.post(f"{link}/rate", data={"csrf_token": token, "satisfaction": "unsatisfied",
+                                              "resolution": "unresolved"})
+    assert again.status_code == 302 and desk.case()["satisfaction"] == "satisfied"
+
+
+def test_floods_of_tracking_attempts_are_refused(client, city, app):
+    app.config["PUBLIC_TRACK_LIMIT_IP"] = "3/hour"
+    answers = [client.post("/track", data={"csrf_token": csrf_token(client, "/track"), "number": "x",
+                                           "phone": f"1380000000{i}"}).status_code for i in range(5)]
+    assert answers == [404, 404, 404, 429, 429]
