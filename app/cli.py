@@ -78,17 +78,20 @@ channels_cli = AppGroup("channels", help="Channel API keys (hotline, WeChat, SMS
 @click.argument("channel")
 @click.option("--name", default="", help="who uses it, e.g. 'WeChat service account'")
 @click.option("--territory", default=None, help="territory code for requests that name none")
-def add_key_command(channel: str, name: str, territory: str | None):
+@click.option("--webhook", default=None, help="URL that receives status changes (signed)")
+def add_key_command(channel: str, name: str, territory: str | None, webhook: str | None):
     """Issue an API key for CHANNEL and print it (it is shown only this once)."""
     from app.channels import keys
     from app.engine.errors import InvalidData
 
     try:
         with transaction():
-            row, key = keys.issue(channel, name, territory)
+            row, key = keys.issue(channel, name, territory, webhook)
     except InvalidData as exc:
         raise click.ClickException(f"{exc.message}: {exc.errors}") from None
     click.echo(f"channel {row.channel} key {row.id}: {key}")
+    if row.webhook_secret:
+        click.echo(f"webhook {row.webhook_url} signing secret: {row.webhook_secret}")
 
 
 def init_app(app) -> None:

@@ -144,6 +144,9 @@ def _close_case(instance: runtime.InstanceRow, actor_id: int | None = None) -> N
     closed = execute(_CLOSE, {"case_id": instance.case_id, "now": utcnow()}).rowcount
     if closed:
         history.record(instance.case_id, "case_closed", instance_id=instance.id, actor_id=actor_id)
+        from app.channels import webhooks  # the channels package reads cases: imported when needed
+
+        webhooks.enqueue_for_case(instance.case_id, "case_closed")
 
 
 def get_visible(user: User, number: str):

@@ -8,6 +8,7 @@ may change any proposal, and sends cross-county matters to the city level (R17).
 from sqlalchemy import select, update
 
 from app.cases.models import Case
+from app.channels import webhooks
 from app.engine import history
 from app.engine.transaction import execute
 from app.extensions import db
@@ -58,6 +59,7 @@ def assign(case_id: int, unit_id: int | None, level: str | None) -> None:
     unit's handlers are told at once (R11), whoever signs for it first owns it (R13)."""
     execute(update(_cases).where(_cases.c.id == case_id).values(unit_id=unit_id, level=level))
     history.record(case_id, "assigned", payload={"unit_id": unit_id, "level": level})
+    webhooks.enqueue_for_case(case_id, "assigned")
     if unit_id is not None:
         notify_units("assigned", "新诉求待签收 (a new request is waiting to be signed for)", [unit_id],
                      roles=("handler",), case_id=case_id)

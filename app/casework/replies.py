@@ -4,6 +4,7 @@ from sqlalchemy import insert, select, update
 
 from app.cases.models import Case
 from app.casework.models import CaseReply
+from app.channels import webhooks
 from app.clock import utcnow
 from app.engine import history
 from app.engine.transaction import execute
@@ -48,6 +49,7 @@ def release(case_id: int, reply_id: int) -> None:
     history.record(case_id, "reply_released", payload={"reply_id": reply_id, "unit_id": reply.unit_id,
                                                        "level": reply.level})
     _tell_requester(case_id, "reply", "已答复，请对办理结果评价 (answered; please rate the answer)")
+    webhooks.enqueue_for_case(case_id, "reply_released", reply=reply.result)
 
 
 def answer_at_once(case_id: int, answer: str) -> int:
@@ -59,6 +61,7 @@ def answer_at_once(case_id: int, answer: str) -> int:
     execute(update(_cases).where(_cases.c.id == case_id).values(resolved_level="platform",
                                                                 resolved_unit_id=None))
     history.record(case_id, "answered_at_intake", payload={"reply_id": reply_id})
+    webhooks.enqueue_for_case(case_id, "reply_released", reply=answer)
     _tell_requester(case_id, "reply", "已答复，请对办理结果评价 (answered; please rate the answer)")
     return reply_id
 

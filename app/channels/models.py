@@ -17,4 +17,7 @@ class ChannelKey(db.Model):
     #: Where its requests belong when they do not say (e.g. a county's WeChat account).
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territory.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Outgoing webhook (status changes, released replies), signed with HMAC-SHA256 of the secret.
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

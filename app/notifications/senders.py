@@ -104,7 +104,10 @@ def _build(config: Mapping) -> dict[str, Sender]:
     sms = load_class(sms_path)(config) if sms_path else LogSmsSender(config)
     if not callable(getattr(sms, "send", None)):
         raise TypeError(f"SMS_SENDER {sms_path!r} has no send(message) method")
-    return {"in_app": InAppSender(config), "email": SmtpSender(config), "sms": sms}
+    from app.channels.webhooks import WebhookSender
+
+    return {"in_app": InAppSender(config), "email": SmtpSender(config), "sms": sms,
+            "webhook": WebhookSender(config)}
 
 
 def senders(app=None) -> dict[str, Sender]:

@@ -1,0 +1,63 @@
+"""Outgoing webhooks (R4): a channel that delivered a case hears of its status changes and of the
+released reply. Messages go through the outbox (same transaction as the change; sent, retried with
+back-off by the dispatcher). Each POST carries `X-Huiyin-Event` and `X-Huiyin-Signature:
+sha256=<hex HMAC-SHA256 of the body with the key's webhook secret>`.
+
+Payloads hold the case number, status, level, outcome and the released reply's text — no
+requester data."""
+import hashlib
+import hmac
+import json
+import urllib.request
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from app.cases.models import Case
+from app.channels.models import ChannelKey
+from app.extensions import db
+from app.notifications.models import OutboxMessage
+
+TIMEOUT_SECONDS = 10
+
+
+def enqueue_for_case(case_id: int, event: str, **extra) -> int:
+    """Queue `event` for every webhook of the case's channel; returns how many were queued."""
+    case = db.session.execute(select(Case.number, Case.channel, Case.status, Case.level, Case.outcome)
+                              .where(Case.id == case_id)).first()
+    if case is None:
+        return 0
+    hooks = db.session.execute(select(ChannelKey.id, ChannelKey.webhook_url).where(
+        ChannelKey.channel == case.channel, ChannelKey.active.is_(True),
+        ChannelKey.webhook_url.is_not(None))).all()
+    body = json.dumps({"event": event, "case_number": case.number, "status": case.status,
+                       "level": case.level, "outcome": case.outcome, **extra}, ensure_ascii=False)
+    for key_id, url in hooks:
+        # for webhook messages the subject names the channel key whose secret signs them
+        db.session.add(OutboxMessage(channel="webhook", address=url, subject=f"channel_key:{key_id}",
+                                     case_id=case_id, kind=event, body=body))
+    return len(hooks)
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookSender:
+    """POST the message body as JSON to its address; anything but a 2xx answer raises (retry)."""
+
+    def __init__(self, config: Mapping | None = None):
+        pass
+
+    def send(self, message: OutboxMessage) -> None:
+        key_id = int(message.subject.removeprefix("channel_key:"))
+        secret = db.session.scalar(select(ChannelKey.webhook_secret).where(ChannelKey.id == key_id))
+        if not secret or not message.address:
+            raise ValueError(f"webhook message {message.id} has no channel key secret or URL")
+        body = message.body.encode()
+        request = urllib.request.Request(message.address, data=body, method="POST", headers={
+            "Content-Type": "application/json; charset=utf-8", "X-Huiyin-Event": message.kind,
+            "X-Huiyin-Signature": signature(secret, body)})
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            if not 200 <= response.status < 300:
+                raise RuntimeError(f"webhook answered {response.status}")
