@@ -8,7 +8,7 @@ from app.api.fields import PageArgs, UtcDateTime, request_light
 from app.api.security import current_user, permission_required
 from app.attachments import service as attachments
 from app.attachments.download import attachment_response
-from app.cases.service import NewCase, create_case, get_visible, list_visible
+from app.cases.service import NewCase, create_case, get_visible, list_visible, status_for_channel
 from app.cases.validation import id_number_problem, phone_problem
 from app.casework.restart import restart
 from app.engine.history import timeline
@@ -207,3 +207,26 @@ def add_attachment(files, number):
 @blp.response(200, description="The file itself, with its content type")
 def read_attachment(number, attachment_id):
     return attachment_response(attachments.read(current_user(), number, attachment_id))
+
+
+class CaseStatusSchema(Schema):
+    number = fields.String()
+    channel = fields.String()
+    external_ref = fields.String(allow_none=True)
+    status = fields.String()
+    level = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    resolved_level = fields.String(allow_none=True)
+    created_at = UtcDateTime()
+    closed_at = UtcDateTime(allow_none=True)
+
+
+@blp.route("/<string:number>/status")
+@permission_required("case:read", channels=True)
+@blp.response(200, CaseStatusSchema)
+def read_status(number):
+    """Where a case stands, for the channel that delivered it (`X-Api-Key`) or for staff: no
+    personal data, no internal notes. A channel sees only its own cases (others: 404)."""
+    if g.channel is not None:
+        return status_for_channel(g.channel.channel, number)
+    return get_visible(current_user(), number)

@@ -161,3 +161,11 @@ def list_visible(user: User, limit: int = 50, offset: int = 0) -> list:
     """Newest first, only within the user's jurisdiction."""
     return list(execute(_CASE_VIEW.where(access.visible_cases(user))
                         .order_by(_cases.c.id.desc()).limit(limit).offset(offset)))
+
+
+def status_for_channel(channel: str, number: str):
+    """A case delivered by `channel`; any other answers 'not found'."""
+    case = execute(_BY_NUMBER.where(_cases.c.channel == channel), {"number": number}).first()
+    if case is None:
+        raise NotFound(f"no case {number}")
+    return case
