@@ -7,10 +7,10 @@ from app.cases import desk
 from app.cases.duplicates import earlier_cases
 from app.engine.errors import InvalidData
 from app.extensions import db
-from app.organisation.models import Category, Territory
+from app.organisation.models import Category
 from app.timelimits.models import REQUEST_TYPES
 from app.web import labels
-from app.web.labels import choices
+from app.web.labels import choices, territory_choices
 from app.web.security import current_user, login_required
 
 bp = Blueprint("web_desk", __name__)
@@ -20,8 +20,7 @@ FIELDS = ("phone", "name", "request_type", "category_code", "territory_code", "t
 
 def _render(values: dict, errors: dict | None = None, duplicates=None, status: int = 200):
     categories = [(c.code, c.name) for c in db.session.scalars(select(Category).order_by(Category.code))]
-    territories = [(t.code, "\u00a0\u00a0" * (t.path.count("/") - 2) + t.name)
-                   for t in db.session.scalars(select(Territory).order_by(Territory.path))]
+    territories = territory_choices()
     return render_template("desk.html", values=values, errors=errors or {}, duplicates=duplicates,
                            request_types=choices(REQUEST_TYPES, labels.REQUEST_TYPES), categories=categories,
                            territories=territories), status

@@ -76,3 +76,14 @@ def choices(codes, table: dict) -> list[tuple[str, str]]:
 def init_app(app: Flask) -> None:
     for name, table in _TABLES.items():
         app.add_template_filter(lambda code, table=table: label(code, table), name)
+
+
+def territory_choices() -> list[tuple[str, str]]:
+    """(code, name indented by depth) of every territory, in tree order, for place pickers."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.organisation.models import Territory
+
+    rows = db.session.execute(select(Territory.code, Territory.name, Territory.path).order_by(Territory.path))
+    return [(code, "\u00a0\u00a0" * (path.count("/") - 2) + name) for code, name, path in rows]

@@ -6,13 +6,13 @@ from sqlalchemy import select
 
 from app import ratelimit
 from app.citizen import service
-from app.citizen.scope import MATTERS, OUT_OF_SCOPE
+from app.citizen.scope import OUT_OF_SCOPE
 from app.engine.errors import Conflict, InvalidData
 from app.extensions import db
 from app.organisation.models import Territory
 from app.timelimits.models import REQUEST_TYPES
 from app.web import labels
-from app.web.labels import choices
+from app.web.labels import choices, territory_choices
 
 bp = Blueprint("web_public", __name__)
 
@@ -25,19 +25,13 @@ def _allowed(kind: str, phone: str | None) -> bool:
     return ip_ok and phone_ok
 
 
-def _territories() -> list[tuple[str, str]]:
-    """(code, name indented by depth) for the place picker, in tree order."""
-    rows = db.session.execute(select(Territory.code, Territory.name, Territory.path).order_by(Territory.path))
-    return [(code, "\u00a0\u00a0" * (path.count("/") - 2) + name) for code, name, path in rows]
-
-
 def _form_context(values: dict, errors: dict | None = None, status: int = 200):
     fixed = values.get("territory_code") if values.get("fixed") else None
     fixed_name = db.session.scalar(select(Territory.name).where(Territory.code == fixed)) if fixed else None
     types = choices(REQUEST_TYPES, labels.REQUEST_TYPES)
-    return render_template("public/report.html", values=values, errors=errors or {}, matters=MATTERS,
-                           out_of_scope=OUT_OF_SCOPE, request_types=types,
-                           territories=[] if fixed_name else _territories(), fixed_name=fixed_name), status
+    places = [] if fixed_name else territory_choices()
+    return render_template("public/report.html", values=values, errors=errors or {}, out_of_scope=OUT_OF_SCOPE,
+                           request_types=types, territories=places, fixed_name=fixed_name), status
 
 
 @bp.get("/report")
