@@ -30,8 +30,9 @@ def _form_context(values: dict, errors: dict | None = None, status: int = 200):
     fixed_name = db.session.scalar(select(Territory.name).where(Territory.code == fixed)) if fixed else None
     types = choices(REQUEST_TYPES, labels.REQUEST_TYPES)
     places = [] if fixed_name else territory_choices()
-    return render_template("public/report.html", values=values, errors=errors or {}, out_of_scope=OUT_OF_SCOPE,
-                           request_types=types, territories=places, fixed_name=fixed_name), status
+    return render_template("public/report.html", values=values, errors=errors or {},
+                           out_of_scope=OUT_OF_SCOPE, request_types=types, territories=places,
+                           fixed_name=fixed_name), status
 
 
 @bp.get("/report")
