@@ -86,3 +86,9 @@ def test_listing_checks_its_filters(client, channel_key):
     assert client.get("/open311/v2/requests/HY00000000-000000.json").status_code == 404
     discovery = client.get("/open311/v2/discovery.json").json
     assert discovery["endpoints"][0]["formats"] == ["application/json"]
+
+
+@pytest.mark.parametrize("body", [[1, 2], "text", {"api_key": ["a", "list"]}])
+def test_json_bodies_that_are_not_objects_of_strings_are_refused_cleanly(client, channel_key, body):
+    refused = client.post("/open311/v2/requests.json", json=body)
+    assert refused.status_code == 403 and refused.json[0]["code"] == 403

@@ -116,3 +116,11 @@ def test_floods_of_tracking_attempts_are_refused(client, city, app):
     answers = [client.post("/track", data={"csrf_token": csrf_token(client, "/track"), "number": "x",
                                            "phone": f"1380000000{i}"}).status_code for i in range(5)]
     assert answers == [404, 404, 404, 429, 429]
+
+
+def test_malformed_tracking_input_gets_the_same_not_found_answer(client, city):
+    number = re.search(r'id="case-number">([^<]+)<', report(client).get_data(as_text=True)).group(1)
+    for number, phone in ((number, "一三八一二三四五六七八"), (number, "\u00e9"), ("路灯", PHONE), ("", "")):
+        answer = client.post("/track", data={"csrf_token": csrf_token(client, "/track"), "number": number,
+                                             "phone": phone})
+        assert answer.status_code == 404, (number, phone)

@@ -128,7 +128,8 @@ def find(number: str, phone: str) -> Case | None:
     """The case with this number whose requester gave this phone; None otherwise (no hint which)."""
     case = db.session.scalar(select(Case).where(Case.number == (number or "").strip().upper()))
     given = (phone or "").strip()
-    if case is None or not case.requester_phone or not hmac.compare_digest(case.requester_phone, given):
+    if case is None or not case.requester_phone or not hmac.compare_digest(
+            case.requester_phone.encode(), given.encode()):
         return None
     return case
 

@@ -72,8 +72,9 @@ def service_definition(code: str):
 
 
 def _value(name: str) -> str:
-    source = request.form if request.form else (request.get_json(silent=True) or {})
-    value = source.get(name)
+    """A posted field as text (form-encoded as the spec says, or a JSON object); anything else: ""."""
+    source = request.form or request.get_json(silent=True)
+    value = source.get(name) if isinstance(source, dict) else None  # werkzeug's MultiDict is a dict
     return value.strip() if isinstance(value, str) else ""
 
 
