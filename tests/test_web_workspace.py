@@ -1,6 +1,10 @@
 """The handler workspace pages over HTTP (the browser test drives the same pages in Chromium):
 the inbox filters and queues, completing a task as JSON with per-field errors, double
 submission, CSRF, jurisdiction, directives from the case page."""
+import io
+import json
+import re
+
 import pytest
 
 from tests.complaint_city import Desk, build_city
@@ -95,8 +99,6 @@ def test_the_case_diagram_is_the_cases_own_version_with_its_position(client, des
 
 
 def test_attachments_show_on_the_task_page_and_case_page(client, desk):
-    import io
-
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
     added = client.post(f"/api/v1/cases/{desk.number}/attachments", headers=desk.headers("registrar"),
                         data={"file": (io.BytesIO(png), "现场.png")}, content_type="multipart/form-data")
@@ -121,3 +123,18 @@ def test_R30_a_leaders_instruction_heads_the_case_and_the_handlers_task(client, 
         html = client.get(page).get_data(as_text=True)
         aside = html.index('class="instruction"')
         assert "务必三日内办结并回访" in html[aside:aside + 400] and aside < html.index("<section")
+
+
+def test_R8_the_dispatch_form_comes_with_the_catalogues_proposal_and_the_units_by_level(client, app):
+    city = build_city()
+    desk = Desk(client)
+    desk.register()
+    desk.do("registrar", "triage", action="accept")
+    task = task_id(desk, "dispatcher", "dispatch")
+    signed_in(client, "dispatcher")
+    page = client.get(f"/tasks/{task}").get_data(as_text=True)
+    initial = json.loads(re.search(r'id="task-form-data">(.*?)</script>', page, re.S).group(1))
+    assert (initial["unit_id"], initial["level"]) == (city["units"]["village"].id, "village")
+    levels = [choice["label"].split("(")[-1].rstrip(")") for choice in initial["unit_choices"]]
+    assert levels[0] == "V-XINGLONG" and levels.index("T-ZHANGWU") < levels.index("K-FUXIN-COUNTY")
+    assert levels.index("K-FUXIN-COUNTY") < levels.index("D-CITY-HOUSING")

@@ -44,3 +44,12 @@ def timeline(case_id: int) -> list[CaseEvent]:
     write_pending(db.session)
     return list(db.session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+
+
+def elements_passed(case_id: int) -> set[str]:
+    """Elements the case has been through: user tasks completed and timers fired (one query)."""
+    write_pending(db.session)
+    return set(db.session.scalars(
+        select(CaseEvent.element_id).distinct()
+        .where(CaseEvent.case_id == case_id, CaseEvent.kind.in_(("task_completed", "timer_fired")),
+               CaseEvent.element_id.is_not(None))))

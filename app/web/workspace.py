@@ -11,6 +11,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
 from app import forms
@@ -19,7 +20,7 @@ from app.cases.service import get_visible
 from app.clock import utcnow
 from app.engine import repository, tasks
 from app.engine.errors import Conflict, EngineError, InvalidData
-from app.engine.history import timeline
+from app.engine.history import elements_passed
 from app.engine.models import ProcessInstance
 from app.extensions import db
 from app.organisation.models import CLASSES, UNIT_LEVELS, Unit
@@ -80,10 +81,13 @@ def claim(task_id: str):
     return redirect(url_for(".task_page", task_id=task_id))
 
 
+_LEVEL_ORDER = sql_case({level: i for i, level in enumerate(UNIT_LEVELS)}, value=Unit.level,
+                        else_=len(UNIT_LEVELS))
+
+
 def _unit_choices() -> list[dict]:
-    rows = db.session.execute(select(Unit.id, Unit.name, Unit.code, Unit.level)).all()
-    order = {level: i for i, level in enumerate(UNIT_LEVELS)}
-    rows.sort(key=lambda r: (order.get(r.level, len(order)), r.code))
+    """Every unit for a unit field's options, village level first, ordered in SQL."""
+    rows = db.session.execute(select(Unit.id, Unit.name, Unit.code).order_by(_LEVEL_ORDER, Unit.code))
     return [{"label": f"{r.name} ({r.code})", "value": r.id} for r in rows]
 
 
@@ -99,8 +103,8 @@ def _form_for(task, data: dict, allowed: list | None) -> tuple[dict | None, dict
                 component["values"] = [v for v in component["values"] if v.get("value") in allowed]
     initial = {key: data[key] for key in form.keys if key in data and key != "action"}
     if task.element_id == "dispatch":  # the routing catalogue's proposal, pre-filled (R8)
-        initial.setdefault("unit_id", data.get("proposed_unit_id"))
-        initial.setdefault("level", data.get("proposed_level"))
+        initial["unit_id"] = initial.get("unit_id") or data.get("proposed_unit_id")
+        initial["level"] = initial.get("level") or data.get("proposed_level")
     if any(field.values_key == "unit_choices" for field in form.fields):
         initial["unit_choices"] = _unit_choices()
     return schema, {k: v for k, v in initial.items() if v is not None}
@@ -194,13 +198,9 @@ def case_diagram(number: str):
                                       .order_by(ProcessInstance.id.desc()).limit(1))
     if definition_id is None:
         abort(404)
-    xml = repository.definition_xml(definition_id)
-    done, current = [], []
-    for event in timeline(case.id):
-        if event.element_id and event.kind in ("task_completed", "timer_fired"):
-            done.append(event.element_id)
-    current = [holder.element_id for holder in tasks.open_for_case(case.id)]
-    return jsonify(xml=xml, done=sorted(set(done) - set(current)), current=sorted(set(current)))
+    current = {holder.element_id for holder in tasks.open_for_case(case.id)}
+    return jsonify(xml=repository.definition_xml(definition_id), current=sorted(current),
+                   done=sorted(elements_passed(case.id) - current))
 
 
 @bp.app_template_filter("task_json")
