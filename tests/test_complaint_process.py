@@ -1,7 +1,19 @@
 """The complaint process (workflows/complaint.bpmn), scenario by scenario over the HTTP API:
 the path taken, who holds the case at each step, the timeline and how the case ends."""
-import pytest
+import time
+from datetime import datetime
+from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
+from app.casework.models import AccountabilityReferral, CaseReply, UnitAssessment
+from app.engine.models import ProcessDefinition, ProcessInstance
+from app.engine.timers import fire_due
+from app.engine.transaction import transaction
+from app.extensions import db
+from app.notifications.models import OutboxMessage
+from app.timelimits.limits import update_limits
 from tests import factories as f
 from tests.complaint_city import Desk, build_city
 
@@ -51,11 +63,6 @@ def test_R10_village_resolves_at_once(desk, city):
 
 
 def test_R11_R13_all_handlers_of_the_unit_are_told_and_the_first_to_sign_owns_it(desk, city, app):
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.notifications.models import OutboxMessage
-
     f.user("handler_village_2", (city["units"]["village"], "handler"))
     desk.village_case(city["units"])
     told = set(db.session.scalars(select(OutboxMessage.user_id).where(OutboxMessage.kind == "assigned")))
@@ -155,11 +162,6 @@ def test_R9_a_consultation_is_answered_at_intake_and_rated(desk, city):
 
 
 def test_R7_an_out_of_scope_request_is_refused_with_its_reason_and_where_to_go(desk, city, app):
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.notifications.models import OutboxMessage
-
     desk.register(title="邻居打架 A fight next door")
     # when the registrar refuses it as an emergency
     missing = desk.submit("registrar", "triage", action="refuse", refusal_reason="emergency")
@@ -202,12 +204,6 @@ def test_R12_enforcement_case_with_two_cooperating_units(desk, city):
 
 
 def test_R24_a_reply_sent_back_by_the_unit_reviewer_is_revised_and_approved(desk, city, app):
-    from sqlalchemy import select
-
-    from app.casework.models import CaseReply
-    from app.extensions import db
-    from app.notifications.models import OutboxMessage
-
     units = city["units"]
     desk.village_case(units)
     desk.sign_for("handler_village")
@@ -260,11 +256,6 @@ def fail_twice(desk, units, result="not_completed"):
 
 
 def test_R26_second_unsatisfied_rating_triggers_assessment(desk, city, app):
-    from sqlalchemy import select
-
-    from app.casework.models import AccountabilityReferral, UnitAssessment
-    from app.extensions import db
-
     fail_twice(desk, city["units"])
     case = desk.case()
     assert (case["status"], case["outcome"]) == ("closed", "unsatisfied")
@@ -275,12 +266,6 @@ def test_R26_second_unsatisfied_rating_triggers_assessment(desk, city, app):
 
 def test_R26_second_consecutive_not_completed_assessment_refers_the_unit_for_accountability(
         client, city, app):
-    from sqlalchemy import select
-
-    from app.casework.models import AccountabilityReferral
-    from app.extensions import db
-    from app.notifications.models import OutboxMessage
-
     units = city["units"]
     first, second = Desk(client), Desk(client)
     fail_twice(first, units)
@@ -296,12 +281,6 @@ def test_R26_second_consecutive_not_completed_assessment_refers_the_unit_for_acc
 
 
 def test_R25_no_rating_within_the_window_opens_a_revisit_and_unreachable_closes_not_rated(desk, city, app):
-    import time
-
-    from app.engine.timers import fire_due
-    from app.engine.transaction import transaction
-    from app.timelimits.limits import update_limits
-
     with transaction():  # a rating window of three seconds
         update_limits([{"phase": "rating_window", "amount": 0.05, "unit": "minutes"}])
     units = city["units"]
@@ -362,13 +341,6 @@ def test_R16_the_dispatcher_sends_a_difficult_case_to_the_chief_handler_who_reas
 
 
 def test_R22_an_approved_extension_moves_the_deadline_and_tells_the_requester(desk, city, app):
-    from datetime import datetime
-
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.notifications.models import OutboxMessage
-
     units = city["units"]
     desk.village_case(units)
     desk.sign_for("handler_village")
@@ -431,13 +403,6 @@ def test_bad_form_data_is_refused_per_field_and_changes_nothing(desk, city):
 
 def test_an_edited_complaint_process_becomes_version_2_and_running_cases_finish_on_version_1(
         client, city, app):
-    from pathlib import Path
-
-    from sqlalchemy import select
-
-    from app.engine.models import ProcessDefinition, ProcessInstance
-    from app.extensions import db
-
     units = city["units"]
     old = Desk(client)
     old.village_case(units, title="老案件 started on version 1")
@@ -473,12 +438,6 @@ def test_an_edited_complaint_process_becomes_version_2_and_running_cases_finish_
 
 @pytest.mark.parametrize("auto_escalate", [True, False])
 def test_R21_overdue_handling_escalates_by_itself_only_when_the_table_says_so(desk, city, app, auto_escalate):
-    import time
-
-    from app.engine.timers import fire_due
-    from app.engine.transaction import transaction
-    from app.timelimits.limits import update_limits
-
     with transaction():  # simple complaints get three seconds, with or without automatic escalation
         update_limits([{"phase": "handling", "request_type": "complaint", "complexity": "simple",
                         "amount": 0.05, "unit": "minutes", "auto_escalate": auto_escalate}])

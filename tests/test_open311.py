@@ -5,8 +5,10 @@ import pytest
 import requests
 from georeport import GeoReport
 
+from app.cases.models import Case
 from app.channels import keys
 from app.engine.transaction import transaction
+from app.extensions import db
 from tests.complaint_city import build_city
 
 PHONE = "13812345678"
@@ -54,8 +56,6 @@ def test_a_posted_request_becomes_a_case_of_the_channel_at_triage(client, channe
     assert token == [{"service_request_id": receipt["service_request_id"], "token": receipt["token"]}]
     [read] = client.get(f"/open311/v2/requests/{receipt['service_request_id']}.json").json
     assert read["description"] == "路灯不亮，电话***********"  # the public API never shows a phone
-    from app.cases.models import Case
-    from app.extensions import db
 
     case = db.session.scalar(db.select(Case).where(Case.number == receipt["service_request_id"]))
     assert (case.channel, case.requester_phone) == ("open311", None)
