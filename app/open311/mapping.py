@@ -1,7 +1,8 @@
 """How a case looks to Open311 clients: status open/closed, the `detailed_status` extension, the
 responsible unit, and a description with phone and ID numbers blanked out (the API is public)."""
 import re
-from datetime import UTC
+
+from app.timelimits.process_functions import iso_utc
 
 #: Where the case's open task stands -> detailed_status (CitySDK/Open311 extension values).
 _RECEIVED = {"triage"}
@@ -14,7 +15,8 @@ def redact(text: str | None) -> str:
 
 
 def iso(moment) -> str | None:
-    return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if moment else None
+    """w3 date-time in UTC with a Z, as GeoReport clients expect."""
+    return iso_utc(moment).replace("+00:00", "Z") if moment else None
 
 
 def detailed_status(case, open_elements: set[str]) -> str:
