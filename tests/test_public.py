@@ -124,3 +124,24 @@ def test_malformed_tracking_input_gets_the_same_not_found_answer(client, city):
         answer = client.post("/track", data={"csrf_token": csrf_token(client, "/track"), "number": number,
                                              "phone": phone})
         assert answer.status_code == 404, (number, phone)
+
+
+def test_a_report_and_its_photos_are_written_together_or_not_at_all(city, monkeypatch):
+    from app.citizen import service
+
+    stored = []
+
+    def store_then_fail(case_id, filename, content, kind, actor_id):  # the disk fills up on the 2nd photo
+        if stored:
+            raise OSError("no space left on device")
+        stored.append(filename)
+        return real_store(case_id, filename, content, kind, actor_id)
+
+    real_store = service.attachments.store
+    monkeypatch.setattr(service.attachments, "store", store_then_fail)
+    submission = service.Submission(matter="ordinary", request_type="complaint", title="路灯不亮",
+                                    description="坏了一周", territory_code="210921001001", phone=PHONE)
+    with pytest.raises(OSError):
+        service.submit(submission, [("a.png", PNG), ("b.png", PNG)])
+    assert stored == ["a.png"]
+    assert cases() == 0 and db.session.scalar(select(func.count()).select_from(CaseAttachment)) == 0

@@ -3,6 +3,7 @@
 Cases are read as "case views": the case_record columns plus the unit's code.
 """
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -65,6 +66,9 @@ class NewCase:
     request_type: str | None = None  # R6: consultation, help, complaint, report, suggestion
     process_id: str | None = None  # default: the CASE_PROCESS_ID setting
     data: dict | None = None  # extra start variables (kept small: ids and decisions)
+    #: Called with the new case id inside the registering transaction (e.g. to store its photos),
+    #: so the case and what belongs to it are written together or not at all.
+    on_created: Callable[[int], None] | None = None
 
 
 def create_case(new: NewCase, actor: User | None):
@@ -114,6 +118,8 @@ def _create(new: NewCase, actor: User | None):
         start_data = {**(new.data or {}), **start_variables(case_id, unit_id, territory_id, category_id,
                                                             klass, new.request_type)}
         started = runtime.start(definition_id, case_id, start_data, actor_id)
+        if new.on_created is not None:
+            new.on_created(case_id)
     log.info("case %s registered via %s by user %s", values["number"], new.channel, actor_id)
     # The view of the new case from what was just written (no re-read): its light starts now.
     return SimpleNamespace(id=case_id, unit_code=new.unit_code, territory_code=new.territory_code,

@@ -21,7 +21,6 @@ from app.citizen.scope import MATTERS, OUT_OF_SCOPE
 from app.engine import tasks
 from app.engine.errors import InvalidData
 from app.engine.models import HumanTask
-from app.engine.transaction import transaction
 from app.extensions import db
 from app.organisation.models import Territory, Unit
 from app.timelimits.models import REQUEST_TYPES
@@ -97,14 +96,15 @@ def submit(sub: Submission, files: list[tuple[str, bytes]]):
     if problems:
         raise InvalidData("the request was not sent", problems)
     description = sub.description + (f"\n({sub.address})" if sub.address else "")
+    def store_files(case_id: int) -> None:
+        for (filename, content), kind in zip(files, kinds, strict=True):
+            attachments.store(case_id, filename, content, kind, None)
+
     case, _ = create_case(NewCase(
         title=sub.title, description=description, territory_code=sub.territory_code, channel="web",
         requester_name=None if sub.anonymous else (sub.name or None), requester_phone=sub.phone,
-        id_number=None if sub.anonymous else (sub.id_number or None), request_type=sub.request_type), None)
-    if files:
-        with transaction():
-            for (filename, content), kind in zip(files, kinds, strict=True):
-                attachments.store(case.id, filename, content, kind, None)
+        id_number=None if sub.anonymous else (sub.id_number or None), request_type=sub.request_type,
+        on_created=store_files), None)
     return case
 
 
