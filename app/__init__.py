@@ -6,6 +6,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app import column_limits, guards  # noqa: F401  (column_limits listens on every engine)
 from app.config import load_config
 from app.extensions import db, migrate
 
@@ -23,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         proxies = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    guards.install_converters(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
 
@@ -32,6 +34,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.casework import process_functions as casework_functions  # noqa: F401  (registers them)
     from app.timelimits import process_functions  # noqa: F401  (registers deadline() & co.)
 
+    guards.init_app(app)
     init_api(app)
     app.register_blueprint(health.bp)
     from app.open311.views import bp as open311

@@ -2,9 +2,12 @@
 window strategy and its counters kept in the database: every web worker sees the same counts, and
 a restart does not reset them. (limits ships Redis and Memcached storages; Huiyin runs on one
 PostgreSQL, so this storage adapter keeps it that way.)"""
+import hashlib
+import hmac
 import time
 from typing import ClassVar
 
+from flask import current_app
 from limits import parse
 from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
@@ -78,8 +81,12 @@ _limiter = FixedWindowRateLimiter(SqlStorage())
 
 
 def allow(rule: str, scope: str, identifier: str) -> bool:
-    """Count one attempt of `scope` by `identifier` under `rule` ("10/hour"); False once over."""
-    return _limiter.hit(parse(rule), scope, identifier)
+    """Count one attempt of `scope` by `identifier` under `rule` ("10/hour"); False once over.
+    The identifier (an address, a phone number) is kept only as a keyed digest: the counters hold
+    no personal data, and every key has the same short length whatever a client sends."""
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), identifier.encode("utf-8", "replace"),
+                      hashlib.sha256).hexdigest()[:32]
+    return _limiter.hit(parse(rule), scope, digest)
 
 
 def purge_expired() -> int:

@@ -9,7 +9,6 @@ def init_app(app) -> None:
         admin,
         auth,
         cases,
-        guards,
         incidents,
         notifications,
         supervision,
@@ -19,7 +18,6 @@ def init_app(app) -> None:
     )
 
     api.init_app(app)
-    guards.init_app(app)
     for module in (auth, cases, tasks, workflows, incidents, admin, notifications, supervision):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
     api.register_blueprint(timelimits.blp, url_prefix="/api/v1/admin")

@@ -8,10 +8,11 @@ Every endpoint needs the "admin:manage" permission (administrators): 401 without
 from flask import current_app, g
 from flask_smorest import Blueprint, abort
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from app.accounts.importing import IMPORTERS, MAX_FILE_BYTES, ImportReport
 from app.api.errors import error_response
+from app.api.fields import AdminPageArgs as PageArgs
 from app.api.fields import UtcDateTime
 from app.api.security import permission_required
 from app.engine.transaction import transaction
@@ -23,11 +24,6 @@ _NO_STORE = {"Cache-Control": "no-store"}  # answers that may carry a generated 
 
 
 # --- schemas -----------------------------------------------------------------------------------
-
-class PageArgs(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-
 
 class TerritoryArgs(PageArgs):
     parent_code = fields.String(load_default=None)

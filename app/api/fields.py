@@ -20,11 +20,21 @@ class UtcDateTime(fields.AwareDateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
+#: The deepest page any list offers: beyond it, narrow the filters (and no integer overflows).
+MAX_OFFSET = 100_000
+
+
 class PageArgs(Schema):
     """?limit=&offset= of a list endpoint."""
 
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
+
+
+class AdminPageArgs(PageArgs):
+    """Administration lists: longer pages (a whole unit's users, a county's territories)."""
+
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 def request_light(start: datetime | None, due: datetime | None) -> str:

@@ -18,7 +18,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import IntegrityError
 
-from app.api.fields import UtcDateTime
+from app.api.fields import AdminPageArgs, UtcDateTime
 from app.api.security import permission_required
 from app.clock import utcnow
 from app.engine.errors import InvalidData, NotFound
@@ -51,9 +51,8 @@ class TimeLimitsUpdateSchema(Schema):
                        "auto_escalate?}, upserted by phase and the four dimensions"})
 
 
-class ChangeArgs(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+class ChangeArgs(AdminPageArgs):
+    """The change log's page."""
 
 
 class TimeLimitChangeSchema(Schema):

@@ -148,7 +148,7 @@ def list_requests():
         try:
             end = _datetime("end_date") or utcnow()
             start = _datetime("start_date") or end - timedelta(days=MAX_DAYS)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a range reaching before year 1
             return _error(400, "start_date and end_date are w3 date-times, e.g. 2026-11-01T00:00:00Z")
         if end - start > timedelta(days=MAX_DAYS) or start > end:
             return _error(400, f"the date range may span at most {MAX_DAYS} days")

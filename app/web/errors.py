@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.engine.errors import EngineError
+from app.guards import RefusedInput
 from app.i18n import N_
 from app.web.security import is_api_path
 
@@ -67,7 +68,7 @@ def init_app(app: Flask) -> None:
         if isinstance(error, InternalServerError):
             app.logger.error("error on %s", request.path, exc_info=error.original_exception)
         # only the CSRF failure explains itself (token missing / expired); nothing internal leaks
-        detail = None
+        detail = error.description if isinstance(error, RefusedInput) else None
         if isinstance(error, CSRFError):
             reason = CSRF_REASONS.get(error.description)
             detail = gettext(reason) if reason is not None else error.description
