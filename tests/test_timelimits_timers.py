@@ -8,11 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from app.engine.models import CaseEvent, HumanTask, Timer
+from app.engine.timers import fire_due
+from app.engine.transaction import transaction
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.scheduler import build_scheduler
+from app.timelimits.limits import update_limits
 from app.timelimits.models import SupervisionItem
 from tests import factories as f
+from tests.complaint_city import Desk, build_city
 
 
 @pytest.fixture
@@ -131,3 +135,26 @@ def test_R21_deadlines_passed_while_the_scheduler_was_down_fire_once_on_restart(
     assert len(event_times(case.id, "reminder")) == 1
     assert len(event_times(case.id, "overdue")) == 1
     assert db.session.scalar(select(Timer.status).where(Timer.element_id == "handle_overdue")) == "fired"
+
+
+def test_R14_R20_a_first_contact_past_its_call_back_limit_stays_red_until_the_call_is_made(app, client):
+    """The first-contact task carries two deadlines: the call-back (R14, 30 minutes by default)
+    and signing for (R8, a working day). Once the call-back passes, the task is overdue: its due
+    time stays the call-back's and its light red, although the later deadline is still pending."""
+    with transaction():  # a call-back limit of three seconds
+        update_limits([{"phase": "first_contact", "amount": 0.05, "unit": "minutes"}])
+    city = build_city()
+    desk = Desk(client)
+    desk.village_case(city["units"])
+    task_id = desk.task("handler_village", "first_contact")
+    handler = desk.headers("handler_village")
+    call_back_due = client.get(f"/api/v1/tasks/{task_id}", headers=handler).json["due_at"]
+    # when the call-back limit passes and the scheduler's timer poll runs
+    time.sleep(3.2)
+    assert fire_due("test-worker") >= 1
+    # then the case is on the supervision list, and the task and the case show it overdue
+    assert "overdue" in desk.events()
+    task = client.get(f"/api/v1/tasks/{task_id}", headers=handler).json
+    assert (task["due_at"], task["light"]) == (call_back_due, "red")
+    case = desk.case()
+    assert (case["due_at"], case["light"]) == (call_back_due, "red")

@@ -37,15 +37,33 @@ class Snapshot:
 
     def due_of(self, task) -> datetime | None:
         """A user task is due when its earliest boundary timer that is interrupting, or that is a
-        deadline('phase') timer, fires."""
+        deadline('phase') timer, fires. A deadline timer that has fired still counts: a task past
+        one of its deadlines stays overdue although a later one is pending (the call-back of R14
+        passes long before the day to sign for, R8)."""
         parent = task.parent
         if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
             return None
-        dues = [self.waiting_timers[str(s.id)] for s in parent.children
-                if str(s.id) in self.waiting_timers
-                and (getattr(s.task_spec, "cancel_activity", False)
-                     or s.task_spec.bpmn_id in self.due_elements)]
+        dues = []
+        for event in parent.children:
+            if str(event.id) in self.waiting_timers:
+                if getattr(event.task_spec, "cancel_activity", False) or event.task_spec.bpmn_id in self.due_elements:
+                    dues.append(self.waiting_timers[str(event.id)])
+            elif event.task_spec.bpmn_id in self.due_elements and event.state & _FIRED:
+                moment = _timer_moment(event)
+                if moment is not None:
+                    dues.append(moment)
         return min(dues) if dues else None
+
+
+_FIRED = TaskState.READY | TaskState.COMPLETED
+
+
+def _timer_moment(task) -> datetime | None:
+    """When a timer event task is (or was) due, from what SpiffWorkflow keeps on it."""
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):
+        value = value.get("next")
+    return to_naive_utc(TimerEventDefinition.get_datetime(value)) if value else None
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> dict[str, datetime]:
@@ -55,11 +73,9 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[str, datetime]:
             continue
         if not isinstance(task.task_spec.event_definition, TimerEventDefinition):
             continue
-        value = task._get_internal_data("event_value")
-        if isinstance(value, dict):
-            value = value.get("next")
-        if value:
-            found[str(task.id)] = to_naive_utc(TimerEventDefinition.get_datetime(value))
+        moment = _timer_moment(task)
+        if moment is not None:
+            found[str(task.id)] = moment
     return found
 
 
