@@ -45,10 +45,11 @@ class Snapshot:
             return None
         dues = []
         for event in parent.children:
+            marks_due = event.task_spec.bpmn_id in self.due_elements
             if str(event.id) in self.waiting_timers:
-                if getattr(event.task_spec, "cancel_activity", False) or event.task_spec.bpmn_id in self.due_elements:
+                if marks_due or getattr(event.task_spec, "cancel_activity", False):
                     dues.append(self.waiting_timers[str(event.id)])
-            elif event.task_spec.bpmn_id in self.due_elements and event.state & _FIRED:
+            elif marks_due and event.state & _FIRED:
                 moment = _timer_moment(event)
                 if moment is not None:
                     dues.append(moment)
