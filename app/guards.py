@@ -73,8 +73,8 @@ def refuse_impossible_input() -> None:
     elif request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
         for name, value in request.form.items(multi=True):
-            if "\x00" in name or "\x00" in value:
-                raise RefusedInput(f"NUL characters are not allowed (form field {name[:40]!r})")
+            if "\x00" in (name or "") or "\x00" in (value or ""):  # a part may have no name
+                raise RefusedInput(f"NUL characters are not allowed (form field {(name or '')[:40]!r})")
 
 
 def init_app(app: Flask) -> None:

@@ -44,3 +44,36 @@ def test_malformed_requests_get_a_json_4xx_never_a_500(client, app, method, url,
     response = getattr(client, method)(url, headers=headers, **kwargs)
     assert 400 <= response.status_code < 500, (response.status_code, response.data[:300])
     assert set(response.json) >= {"code", "message", "errors"}
+
+
+@pytest.fixture
+def admin_headers(client, app):
+    centre = f.unit("CENTER", "city")
+    f.user("admin", (centre, "administrator"), (centre, "registrar"))
+    return f.auth(client, "admin")
+
+
+def test_a_method_the_path_does_not_take_is_405_naming_the_ones_it_does(client, admin_headers):
+    response = client.delete("/api/v1/cases", headers=admin_headers)
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize("body", [{}, None])
+def test_a_patch_that_names_no_change_is_refused_not_answered_200(client, admin_headers, body):
+    response = client.patch("/api/v1/admin/units/CENTER", headers=admin_headers,
+                            **({"json": body} if body is not None else {}))
+    assert (response.status_code, list(response.json["errors"])) == (422, ["_body"])
+    assert "name" in response.json["errors"]["_body"][0]
+
+
+def test_an_unknown_query_parameter_is_refused_by_name(client, admin_headers):
+    response = client.get("/api/v1/cases?limt=10", headers=admin_headers)
+    assert (response.status_code, response.json["errors"]) == (422, {"limt": ["Unknown field."]})
+
+
+def test_errors_of_nested_fields_come_as_one_level_of_dotted_paths(client, admin_headers):
+    response = client.post("/api/v1/admin/users", headers=admin_headers, json={
+        "username": "wang", "display_name": "王", "memberships": [{"unit_code": "CENTER", "role": 1}]})
+    assert (response.status_code, response.json["errors"]) == (
+        422, {"memberships.0.role": ["Not a valid string."]})

@@ -1,4 +1,5 @@
 """REST API under /api/v1: flask-smorest blueprints with marshmallow schemas."""
+from app.api.blueprint import Blueprint
 from app.api.errors import HuiyinApi
 
 api = HuiyinApi()
@@ -18,6 +19,10 @@ def init_app(app) -> None:
     )
 
     api.init_app(app)
-    for module in (auth, cases, tasks, workflows, incidents, admin, notifications, supervision):
-        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
-    api.register_blueprint(timelimits.blp, url_prefix="/api/v1/admin")
+    prefixes = {module: f"/api/v1/{module.blp.name}" for module in
+                (auth, cases, tasks, workflows, incidents, admin, notifications, supervision)}
+    prefixes[timelimits] = "/api/v1/admin"
+    for module, prefix in prefixes.items():
+        if not isinstance(module.blp, Blueprint):  # its query parameters would go unchecked
+            raise TypeError(f"{module.__name__}.blp must be app.api.blueprint.Blueprint")
+        api.register_blueprint(module.blp, url_prefix=prefix)

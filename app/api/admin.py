@@ -6,14 +6,15 @@ Every endpoint needs the "admin:manage" permission (administrators): 401 without
 "duplicate"). Password hashes are never returned.
 """
 from flask import current_app, g
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from app.accounts.importing import IMPORTERS, MAX_FILE_BYTES, ImportReport
+from app.api.blueprint import Blueprint
 from app.api.errors import error_response
 from app.api.fields import AdminPageArgs as PageArgs
-from app.api.fields import UtcDateTime
+from app.api.fields import ChangesSchema, UtcDateTime
 from app.api.security import permission_required
 from app.engine.transaction import transaction
 from app.organisation import admin
@@ -45,7 +46,7 @@ class TerritoryCreateSchema(Schema):
     parent_code = fields.String(load_default=None, allow_none=True)
 
 
-class TerritoryUpdateSchema(Schema):
+class TerritoryUpdateSchema(ChangesSchema):
     name = fields.String()
     level = fields.String()
 
@@ -73,7 +74,7 @@ class UnitCreateSchema(Schema):
     territory_code = fields.String(load_default=None, allow_none=True)
 
 
-class UnitUpdateSchema(Schema):
+class UnitUpdateSchema(ChangesSchema):
     name = fields.String()
     level = fields.String()
     kind = fields.String()
@@ -93,7 +94,7 @@ class CategoryCreateSchema(Schema):
     klass = fields.String(data_key="class", load_default="livelihood")
 
 
-class CategoryUpdateSchema(Schema):
+class CategoryUpdateSchema(ChangesSchema):
     name = fields.String()
     klass = fields.String(data_key="class")
 
@@ -156,7 +157,7 @@ class UserCreateSchema(Schema):
     memberships = fields.List(fields.Nested(MembershipSchema), load_default=list)
 
 
-class UserUpdateSchema(Schema):
+class UserUpdateSchema(ChangesSchema):
     display_name = fields.String()
     password = fields.String(load_only=True)
     active = fields.Boolean()

@@ -1,9 +1,10 @@
 """POST /api/v1/auth/token: exchange a username and password for a bearer token."""
 from flask import current_app
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
 from app.accounts.security import authenticate, issue_token
+from app.api.blueprint import Blueprint
 from app.api.fields import UtcDateTime
 
 blp = Blueprint("auth", __name__, description="Staff authentication")

@@ -1,9 +1,9 @@
 """Cases: register one (starting its process) and read its status and timeline."""
 from flask import current_app, g
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
+from app.api.blueprint import Blueprint
 from app.api.fields import PageArgs, UtcDateTime, request_light
 from app.api.security import current_user, permission_required
 from app.attachments import service as attachments
@@ -73,7 +73,7 @@ class CaseSchema(Schema):
     light = fields.Function(lambda c: request_light(c.open_since, c.due_at) if c.status == "open" else None,
                             metadata={"description": "blue / yellow / red; null once closed"})
     created_at = UtcDateTime()
-    closed_at = UtcDateTime()
+    closed_at = UtcDateTime(allow_none=True)
 
 
 class HolderSchema(Schema):

@@ -11,6 +11,10 @@ _CODES = {400: "malformed_request", 401: "unauthorized", 403: "forbidden", 404: 
           422: "invalid_fields", 429: "too_many_requests", 500: "internal_error"}
 
 
+#: Headers of an HTTPException that its JSON answer keeps.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
 def error_response(status: int, message: str, errors: dict | None = None, code: str | None = None,
                    **extra):
     body = {"code": code or _CODES.get(status, "error"), "message": message, "errors": errors or {},
@@ -21,14 +25,25 @@ def error_response(status: int, message: str, errors: dict | None = None, code: 
 
 
 def _flatten(errors: dict) -> dict:
-    """webargs nests messages by location ({"json": {...}}); callers only need the fields."""
-    flat = {}
+    """webargs nests messages by location ({"json": {...}}) and marshmallow by nested field and
+    list index ({"memberships": {"0": {"role": [...]}}}); callers get one level of dotted
+    field paths ("memberships.0.role"), as ErrorSchema documents."""
+    flat: dict[str, list[str]] = {}
     for location, messages in errors.items():
         if isinstance(messages, dict):
-            flat.update(messages)
+            _into(flat, "", messages)
         else:
             flat[location if location != "json" else "_body"] = messages
     return flat
+
+
+def _into(flat: dict, prefix: str, messages) -> None:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            _into(flat, f"{prefix}{key}" if not prefix else f"{prefix}.{key}", value)
+    else:
+        flat.setdefault(prefix or "_body", []).extend(
+            str(m) for m in (messages if isinstance(messages, list) else [messages]))
 
 
 class ErrorSchema(Schema):
@@ -54,6 +69,9 @@ class HuiyinApi(Api):
         if error.code == 400 and "_body" in errors:
             message = "; ".join(str(m) for m in errors["_body"])
         response = error_response(error.code or 500, message, errors)
+        for name, value in error.get_headers():
+            if name in _KEPT_HEADERS:  # e.g. the Allow of a 405 (RFC 9110), Retry-After of a 429
+                response.headers[name] = value
         for name, value in (data.get("headers") or {}).items():
             response.headers[name] = value
         return response

@@ -2,7 +2,7 @@
 from datetime import UTC, datetime
 
 from flask import request
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.clock import utcnow
 from app.timelimits import lights
@@ -44,3 +44,14 @@ def request_light(start: datetime | None, due: datetime | None) -> str:
     if basis is None:
         basis = request.huiyin_light_basis = lights.basis(utcnow())
     return lights.light(start, due, basis)
+
+
+class ChangesSchema(Schema):
+    """A PATCH body: the fields given change, the others stay. A body that names none would
+    change nothing, which is a client's mistake, so it is refused (422) instead of answering 200."""
+
+    @validates_schema
+    def _names_a_change(self, data: dict, **_kwargs) -> None:
+        if not data:
+            names = ", ".join(field.data_key or name for name, field in self.load_fields.items())
+            raise ValidationError(f"name at least one field to change: {names}", field_name="_body")

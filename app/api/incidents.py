@@ -1,7 +1,7 @@
 """Incidents: process errors at run time, listed for operators and retried after a fix."""
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.blueprint import Blueprint
 from app.api.fields import UtcDateTime
 from app.api.security import permission_required
 from app.engine import incidents, timers

@@ -3,10 +3,10 @@
 Every endpoint needs "notification:read" (every staff role) and only ever touches the caller's own
 notifications: another user's notification answers 404, so ids cannot be probed.
 """
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import func, select
 
+from app.api.blueprint import Blueprint
 from app.api.fields import PageArgs, UtcDateTime
 from app.api.security import current_user, permission_required
 from app.clock import utcnow

@@ -1,8 +1,8 @@
 """Supervision lists (R29–R32): the supervision list, instructed cases and the unsatisfied zone.
 Directives are written on a case: POST /api/v1/cases/<number>/directives (api/cases.py)."""
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.blueprint import Blueprint
 from app.api.fields import PageArgs, UtcDateTime
 from app.api.security import current_user, permission_required
 from app.supervision import service

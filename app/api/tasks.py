@@ -4,9 +4,9 @@ Each open task carries its light (R20): "blue", "yellow" or "red" by `lights.lig
 due_at, now)`; tasks that are no longer open have none (null). `now` and the yellow share are
 read once per request, so a list is judged against one instant.
 """
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.blueprint import Blueprint
 from app.api.fields import PageArgs, UtcDateTime, request_light
 from app.api.security import current_user, permission_required
 from app.engine import tasks

@@ -14,10 +14,10 @@ from datetime import UTC, date
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import IntegrityError
 
+from app.api.blueprint import Blueprint
 from app.api.fields import AdminPageArgs, UtcDateTime
 from app.api.security import permission_required
 from app.clock import utcnow

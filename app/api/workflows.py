@@ -1,9 +1,10 @@
 """Deployed process definitions: list the latest versions, deploy a BPMN file."""
 from flask import g
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
+from app.api.blueprint import Blueprint
 from app.api.fields import UtcDateTime
 from app.api.security import permission_required
 from app.engine import repository
