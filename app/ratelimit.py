@@ -1,9 +1,10 @@
-"""Rate limits for the public pages (per IP and per phone), with the `limits` library's fixed
-window strategy and its counters kept in the database: every web worker sees the same counts, and
-a restart does not reset them. (limits ships Redis and Memcached storages; Huiyin runs on one
-PostgreSQL, so this storage adapter keeps it that way.)"""
+"""Rate limits for the public pages (per IP and per phone) and for failed staff sign-ins
+(app/accounts/throttle.py), with the `limits` library's fixed window strategy and its counters
+kept in the database: every web worker sees the same counts, and a restart does not reset them.
+(limits ships Redis and Memcached storages; Huiyin runs on one PostgreSQL, so this storage
+adapter keeps it that way.)"""
 import time
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from limits import parse
 from limits.storage import Storage
@@ -74,12 +75,37 @@ class SqlStorage(Storage):
             connection.execute(delete(_counters).where(_counters.c.key == key))
 
 
-_limiter = FixedWindowRateLimiter(SqlStorage())
+_storage = SqlStorage()
+_limiter = FixedWindowRateLimiter(_storage)
 
 
-def allow(rule: str, scope: str, identifier: str) -> bool:
-    """Count one attempt of `scope` by `identifier` under `rule` ("10/hour"); False once over."""
-    return _limiter.hit(parse(rule), scope, identifier)
+class Window(NamedTuple):
+    count: int  # attempts counted in the current window
+    amount: int  # attempts the rule allows per window
+    seconds_left: float  # until the window ends (0 when nothing is counted)
+
+    @property
+    def used_up(self) -> bool:
+        return self.count >= self.amount
+
+
+def allow(rule: str, scope: str, *identifiers: str) -> bool:
+    """Count one attempt of `scope` by `identifiers` under `rule` ("10/hour"); False once over."""
+    return _limiter.hit(parse(rule), scope, *identifiers)
+
+
+def window(rule: str, scope: str, *identifiers: str) -> Window:
+    """Where `identifiers` stand under `rule`, counting nothing (one read)."""
+    item = parse(rule)
+    row = _storage._row(item.key_for(scope, *identifiers))
+    if row is None:
+        return Window(0, item.amount, 0.0)
+    return Window(row.count, item.amount, max(row.expires_at - time.time(), 0.0))
+
+
+def forget(rule: str, scope: str, *identifiers: str) -> None:
+    """Drop the count of `identifiers` under `rule` (e.g. after a successful sign-in)."""
+    _limiter.clear(parse(rule), scope, *identifiers)
 
 
 def purge_expired() -> int:
