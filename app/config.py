@@ -35,18 +35,31 @@ def _pii_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _cookie_secure(public_base_url: str | None) -> bool:
+    """SESSION_COOKIE_SECURE when set (1 or 0); otherwise on whenever the public site is https."""
+    explicit = os.environ.get("SESSION_COOKIE_SECURE", "").strip()
+    if explicit:
+        return explicit == "1"
+    return bool(public_base_url and public_base_url.lower().startswith("https://"))
+
+
 def load_config(instance_path: Path) -> dict:
+    public_base_url = os.environ.get("PUBLIC_BASE_URL") or None
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance_path / 'huiyin.sqlite3'}"
         ),
         "SECRET_KEY": _secret_key(instance_path),
         "PII_KEY": _pii_key(instance_path),
-        # Wrong passwords in a row before an account is locked, and for how long.
-        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
-        "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
+        # Failed sign-ins ("count/period") per address, per account and address, and per account
+        # from all addresses (app/accounts/throttle.py).
+        "LOGIN_LIMIT_IP": os.environ.get("LOGIN_LIMIT_IP", "50/hour"),
+        "LOGIN_LIMIT_ACCOUNT_IP": os.environ.get("LOGIN_LIMIT_ACCOUNT_IP", "5/15 minutes"),
+        "LOGIN_LIMIT_ACCOUNT": os.environ.get("LOGIN_LIMIT_ACCOUNT", "20/hour"),
         # Behind HTTPS (production) the session cookie must never travel over plain HTTP.
-        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "SESSION_COOKIE_SECURE": _cookie_secure(public_base_url),
+        # Lifetime of a web session from the sign-in, however busy (app/accounts/sessions.py).
+        "WEB_SESSION_HOURS": int(os.environ.get("WEB_SESSION_HOURS", "12")),
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
         "WORKFLOWS_DIR": os.environ.get("WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
         "CASE_PROCESS_ID": os.environ.get("CASE_PROCESS_ID", "complaint"),
@@ -57,7 +70,7 @@ def load_config(instance_path: Path) -> dict:
         "API_TOKEN_HOURS": int(os.environ.get("API_TOKEN_HOURS", "12")),
         # Scheme, host and any path prefix of the public site that QR posters lead to (R4); unset: the
         # address the administrator is using.
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or None,
+        "PUBLIC_BASE_URL": public_base_url,
         # Reverse proxies in front of the app (nginx: 1); their X-Forwarded-For/-Proto are trusted.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         # Public pages (R4): attempts per IP and per phone number, as "count/period".

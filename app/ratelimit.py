@@ -1,11 +1,12 @@
-"""Rate limits for the public pages (per IP and per phone), with the `limits` library's fixed
-window strategy and its counters kept in the database: every web worker sees the same counts, and
-a restart does not reset them. (limits ships Redis and Memcached storages; Huiyin runs on one
-PostgreSQL, so this storage adapter keeps it that way.)"""
+"""Rate limits for the public pages (per IP and per phone) and for failed staff sign-ins
+(app/accounts/throttle.py), with the `limits` library's fixed window strategy and its counters
+kept in the database: every web worker sees the same counts, and a restart does not reset them.
+(limits ships Redis and Memcached storages; Huiyin runs on one PostgreSQL, so this storage
+adapter keeps it that way.)"""
 import hashlib
 import hmac
 import time
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from flask import current_app
 from limits import parse
@@ -77,16 +78,44 @@ class SqlStorage(Storage):
             connection.execute(delete(_counters).where(_counters.c.key == key))
 
 
-_limiter = FixedWindowRateLimiter(SqlStorage())
+_storage = SqlStorage()
+_limiter = FixedWindowRateLimiter(_storage)
 
 
-def allow(rule: str, scope: str, identifier: str) -> bool:
-    """Count one attempt of `scope` by `identifier` under `rule` ("10/hour"); False once over.
-    The identifier (an address, a phone number) is kept only as a keyed digest: the counters hold
-    no personal data, and every key has the same short length whatever a client sends."""
-    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), identifier.encode("utf-8", "replace"),
-                      hashlib.sha256).hexdigest()[:32]
-    return _limiter.hit(parse(rule), scope, digest)
+class Window(NamedTuple):
+    count: int  # attempts counted in the current window
+    amount: int  # attempts the rule allows per window
+    seconds_left: float  # until the window ends (0 when nothing is counted)
+
+    @property
+    def used_up(self) -> bool:
+        return self.count >= self.amount
+
+
+def _key(identifiers: tuple[str, ...]) -> str:
+    """The identifiers (an address, a phone number, an account) as one keyed digest: the counters
+    hold no personal data, and every key has the same short length whatever a client sends."""
+    joined = "\x1f".join(identifiers).encode("utf-8", "replace")
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), joined, hashlib.sha256).hexdigest()[:32]
+
+
+def allow(rule: str, scope: str, *identifiers: str) -> bool:
+    """Count one attempt of `scope` by `identifiers` under `rule` ("10/hour"); False once over."""
+    return _limiter.hit(parse(rule), scope, _key(identifiers))
+
+
+def window(rule: str, scope: str, *identifiers: str) -> Window:
+    """Where `identifiers` stand under `rule`, counting nothing (one read)."""
+    item = parse(rule)
+    row = _storage._row(item.key_for(scope, _key(identifiers)))
+    if row is None:
+        return Window(0, item.amount, 0.0)
+    return Window(row.count, item.amount, max(row.expires_at - time.time(), 0.0))
+
+
+def forget(rule: str, scope: str, *identifiers: str) -> None:
+    """Drop the count of `identifiers` under `rule` (e.g. after a successful sign-in)."""
+    _limiter.clear(parse(rule), scope, _key(identifiers))
 
 
 def purge_expired() -> int:

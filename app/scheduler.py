@@ -76,6 +76,17 @@ def purge_rate_counters(app) -> None:
             db.session.remove()
 
 
+def purge_sessions(app) -> None:
+    """Web sessions and API tokens past their end are deleted (app/accounts/sessions.py)."""
+    from app.accounts.sessions import purge_expired
+
+    with app.app_context():
+        try:
+            purge_expired()
+        finally:
+            db.session.remove()
+
+
 def build_scheduler(app, blocking: bool = False):
     worker = worker_name()
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
@@ -91,6 +102,8 @@ def build_scheduler(app, blocking: bool = False):
     scheduler.add_job(refresh_statistics, "interval", args=[app], id="refresh-statistics", hours=6,
                       next_run_time=now, max_instances=1, coalesce=True)
     scheduler.add_job(purge_rate_counters, "interval", args=[app], id="purge-rate-counters", hours=1,
+                      max_instances=1, coalesce=True)
+    scheduler.add_job(purge_sessions, "interval", args=[app], id="purge-sessions", hours=1,
                       max_instances=1, coalesce=True)
     log.info("scheduler %s polls every %ss", worker, app.config["SCHEDULER_POLL_SECONDS"])
     return scheduler

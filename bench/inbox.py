@@ -189,7 +189,7 @@ def populate(conn, args, now) -> dict:
     def add_user(username, unit_id, role):
         uid = len(users) + 1
         users.append({"id": uid, "username": username, "display_name": username, "password_hash": "x",
-                      "active": True, "created_at": now, "failed_logins": 0})
+                      "active": True, "created_at": now})
         memberships.append({"id": uid, "user_id": uid, "unit_id": unit_id, "role": role})
         return uid
 

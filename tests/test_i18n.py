@@ -127,10 +127,10 @@ def test_the_choice_survives_login_and_logout(client, staff):
     assert login(client, "wang").status_code == 302
     assert "Hello, Wang" in html_of(client.get("/"))
     with client.session_transaction() as session:
-        assert session["lang"] == "en" and "user_id" in session
+        assert session["lang"] == "en" and "sid" in session
     post_form(client, "/logout")
     with client.session_transaction() as session:
-        assert session.get("lang") == "en" and "user_id" not in session
+        assert session.get("lang") == "en" and "sid" not in session
     # and a signed-in user switches back from any page
     signed_in(client, "wang")
     assert choose(client, "zh_CN", next_url="/admin", page="/").location == "/admin"

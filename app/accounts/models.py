@@ -1,4 +1,4 @@
-"""Users, units and memberships (who sits where, in which role) and API tokens."""
+"""Users, units and memberships (who sits where, in which role), API tokens and web sessions."""
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -32,9 +32,6 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Repeated wrong passwords lock the account for a while (see accounts/security.py).
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", lazy="selectin", cascade="all, delete-orphan"
@@ -77,3 +74,23 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(db.Model):
+    """A staff member's web sign-in (app/accounts/sessions.py). The browser's cookie holds a random
+    id; only its SHA-256 is stored here, so a database leak does not leak sessions."""
+
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Absolute end (WEB_SESSION_HOURS after the sign-in): activity does not extend it.
+    expires_at: Mapped[datetime]
+    # Written at most every few minutes (sessions.TOUCH_INTERVAL), for the user's own list.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship()

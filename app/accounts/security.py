@@ -5,8 +5,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.accounts.models import ApiToken, User
 from app.clock import utcnow
@@ -22,34 +21,19 @@ def hash_password(password: str) -> str:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The user for these credentials, or None. After LOGIN_MAX_FAILURES wrong passwords in a row
-    the account is locked for LOGIN_LOCK_MINUTES, and during the lock even the right password
-    fails: guessing costs minutes per handful of tries. The answer never says which it was."""
+    """The active user with these credentials, or None (a wrong password, an unknown user and a
+    deactivated account read the same). Unthrottled: sign-ins over HTTP go through
+    app/accounts/throttle.py, which counts the failures."""
     user = db.session.scalar(select(User).where(User.username == username))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        correct = True
     except (VerificationError, InvalidHashError):
-        correct = False
+        return None
     if user is None:
         return None
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        return None
-    if not correct:
-        user.failed_logins += 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-        db.session.commit()
-        return None
-    changed = bool(user.failed_logins or user.locked_until)
-    user.failed_logins, user.locked_until = 0, None
     if _hasher.check_needs_rehash(user.password_hash):
         # e.g. the cheap hash of a generated one-time password from an import: now at full cost
         user.password_hash = _hasher.hash(password)
-        changed = True
-    if changed:
         db.session.commit()
     return user if user.active else None
 
@@ -71,3 +55,9 @@ def user_for_token(token: str) -> User | None:
     if row is None or row.expires_at < utcnow() or not row.user.active:
         return None
     return row.user
+
+
+def revoke_token(token: str) -> bool:
+    """Delete the token (DELETE /api/v1/auth/token); False when it was not a valid one. Flushes."""
+    return db.session.execute(delete(ApiToken).where(ApiToken.token_hash == _digest(token),
+                                                     ApiToken.expires_at >= utcnow())).rowcount > 0

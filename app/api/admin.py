@@ -165,6 +165,17 @@ class UserUpdateSchema(ChangesSchema):
                               metadata={"description": "replaces all memberships"})
 
 
+class PasswordResetSchema(Schema):
+    username = fields.String()
+    generated_password = fields.String(metadata={
+        "description": "hand it to the user; it is not shown again"})
+
+
+class SignedOutSchema(Schema):
+    sessions = fields.Integer(metadata={"description": "web sessions ended"})
+    tokens = fields.Integer(metadata={"description": "API tokens revoked"})
+
+
 class ImportFileSchema(Schema):
     file = Upload(required=True)
 
@@ -326,9 +337,31 @@ def create_user(payload):
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
 def update_user(payload, username):
-    """Change display name, active flag or password, or replace the memberships."""
+    """Change display name, active flag or password, or replace the memberships. A new password
+    or `active: false` revokes every token and web session of the user. A change that would leave
+    no active administrator is refused (422)."""
     with transaction():
         return admin.update_user(username, payload)
+
+
+@blp.route("/users/<string:username>/reset-password", methods=["POST"])
+@permission_required("admin:manage")
+@blp.response(200, PasswordResetSchema)
+def reset_password(username):
+    """Replace the user's password with a generated one, returned once, and revoke every token and
+    web session of the user."""
+    with transaction():
+        user, generated = admin.reset_password(username)
+    return {"username": user.username, "generated_password": generated}, 200, _NO_STORE
+
+
+@blp.route("/users/<string:username>/sign-out", methods=["POST"])
+@permission_required("admin:manage")
+@blp.response(200, SignedOutSchema)
+def sign_out(username):
+    """Sign the user out everywhere: every web session ends and every API token is revoked."""
+    with transaction():
+        return admin.sign_out_everywhere(username)
 
 
 # --- imports -----------------------------------------------------------------------------------

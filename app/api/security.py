@@ -36,6 +36,16 @@ def current_user():
     return g.user
 
 
+def bearer_token() -> str | None:
+    """The token of the request's `Authorization: Bearer <token>` header, if any."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def refuse_without_token():
+    abort(401, message="a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+
+
 def permission_required(permission: str, channels: bool = False):
     """Bearer token of a user whose roles hold `permission`; with `channels=True`, an `X-Api-Key`
     of an active channel (hotline system, WeChat, SMS gateway, ...) is accepted instead and put
@@ -54,12 +64,10 @@ def permission_required(permission: str, channels: bool = False):
                     abort(401, message="the X-Api-Key is not valid")
                 g.user = None
                 return view(*args, **kwargs)
-            header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+            token = bearer_token()
+            user = user_for_token(token) if token else None
             if user is None:
-                abort(401, message="a valid bearer token is required",
-                      headers={"WWW-Authenticate": "Bearer"})
+                refuse_without_token()
             if not user.roles & roles:
                 abort(403, message=f"your roles do not allow '{permission}'")
             g.user = user

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts import sessions, throttle
 from app.accounts.models import ROLES, Membership, User
 from app.accounts.security import hash_password
 from app.engine.errors import Conflict, InvalidData, NotFound
@@ -451,25 +452,60 @@ def create_user(username: str, display_name: str, password: str | None = None, a
     return user, generated
 
 
-def update_user(username: str, changes: dict) -> User:
-    """Change display_name, active, password, or replace the memberships as a whole."""
+NO_ADMINISTRATOR_LEFT = "would leave no active administrator; make another user an administrator first"
+
+
+def _find_user(username: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"no user {username}")
+    return user
+
+
+def _is_active_administrator(user: User) -> bool:
+    return user.active and "administrator" in user.roles
+
+
+def _other_active_administrators(user: User) -> int:
+    """How many besides `user`. Their rows are locked (PostgreSQL) in id order, so two
+    administrators stepping down at the same time are checked one after the other and cannot both
+    succeed."""
+    administrators = select(Membership.user_id).where(Membership.role == "administrator")
+    return len(db.session.scalars(
+        select(User.id).where(User.id.in_(administrators), User.active.is_(True), User.id != user.id)
+        .order_by(User.id).with_for_update()).all())
+
+
+def _set_password(user: User, password_hash: str) -> None:
+    """A new password ends every session and token of the user (sessions.revoke_all)."""
+    user.password_hash = password_hash
+    sessions.revoke_all(user)
+
+
+def update_user(username: str, changes: dict) -> User:
+    """Change display_name, active, password, or replace the memberships as a whole. A new
+    password or a deactivation signs the user out everywhere (web sessions and API tokens). No
+    change may leave the platform without an active administrator."""
+    user = _find_user(username)
     errors = _Errors()
     if "display_name" in changes:
         errors.add("display_name", text_problem(changes["display_name"]))
     if "password" in changes:
         errors.add("password", password_problem(changes["password"] or ""))
     pairs = _memberships(errors, changes["memberships"]) if "memberships" in changes else None
+    active = bool(changes["active"]) if "active" in changes else user.active
+    stays_administrator = active and (pairs is None or any(role == "administrator" for _, role in pairs))
+    steps_down = not errors and _is_active_administrator(user) and not stays_administrator
+    if steps_down and not _other_active_administrators(user):
+        errors.add("memberships" if active else "active", NO_ADMINISTRATOR_LEFT)
     _raise_if(errors)
     if "display_name" in changes:
         user.display_name = changes["display_name"].strip()
-    if "active" in changes:
-        user.active = bool(changes["active"])
+    if not active and user.active:
+        sessions.revoke_all(user)
+    user.active = active
     if "password" in changes:
-        user.password_hash = hash_password(changes["password"])
-        user.failed_logins, user.locked_until = 0, None
+        _set_password(user, hash_password(changes["password"]))
     if pairs is not None:
         wanted = {(unit.id, role) for unit, role in pairs}
         user.memberships = [m for m in user.memberships if (m.unit_id, m.role) in wanted]
@@ -479,3 +515,38 @@ def update_user(username: str, changes: dict) -> User:
                                 if (unit.id, role) not in have)
     _flush("user", "username")
     return user
+
+
+def reset_password(username: str) -> tuple[User, str]:
+    """A generated password replaces the user's (returned: the only time it is readable), and the
+    user is signed out everywhere."""
+    user = _find_user(username)
+    generated = generate_password()
+    _set_password(user, hash_generated_password(generated))
+    _flush("user", "username")
+    return user, generated
+
+
+def sign_out_everywhere(username: str) -> dict[str, int]:
+    """An administrator ends every web session and API token of the user (see sessions.revoke_all)."""
+    return sessions.revoke_all(_find_user(username))
+
+
+def change_own_password(user: User, current: str, new: str, repeated: str, address: str | None) -> None:
+    """A user changes their own password: the current one is checked like a sign-in (failures are
+    throttled and counted, so a borrowed session cannot guess it), and every session and token of
+    the user ends; the caller starts a new session for the browser that did it."""
+    errors = _Errors()
+    errors.add("new_password", password_problem(new))
+    if new != repeated:
+        errors.add("new_password_again", "does not match the new password")
+    try:
+        verified = throttle.authenticate(user.username, current, address) if current else None
+    except throttle.Throttled:
+        verified = None
+    if verified is None:
+        errors.add("current_password", "is not your current password, or there were too many failed "
+                                       "attempts from this address")
+    _raise_if(errors)
+    _set_password(user, hash_password(new))
+    _flush("user", "username")

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.accounts import sessions
 from app.accounts.importing import COLUMNS, IMPORTERS, MAX_FILE_BYTES
 from app.accounts.models import ROLES, User
 from app.clock import utcnow
@@ -226,6 +227,85 @@ def users():
     return render_template("admin/users.html", listing=_page_of(rows, paging), form=form, errors=errors,
                            roles=labels.choices(ROLES, labels.ROLES), created=created,
                            generated_password=generated), status
+
+
+def _user_or_404(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        abort(404)
+    return user
+
+
+def _user_page(username: str, errors: dict | None = None, form: dict | None = None,
+               generated_password: str | None = None, status: int = 200):
+    user = _user_or_404(username)
+    memberships = sorted(user.memberships, key=lambda m: (m.unit.code, m.role))
+    return render_template("admin/user.html", user=user, memberships=memberships,
+                           sessions=sessions.active(user.id), current=set(), errors=errors or {},
+                           form=form or {}, roles=labels.choices(ROLES, labels.ROLES),
+                           generated_password=generated_password), status
+
+
+def _change_user(username: str, changes: dict, done: str, form: dict | None = None):
+    """Apply `changes` with service.update_user; on refusal show the page again with the reasons."""
+    try:
+        with transaction():
+            service.update_user(username, changes)
+    except InvalidData as refused:
+        return _user_page(username, errors=refused.errors, form=form, status=422)
+    flash(done, "success")
+    return redirect(url_for(".user_page", username=username))
+
+
+@bp.get("/users/<username>")
+@login_required("admin:manage")
+def user_page(username: str):
+    """One user: roles, status, live sessions, and the actions that end them."""
+    return _user_page(username)
+
+
+@bp.post("/users/<username>/active")
+@login_required("admin:manage")
+def user_active(username: str):
+    """Deactivating signs the user out everywhere; the last active administrator cannot be."""
+    active = request.form.get("active") == "1"
+    done = (_("User %(username)s reactivated.", username=username) if active else
+            _("User %(username)s deactivated and signed out everywhere.", username=username))
+    return _change_user(username, {"active": active}, done)
+
+
+@bp.post("/users/<username>/memberships")
+@login_required("admin:manage")
+def user_memberships(username: str):
+    """Add or remove one (unit, role) of the user; the service checks the whole new set."""
+    user = _user_or_404(username)
+    form = _form("action", "unit_code", "role")
+    current = [{"unit_code": m.unit.code, "role": m.role} for m in user.memberships]
+    chosen = {"unit_code": form["unit_code"], "role": form["role"]}
+    if form["action"] == "remove":
+        wanted, done = [m for m in current if m != chosen], _("Role removed.")
+    else:
+        wanted, done = [*current, chosen], _("Role added.")
+    return _change_user(username, {"memberships": wanted}, done, form=form)
+
+
+@bp.post("/users/<username>/reset-password")
+@login_required("admin:manage")
+def user_reset_password(username: str):
+    """A generated password, shown on this answer only (never flashed into the session cookie)."""
+    with transaction():
+        _, generated = service.reset_password(username)
+    return _user_page(username, generated_password=generated)
+
+
+@bp.post("/users/<username>/sign-out")
+@login_required("admin:manage")
+def user_sign_out(username: str):
+    with transaction():
+        ended = service.sign_out_everywhere(username)
+    flash(_("Signed out everywhere (web sessions ended: %(sessions)d; API tokens revoked: %(tokens)d).",
+            sessions=ended["sessions"], tokens=ended["tokens"]), "success")
+    return redirect(url_for(".user_page", username=username))
 
 
 # --- import ------------------------------------------------------------------------------------

@@ -1,16 +1,19 @@
 """GET/POST /login and POST /logout."""
+from contextlib import suppress
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.accounts.security import authenticate
+from app.accounts import throttle
 from app.i18n import N_
 from app.web.security import current_user, login_user, logout_user, safe_next
 
 bp = Blueprint("web_auth", __name__)
 
-#: The one answer to a refused login: a wrong password, an unknown user, a locked or deactivated
-#: account all read the same, so the page tells an attacker nothing.
-LOGIN_REFUSED = N_("Wrong username or password, or the account is locked for a while. "
+#: The one answer to a refused login: a wrong password, an unknown user, a deactivated account and
+#: an address throttled after failed sign-ins (app/accounts/throttle.py) all read the same, so the
+#: page tells an attacker nothing.
+LOGIN_REFUSED = N_("Wrong username or password, or too many failed sign-ins from this address. "
                    "Please try again later.")
 MAX_FIELD = 200
 
@@ -29,7 +32,10 @@ def login():
         errors["username"] = _("Enter your username.")
     if not password:
         errors["password"] = _("Enter your password.")
-    user = authenticate(username, password) if not errors else None
+    user = None
+    if not errors:
+        with suppress(throttle.Throttled):  # a throttled address reads like a wrong password
+            user = throttle.authenticate(username, password, request.remote_addr)
     if user is None:
         if not errors:
             errors["form"] = _(LOGIN_REFUSED)

@@ -2,10 +2,22 @@
 
 Sessions
 --------
-Flask's signed cookie holds the user id, the login time and a fingerprint of the password hash;
-nothing is stored on the server, so any gunicorn worker can serve any request. Every request
-re-reads the user, so a deactivated account or a changed password ends its sessions at once, and
-a session older than WEB_SESSION_HOURS (counted from the login, not the last click) ends too.
+Sessions live on the server, in the `user_session` table (app/accounts/sessions.py). Flask's
+signed cookie carries the session's random id (besides the CSRF token, the chosen language and
+flashed messages, none of which identify anyone); the table keeps only the id's SHA-256. Each
+request finds the session, its user and the user's roles in one indexed query, so any gunicorn
+worker can serve any request and nothing is kept in process memory. Signing in always starts a new
+session with a new id (no session fixation) and ends the one the browser had. A session ends
+
+* when its user signs out: the row is revoked, so a copy of the cookie stops working too;
+* WEB_SESSION_HOURS after the sign-in, however busy the user is;
+* when the user is deactivated, their password is changed or reset, or "sign out everywhere" is
+  used (by them on /account or by an administrator): `sessions.revoke_all` ends every session
+  and deletes every API token of the user. Changing one's own password keeps the browser that did
+  it signed in, with a new session id, so a copy of its old cookie is signed out with the rest.
+
+The language chosen on the login page survives signing in and out (KEPT_ON_CLEAR). The cookie is
+Secure when SESSION_COOKIE_SECURE says so, by default whenever PUBLIC_BASE_URL is https.
 
 CSRF
 ----
@@ -15,17 +27,16 @@ credentials there and CSRF does not apply; everything else is checked. So CSRFPr
 WTF_CSRF_CHECK_DEFAULT off and `protect_web_forms` calls `csrf.protect()` before every non-/api
 request. That covers blueprints added later without anyone remembering to exempt the API ones.
 """
-import hashlib
-import time
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from app.accounts.models import User
+from app.accounts import sessions
+from app.accounts.models import User, UserSession
 from app.api.security import PERMISSIONS
-from app.extensions import db
+from app.engine.transaction import transaction
 
 csrf = CSRFProtect()
 
@@ -49,20 +60,17 @@ def protect_web_forms() -> None:
 def forget_request_state() -> None:
     """before_request: `g` belongs to the app context, which outlives a request when one was pushed
     beforehand (tests, scripts) and is then shared by every request in it. Drop what this module
-    and Flask-WTF cache there per request: the signed-in user, the rendered CSRF token, the
+    and Flask-WTF cache there per request: the session and its user, the rendered CSRF token, the
     bell's unread count (app/web/notifications.py) and Flask-Babel's locale (app/i18n.py)."""
-    for name in ("web_user", current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "csrf_valid",
+    for name in ("web_session", current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "csrf_valid",
                  "unread_notifications", "_flask_babel"):
         g.pop(name, None)
 
 
 # --- the session ---------------------------------------------------------------------------------
 
-def _password_fingerprint(user: User) -> str:
-    """Changes whenever the password does; reveals nothing usable about the hash (which is salted)."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
+#: The cookie key of the session id.
+SESSION_ID = "sid"
 #: Survives login, logout and expiry: the language chosen on the login page (app/i18n.py).
 KEPT_ON_CLEAR = ("lang",)
 
@@ -73,40 +81,54 @@ def _clear_session() -> None:
     session.update(kept)
 
 
+def _session_id() -> str | None:
+    value = session.get(SESSION_ID)
+    return value if isinstance(value, str) else None
+
+
 def login_user(user: User) -> None:
-    _clear_session()  # a fresh session (and CSRF token) on every login: no session fixation
-    session["user_id"] = user.id
-    session["login_at"] = int(time.time())
-    session["pw"] = _password_fingerprint(user)
-    g.web_user = user
+    """Start a new session (new id, fresh CSRF token: no session fixation), ending the one this
+    browser had."""
+    previous = _session_id()
+    _clear_session()
+    with transaction():
+        if previous:
+            sessions.end(previous)
+        session_id, row = sessions.start(user, current_app.config["WEB_SESSION_HOURS"],
+                                         request.user_agent.string, request.remote_addr)
+    session[SESSION_ID] = session_id
+    g.web_session = row
 
 
 def logout_user() -> None:
+    session_id = _session_id()
+    if session_id:
+        with transaction():
+            sessions.end(session_id)
     _clear_session()
-    g.web_user = None
+    g.web_session = None
 
 
-def _user_from_session() -> User | None:
-    user_id, login_at = session.get("user_id"), session.get("login_at")
-    if user_id is None:
-        return None
-    max_age = current_app.config["WEB_SESSION_HOURS"] * 3600
-    now = time.time()
-    user = None
-    if isinstance(login_at, int) and isinstance(user_id, int) and login_at - 60 <= now <= login_at + max_age:
-        user = db.session.get(User, user_id)
-    if user is None or not user.active or session.get("pw") != _password_fingerprint(user):
-        _clear_session()
-        return None
-    return user
+def current_session() -> UserSession | None:
+    """This request's live session (loaded once per request), or None."""
+    found = g.get("web_session", _UNSET)
+    if found is _UNSET:
+        session_id = _session_id()
+        found = sessions.find(session_id) if session_id else None
+        if found is None and SESSION_ID in session:
+            _clear_session()  # ended, expired or forged: the browser forgets it
+        g.web_session = found
+    return found
+
+
+def is_current_session(row: UserSession) -> bool:
+    return sessions.is_current(row, _session_id())
 
 
 def current_user() -> User | None:
-    """The signed-in staff member of this web request, or None (loaded once per request)."""
-    user = g.get("web_user", _UNSET)
-    if user is _UNSET:
-        user = g.web_user = _user_from_session()
-    return user
+    """The signed-in staff member of this web request, or None."""
+    found = current_session()
+    return found.user if found is not None else None
 
 
 def may(permission: str, user: User | None = None) -> bool:
