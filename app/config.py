@@ -43,6 +43,18 @@ def _cookie_secure(public_base_url: str | None) -> bool:
     return bool(public_base_url and public_base_url.lower().startswith("https://"))
 
 
+#: Who may read cases on the public Open311 interface without a key (docs/operations.md).
+OPEN311_PUBLIC_READ = ("consented", "off")
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    """The setting `name`, one of `allowed` (the first is the default); anything else stops the start."""
+    value = os.environ.get(name, allowed[0])
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
 def load_config(instance_path: Path) -> dict:
     public_base_url = os.environ.get("PUBLIC_BASE_URL") or None
     return {
@@ -78,6 +90,9 @@ def load_config(instance_path: Path) -> dict:
         "PUBLIC_SUBMIT_LIMIT_PHONE": os.environ.get("PUBLIC_SUBMIT_LIMIT_PHONE", "5/hour"),
         "PUBLIC_TRACK_LIMIT_IP": os.environ.get("PUBLIC_TRACK_LIMIT_IP", "60/hour"),
         "PUBLIC_TRACK_LIMIT_PHONE": os.environ.get("PUBLIC_TRACK_LIMIT_PHONE", "20/hour"),
+        # Open311 reads without a key: "consented" shows the cases their requester chose to publish,
+        # "off" none (a channel's key still reads its own cases).
+        "OPEN311_PUBLIC_READ": _choice("OPEN311_PUBLIC_READ", OPEN311_PUBLIC_READ),
         "API_TITLE": "Huiyin API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 at /open311/v2: the `georeport` client (PyPI) lists the services, a request
-is posted with a channel key and read back; errors, filters and privacy over the plain test client."""
+is posted with a channel key and read back; errors, filters and privacy over the plain test client.
+Who may read what is in tests/test_publication.py."""
 
 import pytest
 import requests
@@ -23,7 +24,9 @@ def channel_key(app):
 
 
 def post(client, key, **fields):
-    data = {"api_key": key, "service_code": "lamp", "description": "路灯不亮，电话13812345678", **fields}
+    """A request its requester chose to publish (only those are public)."""
+    data = {"api_key": key, "service_code": "lamp", "description": "路灯不亮，电话13812345678",
+            "attribute[public]": "true", **fields}
     return client.post("/open311/v2/requests.json", data=data)
 
 
@@ -35,8 +38,9 @@ def test_the_georeport_client_lists_services_posts_a_request_and_reads_it_back(l
     assert client.get_service_definition("lamp")["service_code"] == "lamp"
     # georeport 0.3.1 has no method for POST requests.json; the request is posted as the spec shows
     posted = requests.post(f"{root}/requests.json", timeout=10, data={
-        "api_key": channel_key, "service_code": "lamp", "description": "兴隆村路灯不亮 lamp out",
-        "first_name": "张", "phone": PHONE, "address_string": "兴隆村三组"})
+        "api_key": channel_key, "service_code": "lamp", "description": "路灯不亮 lamp out,张三 138 1234 5678",
+        "first_name": "张", "last_name": "三", "phone": PHONE, "address_string": "兴隆村三组",
+        "attribute[public]": "true"})
     assert posted.status_code == 201, posted.text
     [receipt] = posted.json()
     read = client.get_service_request(receipt["service_request_id"])
@@ -45,7 +49,9 @@ def test_the_georeport_client_lists_services_posts_a_request_and_reads_it_back(l
     assert read["requested_datetime"].endswith("Z") and read["expected_datetime"] is None
     listed = client.get_service_requests(status="open", service_code="lamp")
     assert [r["service_request_id"] for r in listed] == [receipt["service_request_id"]]
-    assert PHONE not in requests.get(f"{root}/requests.json", timeout=10).text
+    [public] = requests.get(f"{root}/requests.json", timeout=10).json()
+    # published (the requester chose so), masked, without the address
+    assert public["description"] == "路灯不亮 lamp out,** *************" and public["address"] is None
 
 
 def test_a_posted_request_becomes_a_case_of_the_channel_at_triage(client, channel_key):
@@ -63,7 +69,7 @@ def test_a_posted_request_becomes_a_case_of_the_channel_at_triage(client, channe
 
 @pytest.mark.parametrize("fields, status, words", [
     ({"api_key": "wrong"}, 403, "api_key"),
-    ({"service_code": "no-such"}, 400, "category_code"),
+    ({"service_code": "no-such"}, 400, "service_code"),
     ({"description": ""}, 400, "description"),
     ({"phone": "12345"}, 400, "phone"),
 ])

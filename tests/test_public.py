@@ -11,7 +11,7 @@ from app.attachments.models import CaseAttachment
 from app.cases.models import Case
 from app.extensions import db
 from tests.complaint_city import Desk, build_city
-from tests.web_helpers import csrf_token
+from tests.web_helpers import csrf_token, in_english
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PHONE = "13812345678"
@@ -22,12 +22,26 @@ def city(app):
     return build_city()
 
 
-def report(client, files=(), **fields):
-    data = {"csrf_token": csrf_token(client, "/report"), "matter": "ordinary", "request_type": "complaint",
+def report_form(client) -> dict:
+    """The hidden fields of a freshly opened report form: the CSRF token and the submission token."""
+    page = client.get("/report").get_data(as_text=True)
+    return {name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1)
+            for name in ("csrf_token", "submission")}
+
+
+def report(client, files=(), form=None, **fields):
+    data = {**(form or report_form(client)), "matter": "ordinary", "request_type": "complaint",
             "title": "路灯不亮", "description": "兴隆村三组路灯坏了一周", "territory_code": "210921001001",
             "phone": PHONE, **fields}
     data["files"] = [(io.BytesIO(content), name) for name, content in files]
     return client.post("/report", data=data, content_type="multipart/form-data")
+
+
+def reported(client, **fields) -> str:
+    """Report, follow the redirect to the result page, and return the case number it shows."""
+    sent = report(client, **fields)
+    assert sent.status_code == 303, sent.status_code
+    return re.search(r'id="case-number">([^<]+)<', client.get(sent.location).get_data(as_text=True)).group(1)
 
 
 def cases():
@@ -36,8 +50,8 @@ def cases():
 
 def test_R4_a_citizen_reports_with_a_photo_and_gets_a_number_and_a_tracking_link(client, city):
     sent = report(client, files=[("现场.png", PNG)])
-    assert sent.status_code == 200
-    page = sent.get_data(as_text=True)
+    assert sent.status_code == 303  # post/redirect/get: the result page is a GET
+    page = client.get(sent.location).get_data(as_text=True)
     number = re.search(r'id="case-number">([^<]+)<', page).group(1)
     link = re.search(r'id="tracking-link" href="([^"]+)"', page).group(1)
     case = db.session.scalar(select(Case).where(Case.number == number))
@@ -74,7 +88,7 @@ def test_bad_input_is_refused_per_field_and_nothing_is_registered(client, city, 
 
 
 def test_tracking_with_the_wrong_phone_reveals_nothing(client, city):
-    number = re.search(r'id="case-number">([^<]+)<', report(client).get_data(as_text=True)).group(1)
+    number = reported(client)
     wrong = client.post("/track", data={"csrf_token": csrf_token(client, "/track"), "number": number,
                                         "phone": "13900000000"})
     assert wrong.status_code == 404 and "路灯不亮" not in wrong.get_data(as_text=True)
@@ -90,7 +104,7 @@ def test_tracking_with_the_wrong_phone_reveals_nothing(client, city):
 
 
 def test_R25_the_citizen_rates_the_released_answer_once(client, city):
-    number = re.search(r'id="case-number">([^<]+)<', report(client).get_data(as_text=True)).group(1)
+    number = reported(client)
     desk = Desk(client, number=number)
     desk.accept_and_dispatch("village", city["units"], "village")
     with client.session_transaction() as session:
@@ -119,7 +133,7 @@ def test_floods_of_tracking_attempts_are_refused(client, city, app):
 
 
 def test_malformed_tracking_input_gets_the_same_not_found_answer(client, city):
-    real = re.search(r'id="case-number">([^<]+)<', report(client).get_data(as_text=True)).group(1)
+    real = reported(client)
     for number, phone in ((real, "一三八一二三四五六七八"), (real, "\u00e9"), ("路灯", PHONE), ("", "")):
         answer = client.post("/track", data={"csrf_token": csrf_token(client, "/track"), "number": number,
                                              "phone": phone})
@@ -140,8 +154,47 @@ def test_a_report_and_its_photos_are_written_together_or_not_at_all(city, monkey
     real_store = service.attachments.store
     monkeypatch.setattr(service.attachments, "store", store_then_fail)
     submission = service.Submission(matter="ordinary", request_type="complaint", title="路灯不亮",
-                                    description="坏了一周", territory_code="210921001001", phone=PHONE)
+                                    description="坏了一周", territory_code="210921001001", phone=PHONE,
+                                    token="a-fresh-submission-token")
     with pytest.raises(OSError):
         service.submit(submission, [("a.png", PNG), ("b.png", PNG)])
     assert stored == ["a.png"]
     assert cases() == 0 and db.session.scalar(select(func.count()).select_from(CaseAttachment)) == 0
+
+
+def test_a_double_post_of_the_report_form_creates_one_case(client, city):
+    form = report_form(client)
+    first, again = report(client, form=form), report(client, form=form)  # a double click
+    assert first.status_code == again.status_code == 303
+    assert first.location == again.location  # the same result page: the same case
+    assert cases() == 1
+
+
+def test_reloading_the_result_page_creates_nothing(client, city):
+    sent = report(client)
+    first = client.get(sent.location)
+    again = client.get(sent.location)  # the browser's refresh repeats the GET, not the POST
+    assert first.status_code == again.status_code == 200
+    assert first.get_data(as_text=True) == again.get_data(as_text=True) and cases() == 1
+    assert 'id="tracking-link"' in first.get_data(as_text=True)
+    assert client.get("/report/done/not-a-valid-token").status_code == 404
+
+
+def test_a_report_without_a_submission_token_is_refused_with_a_clear_error(client, city):
+    in_english(client)
+    form = report_form(client)
+    refused = report(client, form={"csrf_token": form["csrf_token"]})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "open the report page again" in page and cases() == 0
+    assert re.search(r'name="submission" value="[^"]+"', page)  # a fresh token to send it with
+
+
+def test_a_used_submission_token_does_not_reveal_someone_elses_case(client, city):
+    in_english(client)
+    form = report_form(client)
+    mine = report(client, form=form)
+    fishing = report(client, form=form, phone="13900000000")
+    assert fishing.status_code == 422 and cases() == 1
+    page = fishing.get_data(as_text=True)
+    assert mine.location.rsplit("/", 1)[-1] not in page and "/track/" not in page
+    assert "another phone number" in page

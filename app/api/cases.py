@@ -1,15 +1,15 @@
 """Cases: register one (starting its process) and read its status and timeline."""
 from flask import current_app, g
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from app.api.blueprint import Blueprint
 from app.api.fields import PageArgs, UtcDateTime, request_light
 from app.api.security import current_user, permission_required
 from app.attachments import service as attachments
 from app.attachments.download import attachment_response
-from app.cases.service import NewCase, create_case, get_visible, list_visible, status_for_channel
-from app.cases.validation import id_number_problem, phone_problem
+from app.cases import publication
+from app.cases.service import LIMITS, NewCase, create_case, get_visible, list_visible, status_for_channel
 from app.casework.restart import restart
 from app.engine.history import timeline
 from app.engine.tasks import open_for_case
@@ -24,24 +24,32 @@ from app.timelimits.models import REQUEST_TYPES
 blp = Blueprint("cases", __name__, description="Citizen requests")
 
 
+def _text(required: bool = False, limit: str | None = None, **metadata) -> fields.String:
+    """A text field; its checks are the case service's (app/cases/service.problems), the limit is
+    only documented here."""
+    if limit:
+        metadata["maxLength"] = LIMITS[limit]
+    if required:
+        return fields.String(required=True, metadata=metadata)
+    return fields.String(load_default=None, allow_none=True, metadata=metadata)
+
+
 class CaseCreateSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=10000))
-    unit_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    external_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
-    territory_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
-    category_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
-    requester_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    requester_phone = fields.String(load_default=None, allow_none=True,
-                                    validate=lambda v: _check(phone_problem(v)))
-    id_number = fields.String(load_default=None, allow_none=True,
-                              validate=lambda v: _check(id_number_problem(v)))
-    request_type = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(REQUEST_TYPES))
-
-
-def _check(problem: str | None) -> None:
-    if problem:
-        raise ValidationError(problem)
+    title = _text(required=True, limit="title")
+    description = fields.String(load_default="", metadata={"maxLength": LIMITS["description"]})
+    address = fields.String(load_default="", metadata={"maxLength": LIMITS["address"],
+                                                       "description": "where the problem is"})
+    unit_code = _text(limit="unit_code")
+    external_ref = _text(limit="external_ref", description="the channel's own id: a repeat returns that case")
+    territory_code = _text(limit="territory_code")
+    category_code = _text(limit="category_code")
+    requester_name = _text(limit="requester_name")
+    requester_phone = _text(description="a mainland mobile (11 digits) or a landline with its area code")
+    id_number = _text(description="18-character resident ID number (GB 11643 check character)")
+    request_type = _text(enum=list(REQUEST_TYPES))
+    public = fields.Boolean(load_default=False, metadata={
+        "description": "the requester chose to publish the request on Open311; only a channel "
+                       "(X-Api-Key) may say so, never for a report"})
 
 
 class EventSchema(Schema):
@@ -56,11 +64,13 @@ class CaseSchema(Schema):
     number = fields.String()
     title = fields.String()
     description = fields.String()
+    address = fields.String(allow_none=True)
     status = fields.String()
     unit_code = fields.String(allow_none=True)
     territory_code = fields.String(allow_none=True)
     category_code = fields.String(allow_none=True)
     channel = fields.String()
+    public = fields.Boolean(metadata={"description": "readable on the public Open311 interface"})
     request_type = fields.String(allow_none=True)
     level = fields.String(allow_none=True, metadata={"description": "level of the unit holding it (R10)"})
     outcome = fields.String(allow_none=True, metadata={
@@ -147,6 +157,15 @@ def reveal_personal_data(number):
     """Reveal the requester's full phone and ID number; every reveal is written to the audit log."""
     with transaction():
         return reveal(current_user(), get_visible(current_user(), number), via="api")
+
+
+@blp.route("/<string:number>/unpublish", methods=["POST"])
+@permission_required("case:moderate")
+@blp.response(200, CaseSchema)
+def unpublish_case(number):
+    """Moderation: take a case its requester had published off the public Open311 reads (recorded
+    on its timeline). A case that is not public stays as it is."""
+    return publication.unpublish(current_user(), number)
 
 
 class RestartSchema(Schema):

@@ -13,6 +13,8 @@ PERMISSIONS: dict[str, set[str]] = {
                   "leader", "administrator", "auditor"},
     "task:work": {"registrar", "dispatcher", "handler", "unit_reviewer", "platform_supervisor",
                   "leader", "administrator"},
+    # Moderation: take a case its requester had published off the public Open311 reads.
+    "case:moderate": {"platform_supervisor"},
     # 重启办理 (R27): the platform's spot-check reopens a closed case.
     "case:restart": {"platform_supervisor"},
     # Photos, videos and documents on a case (R5); within one's jurisdiction.

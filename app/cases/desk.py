@@ -7,16 +7,17 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.cases import duplicates
-from app.cases.service import NewCase, create_case, get_visible
-from app.cases.validation import phone_problem
+from app.cases.service import NewCase, check, create_case, get_visible
+from app.cases.validation import storable
 from app.engine import history, tasks
-from app.engine.errors import InvalidData
 from app.engine.transaction import transaction
 from app.extensions import db
-from app.organisation.models import Category, Territory
-from app.timelimits.models import REQUEST_TYPES
+from app.organisation.models import Territory
 
 DECISIONS = ("accept", "answer")
+MAX_ANSWER = 2000
+#: The case service's field names -> the desk form's.
+FIELD_NAMES = {"requester_phone": "phone", "requester_name": "name"}
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Call:
     title: str
     description: str
     name: str = ""
+    address: str = ""
     decision: str = "accept"
     answer: str = ""
     duplicate_of: str = ""
@@ -45,30 +47,31 @@ def _territory_id(call: Call) -> int | None:
     return db.session.scalar(select(Territory.id).where(Territory.code == call.territory_code))
 
 
-def _check(call: Call) -> None:
-    problems: dict[str, list[str]] = {}
-    if phone_problem(call.phone or ""):
-        problems["phone"] = [phone_problem(call.phone or "")]
-    if call.request_type not in REQUEST_TYPES:
-        problems["request_type"] = ["choose a type"]
-    if not db.session.scalar(select(Category.id).where(Category.code == call.category_code)):
-        problems["category_code"] = ["choose a category"]
-    if not _territory_id(call):
-        problems["territory_code"] = ["choose the place"]
-    if not 1 <= len(call.title) <= 200:
-        problems["title"] = ["1 to 200 characters"]
-    if len(call.description) > 10000:
-        problems["description"] = ["at most 10000 characters"]
+def _new_case(call: Call) -> NewCase:
+    return NewCase(title=call.title, description=call.description, address=call.address, channel="hotline",
+                   category_code=call.category_code or None, territory_code=call.territory_code or None,
+                   requester_name=call.name or None, requester_phone=call.phone or None,
+                   request_type=call.request_type or None)
+
+
+def _check(user: User, call: Call, new: NewCase) -> None:
+    """The case service's checks, plus what the desk needs: the caller's phone, type, category and
+    place, and a decision (with the answer given, for one answered on the phone)."""
+    extra: dict[str, list[str]] = {}
+    for field, missing in (("phone", "the caller's phone is needed"), ("request_type", "choose a type"),
+                           ("category_code", "choose a category"), ("territory_code", "choose the place")):
+        if not getattr(call, field):
+            extra[field] = [missing]
     if call.decision not in DECISIONS:
-        problems["decision"] = ["accept or answer"]
-    if call.decision == "answer" and not 1 <= len(call.answer) <= 2000:
-        problems["answer"] = ["the answer given on the phone, 1 to 2000 characters"]
-    if problems:
-        raise InvalidData("the call was not saved", problems)
+        extra["decision"] = ["accept or answer"]
+    if call.decision == "answer" and not (1 <= len(call.answer) <= MAX_ANSWER and storable(call.answer)):
+        extra["answer"] = [f"the answer given on the phone, 1 to {MAX_ANSWER} characters"]
+    check(new, user, extra, FIELD_NAMES)
 
 
 def register_call(user: User, call: Call) -> Outcome:
-    _check(call)
+    new = _new_case(call)
+    _check(user, call, new)
     if call.duplicate_of:
         with transaction():
             existing = get_visible(user, call.duplicate_of)
@@ -80,10 +83,7 @@ def register_call(user: User, call: Call) -> Outcome:
                                                f"{call.title} {call.description}")
         if found:
             return Outcome("duplicates", duplicates=found)
-    case, _ = create_case(NewCase(
-        title=call.title, description=call.description, channel="hotline", category_code=call.category_code,
-        territory_code=call.territory_code, requester_name=call.name or None, requester_phone=call.phone,
-        request_type=call.request_type), user)
+    case, _ = create_case(new, user)
     triage = next((h for h in tasks.open_for_case(case.id) if h.element_id == "triage"), None)
     if triage is not None:  # the desk triages as it registers: accepted, or answered at once
         data = {"action": call.decision, **({"answer": call.answer} if call.decision == "answer" else {})}

@@ -1,7 +1,7 @@
 """The case row (what the citizen asked, where it stands) and its daily number counter."""
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -16,6 +16,8 @@ class Case(db.Model):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    #: Where the problem is, as the requester says it (R5); kept apart from the description.
+    address: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territory.id"), index=True)
@@ -27,6 +29,8 @@ class Case(db.Model):
     id_number_cipher: Mapped[str | None] = mapped_column(String(200))
     id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     channel: Mapped[str] = mapped_column(String(40), default="api")
+    #: The requester chose to publish the request (Open311's public reads; app/cases/publication.py).
+    public: Mapped[bool] = mapped_column(default=False, server_default=false())
     external_ref: Mapped[str | None] = mapped_column(String(120))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # Where the process has taken it (R6, R10, R25, R34): written by the complaint process.

@@ -1,9 +1,14 @@
-"""Case service: register a case and start its process in one transaction; who may see a case.
+"""Case service: check and register a case and start its process in one transaction; who may see
+a case.
+
+Every channel (case API, hotline desk, citizen form, Open311) registers through `create_case`, which
+checks the whole new case first (`problems`): one limit per field, the same for everyone. A channel
+only adds its own extras and shows the problems under its own field names (`check`).
 
 Cases are read as "case views": the case_record columns plus the unit's code.
 """
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -15,6 +20,7 @@ from app.accounts.models import User
 from app.cases import access
 from app.cases.models import Case
 from app.cases.numbers import next_case_number
+from app.cases.validation import id_number_problem, phone_problem, storable
 from app.clock import utcnow
 from app.engine import history, repository, runtime
 from app.engine.errors import InvalidData, NotFound
@@ -23,6 +29,7 @@ from app.engine.transaction import execute, transaction
 from app.extensions import db
 from app.organisation.models import Category, Territory, Unit
 from app.privacy import crypto
+from app.timelimits.models import REQUEST_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +58,21 @@ _INSERT = insert(_cases).returning(_cases.c.id)
 _CLOSE = (update(_cases).where(_cases.c.id == bindparam("case_id"), _cases.c.status != "closed")
           .values(status="closed", closed_at=bindparam("now")))
 
+#: The longest value of each text field of a new case: its column's length; the description (a
+#: Text column) has one limit for every channel.
+LIMITS = {"description": 10_000, **{name: _cases.c[name].type.length for name in (
+    "title", "address", "requester_name", "external_ref", "channel")},
+    "unit_code": _units.c.code.type.length, "territory_code": _territories.c.code.type.length,
+    "category_code": _categories.c.code.type.length}
+_CODES = {"unit_code": _UNIT_BY_CODE, "territory_code": _TERRITORY_BY_CODE,
+          "category_code": _CATEGORY_BY_CODE}
+
+
 @dataclass
 class NewCase:
     title: str
     description: str = ""
+    address: str = ""  # where the problem is, as the requester says it
     unit_code: str | None = None
     channel: str = "api"
     external_ref: str | None = None
@@ -64,6 +82,7 @@ class NewCase:
     requester_phone: str | None = None
     id_number: str | None = None  # stored only encrypted
     request_type: str | None = None  # R6: consultation, help, complaint, report, suggestion
+    public: bool = False  # the requester chose to publish it (app/cases/publication.py)
     process_id: str | None = None  # default: the CASE_PROCESS_ID setting
     data: dict | None = None  # extra start variables (kept small: ids and decisions)
     #: Called with the new case id inside the registering transaction (e.g. to store its photos),
@@ -71,10 +90,67 @@ class NewCase:
     on_created: Callable[[int], None] | None = None
 
 
+def problems(new: NewCase, actor: User | None = None) -> dict[str, list[str]]:
+    """Every problem of a new case, by field (empty: none). `actor` is who registers it (None:
+    the requester, through a public form or a channel)."""
+    found: dict[str, list[str]] = {}
+
+    def bad(field: str, message: str) -> None:
+        found.setdefault(field, []).append(message)
+
+    texts = {name: getattr(new, name) for name in ("title", "description", "address", "requester_name",
+                                                    "requester_phone", "id_number", "request_type",
+                                                    "external_ref", "channel", *_CODES)}
+    for name, value in texts.items():
+        if value and not storable(value):
+            bad(name, "contains characters that cannot be stored (NUL or an unpaired surrogate)")
+    for name in ("title", "channel", "external_ref"):  # external_ref alone may be left out
+        value = texts[name]
+        if (value is not None or name != "external_ref") and (
+                not (value or "").strip() or len(value) > LIMITS[name]):
+            bad(name, f"1 to {LIMITS[name]} characters")
+    for name in ("description", "address", "requester_name"):
+        if texts[name] and len(texts[name]) > LIMITS[name]:
+            bad(name, f"at most {LIMITS[name]} characters")
+    if new.requester_phone is not None and phone_problem(new.requester_phone):
+        bad("requester_phone", phone_problem(new.requester_phone))
+    if new.id_number is not None and id_number_problem(new.id_number):
+        bad("id_number", id_number_problem(new.id_number))
+    if new.request_type is not None and new.request_type not in REQUEST_TYPES:
+        bad("request_type", f"one of: {', '.join(REQUEST_TYPES)}")
+    for name, statement in _CODES.items():
+        code = texts[name]
+        if code and name not in found:
+            if len(code) > LIMITS[name]:
+                bad(name, f"at most {LIMITS[name]} characters")
+            elif execute(statement, {"code": code}).first() is None:
+                bad(name, f"nothing has the code {code}")
+    if new.public and actor is not None:
+        bad("public", "only the requester chooses to publish a request; what staff register is never public")
+    if new.public and new.request_type == "report":
+        bad("public", "a report is never published, to protect the person reporting")
+    return found
+
+
+def check(new: NewCase, actor: User | None = None, extra: Mapping[str, list[str]] | None = None,
+          names: Mapping[str, str] | None = None) -> None:
+    """Raise InvalidData with every problem of `new`, shown under the channel's field `names`
+    (service name -> the channel's), together with the channel's own `extra` problems; a
+    channel's message for a field replaces the service's (e.g. "required")."""
+    found = {field: list(messages) for field, messages in (extra or {}).items() if messages}
+    for field, messages in problems(new, actor).items():
+        shown = (names or {}).get(field, field)
+        if shown not in (extra or {}):
+            found.setdefault(shown, []).extend(m for m in messages if m not in found.get(shown, ()))
+    if found:
+        raise InvalidData("the case was not registered: " + ", ".join(sorted(found)), found)
+
+
 def create_case(new: NewCase, actor: User | None):
-    """Register a case and start the case process. Returns (case view, created); a repeated
-    (channel, external_ref) returns the existing case instead of a second one, also when two
-    deliveries of it race."""
+    """Check and register a case and start the case process. Returns (case view, created); a
+    repeated (channel, external_ref) returns the existing case instead of a second one, also when
+    two deliveries of it race."""
+    check(new, actor)
     try:
         return _create(new, actor)
     except IntegrityError:
@@ -104,7 +180,8 @@ def _create(new: NewCase, actor: User | None):
             raise NotFound(f"process '{process_id}' is not deployed")
         actor_id = actor.id if actor else None
         values = {"number": next_case_number(), "title": new.title, "description": new.description,
-                  "status": "open", "unit_id": unit_id, "territory_id": territory_id,
+                  "address": new.address or None, "public": new.public, "status": "open",
+                  "unit_id": unit_id, "territory_id": territory_id,
                   "category_id": category_id, "channel": new.channel,
                   "external_ref": new.external_ref, "created_by_id": actor_id,
                   "requester_name": new.requester_name, "requester_phone": new.requester_phone,

@@ -1,4 +1,5 @@
-"""Checks on what requesters tell us (R5): phone numbers and resident ID numbers (GB 11643)."""
+"""Checks on what requesters tell us (R5): phone numbers, resident ID numbers (GB 11643), and text
+the database can store."""
 import re
 from datetime import date
 
@@ -29,3 +30,13 @@ def id_number_problem(id_number: str) -> str | None:
     if _CHECK_CHARS[total % 11] != value[17]:
         return "the check character of the ID number is wrong (GB 11643)"
     return None
+
+
+def storable(text: str) -> bool:
+    """False for NUL (PostgreSQL text cannot hold it) and unpaired surrogates (not UTF-8), which
+    SQLite would store silently: both databases must give the same answer."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text

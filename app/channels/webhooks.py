@@ -4,7 +4,7 @@ back-off by the dispatcher). Each POST carries `X-Huiyin-Event` and `X-Huiyin-Si
 sha256=<hex HMAC-SHA256 of the body with the key's webhook secret>`.
 
 Payloads hold the case number, status, level, outcome and the released reply's text — no
-requester data."""
+requester data; the text goes through the one masking function (app/privacy/redaction.py)."""
 import hashlib
 import hmac
 import json
@@ -17,21 +17,25 @@ from app.cases.models import Case
 from app.channels.models import ChannelKey
 from app.extensions import db
 from app.notifications.models import OutboxMessage
+from app.privacy.redaction import redact
 
 TIMEOUT_SECONDS = 10
 
 
 def enqueue_for_case(case_id: int, event: str, **extra) -> int:
-    """Queue `event` for every webhook of the case's channel; returns how many were queued."""
-    case = db.session.execute(select(Case.number, Case.channel, Case.status, Case.level, Case.outcome)
-                              .where(Case.id == case_id)).first()
+    """Queue `event` for every webhook of the case's channel; returns how many were queued. Texts
+    in `extra` (the reply) are masked."""
+    case = db.session.execute(select(Case.number, Case.channel, Case.status, Case.level, Case.outcome,
+                                     Case.requester_name).where(Case.id == case_id)).first()
     if case is None:
         return 0
     hooks = db.session.execute(select(ChannelKey.id, ChannelKey.webhook_url).where(
         ChannelKey.channel == case.channel, ChannelKey.active.is_(True),
         ChannelKey.webhook_url.is_not(None))).all()
+    masked = {name: redact(value, (case.requester_name,)) if isinstance(value, str) else value
+              for name, value in extra.items()}
     body = json.dumps({"event": event, "case_number": case.number, "status": case.status,
-                       "level": case.level, "outcome": case.outcome, **extra}, ensure_ascii=False)
+                       "level": case.level, "outcome": case.outcome, **masked}, ensure_ascii=False)
     for key_id, url in hooks:
         # for webhook messages the subject names the channel key whose secret signs them
         db.session.add(OutboxMessage(channel="webhook", address=url, subject=f"channel_key:{key_id}",

@@ -1,11 +1,19 @@
 """Submit, track and rate without an account.
 
+A report is created once: the form carries a one-time submission token, used as the case's
+external_ref on the "web" channel, so a repeated POST (a double click, a resent form) answers with
+the first case — but only to the same phone, so a token cannot fish for someone else's case.
+
 Tracking needs the case number and the phone given at submission, or the signed tracking link
 handed out at submission; a wrong phone reveals nothing (the same answer as an unknown number).
 The public view shows status, level, the expected reply date and the released reply — the unit
-and its contact phone, never staff names or internal notes.
+and its contact phone (R24: the unit's official number, its own field, shown as given), never
+staff names or internal notes; the title and the reply's text go through the one masking
+function (app/privacy/redaction.py).
 """
 import hmac
+import re
+import secrets
 from dataclasses import dataclass
 
 from flask import current_app
@@ -14,18 +22,25 @@ from sqlalchemy import select
 
 from app.attachments import service as attachments
 from app.cases.models import Case
-from app.cases.service import NewCase, create_case
-from app.cases.validation import id_number_problem, phone_problem
+from app.cases.service import NewCase, check, create_case
 from app.casework.models import CaseReply
 from app.citizen.scope import MATTERS, OUT_OF_SCOPE
 from app.engine import tasks
 from app.engine.errors import InvalidData
 from app.engine.models import HumanTask
 from app.extensions import db
-from app.organisation.models import Territory, Unit
-from app.timelimits.models import REQUEST_TYPES
+from app.i18n import N_
+from app.organisation.models import Unit
+from app.privacy.redaction import redact
 
 MAX_FILES = 5
+#: The case service's field names -> the report form's.
+FIELD_NAMES = {"requester_phone": "phone", "requester_name": "name", "external_ref": "submission"}
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+NO_TOKEN = N_("This form did not come from the report page; please open the report page again and "
+              "send it from there.")
+OTHER_PHONE = N_("This form was already sent, with another phone number. To send a new request, open "
+                 "the report page again.")
 
 
 class OutOfScope(Exception):
@@ -44,47 +59,40 @@ class Submission:
     description: str
     territory_code: str
     phone: str
+    token: str  # the form's one-time submission token (new_token)
     address: str = ""
     name: str = ""
     id_number: str = ""
     anonymous: bool = False
+    public: bool = False
 
 
-def _problems(sub: Submission) -> dict[str, list[str]]:
+def new_token() -> str:
+    """A submission token for a freshly opened report form."""
+    return secrets.token_urlsafe(24)
+
+
+def _extras(sub: Submission) -> dict[str, list[str]]:
+    """What the report form needs beyond the case service's checks."""
     found: dict[str, list[str]] = {}
-
-    def bad(field, message):
-        found.setdefault(field, []).append(message)
-
     if sub.matter not in MATTERS:
-        bad("matter", "choose what the request is about")
-    if sub.request_type not in REQUEST_TYPES:
-        bad("request_type", "choose a type")
-    if not 1 <= len(sub.title) <= 200:
-        bad("title", "1 to 200 characters")
-    if not 1 <= len(sub.description) <= 5000:
-        bad("description", "1 to 5000 characters")
-    if len(sub.address) > 200:
-        bad("address", "at most 200 characters")
-    if len(sub.name) > 100:
-        bad("name", "at most 100 characters")
-    if not sub.territory_code or db.session.scalar(
-            select(Territory.id).where(Territory.code == sub.territory_code)) is None:
-        bad("territory_code", "choose where the problem is")
-    if phone_problem(sub.phone) if sub.phone else True:
-        bad("phone", phone_problem(sub.phone) if sub.phone else "a phone number is needed to reach you")
-    if sub.id_number and not sub.anonymous and id_number_problem(sub.id_number):
-        bad("id_number", id_number_problem(sub.id_number))
-    if any("\x00" in value for value in (sub.title, sub.description, sub.address, sub.name)):
-        bad("description", "contains characters that are not allowed")
+        found["matter"] = ["choose what the request is about"]
+    for field, missing in (("request_type", "choose a type"), ("description", "describe the problem"),
+                           ("territory_code", "choose where the problem is"),
+                           ("phone", "a phone number is needed to reach you")):
+        if not getattr(sub, field):
+            found[field] = [missing]
+    if not _TOKEN.match(sub.token or ""):
+        found["submission"] = [NO_TOKEN]
     return found
 
 
 def submit(sub: Submission, files: list[tuple[str, bytes]]):
-    """Register a citizen's request; everything is checked before anything is written."""
+    """Register a citizen's request; everything is checked before anything is written. A repeat
+    of the same form (its token) answers with the case it created."""
     if sub.matter in OUT_OF_SCOPE:
         raise OutOfScope(sub.matter)
-    problems = _problems(sub)
+    problems = _extras(sub)
     kinds = []
     if len(files) > MAX_FILES:
         problems.setdefault("files", []).append(f"at most {MAX_FILES} files")
@@ -93,18 +101,21 @@ def submit(sub: Submission, files: list[tuple[str, bytes]]):
             kinds.append(attachments.check(filename, content))
         except InvalidData as error:
             problems.setdefault("files", []).extend(error.errors["file"])
-    if problems:
-        raise InvalidData("the request was not sent", problems)
-    description = sub.description + (f"\n({sub.address})" if sub.address else "")
+
     def store_files(case_id: int) -> None:
         for (filename, content), kind in zip(files, kinds, strict=True):
             attachments.store(case_id, filename, content, kind, None)
 
-    case, _ = create_case(NewCase(
-        title=sub.title, description=description, territory_code=sub.territory_code, channel="web",
-        requester_name=None if sub.anonymous else (sub.name or None), requester_phone=sub.phone,
-        id_number=None if sub.anonymous else (sub.id_number or None), request_type=sub.request_type,
-        on_created=store_files), None)
+    new = NewCase(
+        title=sub.title, description=sub.description, address=sub.address,
+        territory_code=sub.territory_code or None, channel="web", external_ref=sub.token,
+        requester_name=None if sub.anonymous else (sub.name or None), requester_phone=sub.phone or None,
+        id_number=None if sub.anonymous else (sub.id_number or None), request_type=sub.request_type or None,
+        public=sub.public, on_created=store_files)
+    check(new, None, problems, FIELD_NAMES)
+    case, created = create_case(new, None)
+    if not created and not hmac.compare_digest((case.requester_phone or "").encode(), sub.phone.encode()):
+        raise InvalidData("the form was sent already", {"submission": [OTHER_PHONE]})
     return case
 
 
@@ -164,10 +175,12 @@ def public_view(case: Case) -> PublicView:
         .outerjoin(Unit, Unit.id == CaseReply.unit_id)
         .where(CaseReply.case_id == case.id, CaseReply.status == "released")
         .order_by(CaseReply.id.desc()).limit(1)).first()
+    names = (case.requester_name,)
     return PublicView(
-        number=case.number, title=case.title, status=case.status, outcome=case.outcome, level=case.level,
-        expected_reply=max(handling_due) if handling_due else None,
-        reply_result=reply.result if reply else None, reply_policy=reply.policy_basis if reply else None,
+        number=case.number, title=redact(case.title, names), status=case.status, outcome=case.outcome,
+        level=case.level, expected_reply=max(handling_due) if handling_due else None,
+        reply_result=redact(reply.result, names) if reply else None,
+        reply_policy=redact(reply.policy_basis, names) if reply else None,
         reply_unit=reply.name if reply else None, reply_phone=reply.contact_phone if reply else None,
         can_rate=any(element == "rating" for element, _ in open_tasks),
         satisfaction=case.satisfaction, resolution=case.resolution)

@@ -1,17 +1,12 @@
 """How a case looks to Open311 clients: status open/closed, the `detailed_status` extension, the
-responsible unit, and a description with phone and ID numbers blanked out (the API is public)."""
-import re
-
+responsible unit, and — only for a published case — its description through the one masking
+function (app/privacy/redaction.py). No address, name or phone ever."""
+from app.privacy.redaction import redact
 from app.timelimits.process_functions import iso_utc
 
 #: Where the case's open task stands -> detailed_status (CitySDK/Open311 extension values).
 _RECEIVED = {"triage"}
 _PROCESSED = {"rating", "revisit"}
-_PHONE_OR_ID = re.compile(r"(?<!\d)(1[3-9]\d{9}|\d{17}[\dXx]|\d{15}|0\d{2,3}-?\d{7,8})(?!\d)")
-
-
-def redact(text: str | None) -> str:
-    return _PHONE_OR_ID.sub(lambda m: "*" * len(m.group(0)), text or "")
 
 
 def iso(moment) -> str | None:
@@ -39,7 +34,7 @@ def service_request(case, open_elements: set[str], due_at=None) -> dict:
         "status_notes": None,
         "service_code": case.category_code,
         "service_name": case.category_name,
-        "description": redact(case.description),
+        "description": redact(case.description, (case.requester_name,)) if case.published else None,
         "agency_responsible": case.unit_name,
         "service_notice": None,
         "requested_datetime": iso(case.created_at),

@@ -1,20 +1,24 @@
 """Open311 GeoReport v2 endpoints (JSON only; XML is not offered, discovery.json says so).
 
-Errors are a JSON list of {code, description}, as the specification shows. Listing requests is
-limited to 90 days and 1,000 requests, newest first.
+Errors are a JSON list of {code, description}, as the specification shows: one per problem.
+Listing requests is limited to 90 days and 1,000 requests, newest first.
+
+Reading: without a key, only the cases their requester chose to publish
+(app/cases/publication.py); with a channel's `api_key`, also the cases that channel delivered,
+status only. The description of a public case goes through the one masking function.
 """
 import uuid
 from datetime import datetime, timedelta
 
 from flask import Blueprint, jsonify, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
+from app.cases import publication
 from app.cases.models import Case
-from app.cases.service import NewCase, create_case
-from app.cases.validation import phone_problem
+from app.cases.service import NewCase, check, create_case
 from app.channels import keys
 from app.clock import to_naive_utc, utcnow
-from app.engine.errors import EngineError, InvalidData
+from app.engine.errors import EngineError
 from app.engine.models import CaseEvent, HumanTask
 from app.extensions import db
 from app.open311.mapping import service_request
@@ -28,19 +32,26 @@ _UPDATED = (select(func.max(CaseEvent.at)).where(CaseEvent.case_id == Case.id)
             .correlate(Case).scalar_subquery())
 _DUE = (select(func.min(HumanTask.due_at)).where(HumanTask.case_id == Case.id, HumanTask.status == "open")
         .correlate(Case).scalar_subquery())
-_REQUESTS = (select(Case.id, Case.number, Case.status, Case.outcome, Case.description, Case.created_at,
-                    Category.code.label("category_code"), Category.name.label("category_name"),
-                    Unit.name.label("unit_name"), _UPDATED.label("updated_at"), _DUE.label("due_at"))
-             .outerjoin(Category, Category.id == Case.category_id).outerjoin(Unit, Unit.id == Case.unit_id))
+_COLUMNS = (Case.id, Case.number, Case.status, Case.outcome, Case.description, Case.requester_name,
+            Case.created_at, Category.code.label("category_code"), Category.name.label("category_name"),
+            Unit.name.label("unit_name"), _UPDATED.label("updated_at"), _DUE.label("due_at"))
+#: The case service's field names -> Open311's (the title is the description's first line).
+FIELD_NAMES = {"title": "description", "address": "address_string", "requester_phone": "phone",
+               "requester_name": "first_name", "territory_code": "attribute[territory]",
+               "category_code": "service_code", "public": "attribute[public]"}
+_YES_NO = {"true": True, "1": True, "false": False, "0": False, "": False}
 
 
-def _error(status: int, description: str):
-    return jsonify([{"code": status, "description": description}]), status
+def _error(status: int, description: str, problems: dict[str, list[str]] | None = None):
+    found = [f"{field}: {message}" for field, messages in (problems or {}).items() for message in messages]
+    return jsonify([{"code": status, "description": text} for text in found or [description]]), status
 
 
 @bp.errorhandler(EngineError)
 def _engine_error(error: EngineError):
-    return _error(error.status if error.status < 500 else 400, str(error))
+    """Refused input is 400 in GeoReport (not 422), one error per problem."""
+    status = error.status if error.status in (403, 404, 409) else 400
+    return _error(status, str(error), getattr(error, "errors", None))
 
 
 @bp.get("/discovery.json")
@@ -80,38 +91,29 @@ def _value(name: str) -> str:
 
 @bp.post("/requests.json")
 def post_request():
+    """A new request from a channel's key. Open311 adds to the case service's checks only a
+    required service_code and description; `attribute[public]=true` says the requester chose to
+    publish it."""
     channel = keys.find(_value("api_key"))
     if channel is None:
         return _error(403, "api_key is missing or not valid")
-    problems = {}
     service_code, description = _value("service_code"), _value("description")
-    if not service_code:
-        problems["service_code"] = "required"
-    if not description or len(description) > 10000:
-        problems["description"] = "required, at most 10000 characters"
-    phone = _value("phone") or None
-    if phone and phone_problem(phone):
-        problems["phone"] = phone_problem(phone)
     territory = _value("attribute[territory]") or None
     if territory is None and channel.territory_id is not None:
         territory = db.session.scalar(select(Territory.code).where(Territory.id == channel.territory_id))
-    if territory is None:
-        problems["attribute[territory]"] = "the territory code of the place is required for this key"
-    if problems:
-        return _error(400, "; ".join(f"{name}: {why}" for name, why in problems.items()))
-    address = _value("address_string")
+    public = _YES_NO.get(_value("attribute[public]").lower())
+    extra = {field: [why] for field, why, missing in (
+        ("service_code", "required", not service_code), ("description", "required", not description),
+        ("attribute[territory]", "the territory code of the place is required for this key",
+         territory is None), ("attribute[public]", "true or false", public is None)) if missing}
     token = f"o311-{uuid.uuid4()}"
     name = " ".join(part for part in (_value("first_name"), _value("last_name")) if part) or None
-    if address:
-        description = f"{description}\n({address})"
-    try:
-        case, _ = create_case(NewCase(
-            title=description.splitlines()[0][:60], description=description,
-            category_code=service_code, territory_code=territory, channel=channel.channel,
-            external_ref=token, requester_name=name, requester_phone=phone), None)
-    except InvalidData as error:
-        return _error(400, "; ".join(f"{k}: {', '.join(v)}" for k, v in (error.errors or {}).items())
-                      or str(error))
+    new = NewCase(title=description.splitlines()[0][:60] if description else "", description=description,
+                  address=_value("address_string"), category_code=service_code or None,
+                  territory_code=territory, channel=channel.channel, external_ref=token, requester_name=name,
+                  requester_phone=_value("phone") or None, public=bool(public))
+    check(new, None, extra, FIELD_NAMES)
+    case, _ = create_case(new, None)
     return jsonify([{"service_request_id": case.number, "token": token, "service_notice": "",
                      "account_id": None}]), 201
 
@@ -131,6 +133,21 @@ def _requests(rows) -> list[dict]:
     return [service_request(row, elements.get(row.id, set()), row.due_at) for row in rows]
 
 
+def _readable():
+    """The query of what the caller may read: published cases, and with a channel's `api_key`
+    also that channel's own (`published` says which rows may show their description); None for
+    a key that is not valid."""
+    given = request.args.get("api_key")
+    channel = keys.find(given) if given else None
+    if given and channel is None:
+        return None
+    published = publication.published()
+    readable = or_(published, Case.channel == channel.channel) if channel else published
+    return (select(*_COLUMNS, published.label("published"))
+            .outerjoin(Category, Category.id == Case.category_id).outerjoin(Unit, Unit.id == Case.unit_id)
+            .where(readable))
+
+
 def _datetime(name: str) -> datetime | None:
     raw = request.args.get(name)
     if not raw:
@@ -140,8 +157,10 @@ def _datetime(name: str) -> datetime | None:
 
 @bp.get("/requests.json")
 def list_requests():
+    query = _readable()
+    if query is None:
+        return _error(403, "api_key is not valid")
     ids = [i for i in request.args.get("service_request_id", "").split(",") if i]
-    query = _REQUESTS
     if ids:
         query = query.where(Case.number.in_(ids[:MAX_LIST]))
     else:
@@ -167,7 +186,10 @@ def list_requests():
 
 @bp.get("/requests/<string:number>.json")
 def get_request(number: str):
-    rows = db.session.execute(_REQUESTS.where(Case.number == number)).all()
+    query = _readable()
+    if query is None:
+        return _error(403, "api_key is not valid")
+    rows = db.session.execute(query.where(Case.number == number)).all()
     if not rows:
         return _error(404, f"no service request {number}")
     return jsonify(_requests(rows))
@@ -175,7 +197,9 @@ def get_request(number: str):
 
 @bp.get("/tokens/<string:token>.json")
 def token(token: str):
-    number = db.session.scalar(select(Case.number).where(Case.external_ref == token))
+    """Only the tokens this interface hands out (other channels' references are theirs)."""
+    number = db.session.scalar(select(Case.number).where(Case.external_ref == token,
+                                                         Case.external_ref.startswith("o311-")))
     if number is None:
         return _error(404, f"no request for token {token}")
     return jsonify([{"service_request_id": number, "token": token}])

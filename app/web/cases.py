@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.attachments import service as attachments
 from app.attachments.download import attachment_response
+from app.cases import publication
 from app.cases.service import get_visible, list_visible
 from app.clock import utcnow
 from app.engine import tasks
@@ -90,6 +91,15 @@ def reveal_personal_data(number: str):
     if request.headers.get("HX-Request"):
         return render_template("cases/_personal_data.html", case=case, person=person, revealed=True)
     return render_template("cases/detail.html", person=person, revealed=True, **_detail_context(case))
+
+
+@bp.post("/cases/<string:number>/unpublish")
+@login_required("case:moderate")
+def unpublish(number: str):
+    """Moderation: take the case off the public Open311 reads (recorded on its timeline)."""
+    publication.unpublish(current_user(), number)
+    flash(_("The case is no longer public."), "success")
+    return redirect(url_for(".case_detail", number=number))
 
 
 @bp.post("/cases/<string:number>/attachments")

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from app.cases import desk
 from app.cases.duplicates import earlier_cases
+from app.cases.service import LIMITS
 from app.engine.errors import InvalidData
 from app.extensions import db
 from app.organisation.models import Category
@@ -15,7 +16,7 @@ from app.web.security import current_user, login_required
 
 bp = Blueprint("web_desk", __name__)
 FIELDS = ("phone", "name", "request_type", "category_code", "territory_code", "title", "description",
-          "decision", "answer", "duplicate_of")
+          "address", "decision", "answer", "duplicate_of")
 
 
 def _render(values: dict, errors: dict | None = None, duplicates=None, status: int = 200):
@@ -23,7 +24,7 @@ def _render(values: dict, errors: dict | None = None, duplicates=None, status: i
     territories = territory_choices()
     return render_template("desk.html", values=values, errors=errors or {}, duplicates=duplicates,
                            request_types=choices(REQUEST_TYPES, labels.REQUEST_TYPES), categories=categories,
-                           territories=territories), status
+                           territories=territories, limits=LIMITS, max_answer=desk.MAX_ANSWER), status
 
 
 @bp.get("/desk")

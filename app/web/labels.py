@@ -23,6 +23,7 @@ EVENTS = {"case_created": N_("Case registered"), "case_closed": N_("Case closed"
           "restarted": N_("Handling restarted"), "reminder_note": N_("Reminder note"),
           "supervision_order": N_("Supervision order"), "instruction": N_("Leader instruction"),
           "attachment_added": N_("File attached"), "duplicate_call": N_("Repeated call"),
+          "case_unpublished": N_("Unpublished"),
           "process_started": N_("Process started"), "process_completed": N_("Process completed"),
           "task_created": N_("Task created"), "task_claimed": N_("Task claimed"),
           "task_completed": N_("Task completed"), "task_cancelled": N_("Task cancelled"),

@@ -1,10 +1,15 @@
 """Public pages for citizens (no account): report a problem (also from a QR code that fixes the
-territory), track a request, rate the answer. Mobile first; rate-limited per IP and per phone."""
+territory), track a request, rate the answer. Mobile first; rate-limited per IP and per phone.
+
+Sending a report is post/redirect/get: the POST answers 303 to a result page (a GET, so a reload
+sends nothing), and the form's one-time submission token makes a repeated POST answer with the
+first case (app/citizen/service.py)."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import ratelimit
+from app.cases.service import LIMITS
 from app.citizen import service
 from app.citizen.scope import OUT_OF_SCOPE
 from app.engine.errors import Conflict, InvalidData
@@ -30,7 +35,9 @@ def _form_context(values: dict, errors: dict | None = None, status: int = 200):
     fixed_name = db.session.scalar(select(Territory.name).where(Territory.code == fixed)) if fixed else None
     types = choices(REQUEST_TYPES, labels.REQUEST_TYPES)
     places = [] if fixed_name else territory_choices()
-    return render_template("public/report.html", values=values, errors=errors or {},
+    # the service's messages are English; those it marks with N_ have a translation
+    shown = {field: [_(message) for message in messages] for field, messages in (errors or {}).items()}
+    return render_template("public/report.html", values=values, errors=shown, limits=LIMITS,
                            out_of_scope=OUT_OF_SCOPE, request_types=types, territories=places,
                            fixed_name=fixed_name), status
 
@@ -40,7 +47,7 @@ def report():
     code = request.args.get("territory", "")
     known = bool(code) and db.session.scalar(select(Territory.id).where(Territory.code == code)) is not None
     return _form_context({"territory_code": code if known else "", "fixed": known, "matter": "ordinary",
-                          "request_type": "complaint"})
+                          "request_type": "complaint", "submission": service.new_token()})
 
 
 @bp.post("/report")
@@ -48,22 +55,31 @@ def submit():
     form = request.form
     values = {name: (form.get(name) or "").strip() for name in (
         "matter", "request_type", "title", "description", "territory_code", "phone", "address", "name",
-        "id_number")}
-    values["anonymous"] = form.get("anonymous") == "1"
-    values["fixed"] = form.get("fixed") == "1"
+        "id_number", "submission")}
+    for flag in ("anonymous", "public", "fixed"):
+        values[flag] = form.get(flag) == "1"
     if not _allowed("SUBMIT", values["phone"] or None):
         busy = _("Too many requests from here; please try again later.")
         return _form_context(values, {"form": [busy]}, 429)
     files = [(f.filename or "file", f.read(service.attachments.MAX_BYTES + 1))
              for f in request.files.getlist("files") if f and f.filename]
-    submission = service.Submission(**{k: v for k, v in values.items() if k != "fixed"})
+    fields = {k: v for k, v in values.items() if k not in ("fixed", "submission")}
     try:
-        case = service.submit(submission, files)
+        case = service.submit(service.Submission(**fields, token=values["submission"]), files)
     except service.OutOfScope as refused:
         return render_template("public/refused.html", where=_(refused.where)), 200
     except InvalidData as error:
+        if "submission" in error.errors:  # missing, or sent already by someone else: a fresh form
+            values["submission"] = service.new_token()
         return _form_context(values, error.errors, 422)
-    link = url_for(".track_link", token=service.tracking_token(case.number), _external=True)
+    return redirect(url_for(".report_done", token=service.tracking_token(case.number)), 303)
+
+
+@bp.get("/report/done/<string:token>")
+def report_done(token: str):
+    """The result of a report: its number and tracking link (a GET: reloading it sends nothing)."""
+    case = _case_for(token)
+    link = url_for(".track_link", token=token, _external=True)
     return render_template("public/submitted.html", number=case.number, link=link)
 
 
