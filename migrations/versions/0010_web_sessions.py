@@ -1,7 +1,7 @@
 """web sessions on the server; failed sign-ins throttled instead of accounts locked
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-01 09:55:10.506789
 
 """
