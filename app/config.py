@@ -65,6 +65,8 @@ def load_config(instance_path: Path) -> dict:
         "PUBLIC_SUBMIT_LIMIT_PHONE": os.environ.get("PUBLIC_SUBMIT_LIMIT_PHONE", "5/hour"),
         "PUBLIC_TRACK_LIMIT_IP": os.environ.get("PUBLIC_TRACK_LIMIT_IP", "60/hour"),
         "PUBLIC_TRACK_LIMIT_PHONE": os.environ.get("PUBLIC_TRACK_LIMIT_PHONE", "20/hour"),
+        # Webhooks may go to loopback and private-network receivers only when this is on (SSRF).
+        "WEBHOOK_ALLOW_PRIVATE": os.environ.get("WEBHOOK_ALLOW_PRIVATE", "0") == "1",
         "API_TITLE": "Huiyin API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

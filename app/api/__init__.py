@@ -7,8 +7,10 @@ api = HuiyinApi()
 def init_app(app) -> None:
     from app.api import (
         admin,
+        audit,
         auth,
         cases,
+        channel_keys,
         guards,
         incidents,
         notifications,
@@ -22,4 +24,5 @@ def init_app(app) -> None:
     guards.init_app(app)
     for module in (auth, cases, tasks, workflows, incidents, admin, notifications, supervision):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
-    api.register_blueprint(timelimits.blp, url_prefix="/api/v1/admin")
+    for module in (timelimits, channel_keys, audit):
+        api.register_blueprint(module.blp, url_prefix="/api/v1/admin")
