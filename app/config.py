@@ -93,6 +93,8 @@ def load_config(instance_path: Path) -> dict:
         # Open311 reads without a key: "consented" shows the cases their requester chose to publish,
         # "off" none (a channel's key still reads its own cases).
         "OPEN311_PUBLIC_READ": _choice("OPEN311_PUBLIC_READ", OPEN311_PUBLIC_READ),
+        # Webhooks may go to loopback and private-network receivers only when this is on (SSRF).
+        "WEBHOOK_ALLOW_PRIVATE": os.environ.get("WEBHOOK_ALLOW_PRIVATE", "0") == "1",
         "API_TITLE": "Huiyin API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -1,6 +1,7 @@
 """Import every model module so metadata (and Alembic autogenerate) sees all tables."""
 from app.accounts.models import ApiToken, Membership, User
 from app.attachments.models import CaseAttachment
+from app.audit.models import AdminChange
 from app.cases.models import Case, CaseNumberCounter
 from app.casework.models import AccountabilityReferral, CaseReply, UnitAssessment
 from app.channels.models import ChannelKey
@@ -18,10 +19,11 @@ from app.organisation.models import Category, RoutingRule, Territory, Unit
 from app.privacy.models import PersonalDataAccess
 from app.ratelimit import RateCounter
 from app.supervision.models import CaseDirective
-from app.timelimits.models import CalendarOverride, Setting, SupervisionItem, TimeLimit, TimeLimitChange
+from app.timelimits.models import CalendarOverride, Setting, SupervisionItem, TimeLimit
 
 __all__ = [
     "AccountabilityReferral",
+    "AdminChange",
     "ApiToken",
     "CalendarOverride",
     "Case",
@@ -48,7 +50,6 @@ __all__ = [
     "SupervisionItem",
     "Territory",
     "TimeLimit",
-    "TimeLimitChange",
     "Timer",
     "Unit",
     "UnitAssessment",

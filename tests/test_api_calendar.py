@@ -142,3 +142,116 @@ def test_working_hours_are_set_by_administrators_and_bad_sets_change_nothing(cli
         refused = client.put("/api/v1/admin/settings/working-hours", headers=headers, json={"intervals": bad})
         assert refused.status_code == 422, (bad, refused.json)
     assert [(a.hour, b.hour) for a, b in calendar.working_hours()] == [(9, 12), (14, 18)]
+
+
+# --- the calendar the product uses, for administrators ----------------------------------------------
+
+CALENDAR = "/api/v1/admin/calendar"
+DEADLINE = f"{CALENDAR}/deadline"
+SEPT_30 = "2026-09-30T10:00:00"
+
+
+def test_the_year_lists_every_date_with_whether_and_why_it_is_a_working_day(client, admin):
+    # given an administrator's holiday on an ordinary Friday
+    client.put(f"{URL}/2026-10-09", json={"kind": "holiday", "note": "台风停工"}, headers=admin)
+
+    # when the year 2026 is asked for
+    answer = client.get(CALENDAR, query_string={"year": 2026}, headers=admin)
+
+    # then every date is there, in order, with the reason the library or the override gives
+    assert answer.status_code == 200, answer.json
+    days = {d["date"]: d for d in answer.json["days"]}
+    assert answer.json["year"] == 2026 and len(answer.json["days"]) == 365
+    assert list(days) == sorted(days)
+    facts = {
+        "2026-10-01": (False, "official_holiday", "National Day", 4),
+        "2026-10-07": (False, "official_holiday", "Day off (substituted from 10/10/2026)", 3),
+        "2026-10-10": (True, "official_workday", "", 6),   # make-up working Saturday
+        "2026-09-20": (True, "official_workday", "", 7),   # make-up working Sunday
+        "2026-02-14": (True, "official_workday", "", 6),   # Spring Festival make-up Saturday
+        "2026-10-04": (False, "weekend", "", 7),
+        "2026-09-30": (True, "weekday", "", 3),
+        "2026-10-08": (True, "weekday", "", 4),            # the first working day after National Day
+        "2026-10-09": (False, "override", "台风停工", 5),
+    }
+    for day, (working, reason, note, weekday) in facts.items():
+        assert (days[day]["working_day"], days[day]["reason"], days[day]["note"], days[day]["weekday"]) == (
+            working, reason, note, weekday), day
+    makeup = [d for d, v in days.items() if v["reason"] == "official_workday"]
+    assert makeup == ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
+
+    # and it is the calendar deadlines use, date by date
+    db.session.expire_all()
+    assert all(v["working_day"] == calendar.is_working_day(date.fromisoformat(d)) for d, v in days.items())
+    assert answer.json["working_days"] == sum(v["working_day"] for v in days.values())
+
+
+def test_one_date_is_answered_on_its_own(client, admin):
+    saturday = client.get(f"{CALENDAR}/days/2026-10-10", headers=admin)
+    assert saturday.status_code == 200
+    assert saturday.json == {"date": "2026-10-10", "weekday": 6, "working_day": True,
+                             "reason": "official_workday", "note": ""}
+    client.put(f"{URL}/2026-10-10", json={"kind": "holiday", "note": "补休"}, headers=admin)
+    assert client.get(f"{CALENDAR}/days/2026-10-10", headers=admin).json["reason"] == "override"
+    assert client.get(f"{CALENDAR}/days/2026-10-10", headers=admin).json["working_day"] is False
+
+
+@pytest.mark.parametrize("start", ["2026-09-30T10:00:00+08:00", "2026-09-30T02:00:00",
+                                   "2026-09-30T02:00:00Z"])
+def test_the_deadline_is_computed_as_deadlines_are(client, admin, start):
+    # 5 working days from the day before National Day: 8, 9, 10 (make-up Saturday), 12, 13 October
+    question = {"from": start, "amount": 5, "unit": "working_days"}
+    answer = client.get(DEADLINE, headers=admin, query_string=question)
+    assert answer.status_code == 200, answer.json
+    assert answer.json["deadline"] == "2026-10-13T09:30:00+00:00"
+    assert answer.json["deadline_local"] == "2026-10-13T17:30:00+08:00"
+    assert answer.json["from"] == "2026-09-30T02:00:00+00:00"
+    assert (answer.json["amount"], answer.json["unit"]) == (5, "working_days")
+
+
+def test_the_deadline_follows_overrides_and_every_unit_of_the_limit_table(client, admin):
+    def deadline(amount, unit, start="2026-09-16T11:00:00+08:00"):
+        question = {"from": start, "amount": amount, "unit": unit}
+        answer = client.get(DEADLINE, headers=admin, query_string=question)
+        assert answer.status_code == 200, answer.json
+        return answer.json["deadline_local"]
+
+    assert deadline(2, "working_hours") == "2026-09-16T14:30:00+08:00"  # lunch is skipped
+    assert deadline(30, "minutes") == "2026-09-16T11:30:00+08:00"
+    assert deadline(1.5, "hours") == "2026-09-16T12:30:00+08:00"
+    assert deadline(2, "calendar_days") == "2026-09-18T11:00:00+08:00"
+    assert deadline(1, "working_days") == "2026-09-17T17:30:00+08:00"
+    client.put(f"{URL}/2026-09-17", json={"kind": "holiday"}, headers=admin)
+    assert deadline(1, "working_days") == "2026-09-18T17:30:00+08:00"
+
+
+@pytest.mark.parametrize("path, query, field", [
+    (CALENDAR, {"year": 1899}, "year"),
+    (CALENDAR, {"year": 2201}, "year"),
+    (CALENDAR, {"year": "next"}, "year"),
+    (f"{CALENDAR}/days/2026-02-30", {}, "day"),
+    (f"{CALENDAR}/days/9999-01-01", {}, "day"),
+    (f"{CALENDAR}/days/20261001", {}, "day"),
+    (DEADLINE, {"from": "yesterday", "amount": 1, "unit": "working_days"}, "from"),
+    (DEADLINE, {"amount": 1, "unit": "working_days"}, "from"),
+    (DEADLINE, {"from": "0001-01-01T00:00:00+08:00", "amount": 1, "unit": "hours"}, "from"),
+    (DEADLINE, {"from": "9999-12-31T23:00:00-05:00", "amount": 1, "unit": "hours"}, "from"),
+    (DEADLINE, {"from": SEPT_30, "amount": -1, "unit": "working_days"}, "amount"),
+    (DEADLINE, {"from": SEPT_30, "amount": 1.5, "unit": "working_days"}, "amount"),
+    (DEADLINE, {"from": SEPT_30, "amount": 61, "unit": "working_days"}, "amount"),
+    (DEADLINE, {"from": SEPT_30, "amount": "1e400", "unit": "hours"}, "amount"),
+    (DEADLINE, {"from": SEPT_30, "amount": "nan", "unit": "hours"}, "amount"),
+    (DEADLINE, {"from": SEPT_30, "amount": "five", "unit": "hours"}, "amount"),
+    (DEADLINE, {"from": SEPT_30, "amount": 1, "unit": "fortnights"}, "unit"),
+])
+def test_bad_calendar_questions_answer_422_by_field(client, admin, path, query, field):
+    answer = client.get(path, query_string=query, headers=admin)
+    assert answer.status_code == 422, answer.json
+    assert field in answer.json["errors"], answer.json
+
+
+@pytest.mark.parametrize("path", [f"{CALENDAR}?year=2026", f"{CALENDAR}/days/2026-10-01",
+                                  f"{DEADLINE}?from={SEPT_30}&amount=1&unit=hours"])
+def test_the_calendar_questions_are_for_administrators_only(client, people, path):
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers=f.auth(client, "registrar")).status_code == 403

@@ -5,9 +5,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, func, select
 
+from app.audit.models import AdminChange
 from app.extensions import db
 from app.timelimits import calendar, limits
-from app.timelimits.models import TimeLimit, TimeLimitChange
+from app.timelimits.models import TimeLimit
 from tests import factories as f
 
 URL = "/api/v1/admin/time-limits"
@@ -167,7 +168,7 @@ def test_invalid_rows_change_nothing(client, admin, row, field, message):
         assert response.json["errors"][f"limits.2.{field}"] == [message]
     db.session.expire_all()
     assert table() == before
-    assert count(TimeLimitChange) == 0
+    assert count(AdminChange) == 0
 
 
 def test_every_bad_row_is_named(client, admin):
@@ -243,4 +244,4 @@ def test_administrators_only(client, people, seeded, method, path):
     assert getattr(client, method)(path, json=body, headers=registrar).status_code == 403
     db.session.expire_all()
     assert amount("dispatch")[0] == 1
-    assert count(TimeLimitChange) == 0
+    assert count(AdminChange) == 0

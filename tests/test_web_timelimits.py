@@ -7,12 +7,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event, func, select, update
 
+from app.audit.models import AdminChange
 from app.clock import utcnow
 from app.engine.models import HumanTask
 from app.extensions import db
 from app.notifications.models import Notification
 from app.timelimits import calendar, limits
-from app.timelimits.models import TimeLimit, TimeLimitChange
+from app.timelimits.models import TimeLimit
 from tests import factories as f
 from tests.web_helpers import post_form, signed_in
 
@@ -56,7 +57,7 @@ def test_an_administrator_changes_the_handling_limit_and_sees_the_change_log(cli
     log = html[html.index('id="limit-changes"'):]
     assert "Admin" in log and "admin" in log
     assert re.search(r"5 工作日 <small>working_days</small>\s*→\s*6 工作日", log)
-    change = db.session.scalars(select(TimeLimitChange)).one()
+    change = db.session.scalars(select(AdminChange).where(AdminChange.entity == "time_limit")).one()
     assert change.old["amount"] == 5 and change.new["amount"] == 6 and change.user_id == people["admin"].id
 
 
@@ -75,7 +76,7 @@ def test_an_invalid_amount_shows_the_field_error_and_changes_nothing(client, peo
     assert unknown.status_code == 422 and 'id="f-phase-error"' in html and 'id="f-unit-error"' in html
     db.session.expire_all()
     assert [limits.as_dict(r) for r in limits.all_limits()] == before
-    assert db.session.scalar(select(func.count()).select_from(TimeLimitChange)) == 0
+    assert db.session.scalar(select(func.count()).select_from(AdminChange)) == 0
 
 
 def test_an_administrator_sets_the_yellow_share(client, people):
@@ -133,6 +134,34 @@ def test_an_override_added_on_the_calendar_page_is_listed_and_used(client, peopl
     assert deleted.status_code == 302
     assert calendar.is_working_day(date(2030, 1, 7)) is True
     assert post_form(client, "/admin/calendar/delete", {"day": "2030-01-07"}).status_code == 404
+
+
+def test_the_calendar_page_shows_the_years_official_holidays_make_up_days_and_overrides(client, people):
+    signed_in(client, "admin")
+    assert override(client, "2026-10-09", "holiday", "台风停工").status_code == 302
+    html = page(client, "/admin/calendar?year=2026")
+    table = html[html.index('id="calendar-days"'):html.index('id="overrides"')]
+    rows = {row.split('datetime="')[1][:10]: row for row in table.split("<tr")[2:]}
+    for day, words in (("2026-10-01", ("国庆节", "法定节假日", "休息日")),
+                       ("2026-10-10", ("法定调休上班日", "工作日", "星期六")),
+                       ("2026-10-09", ("管理员调整", "台风停工"))):
+        assert all(word in rows[day] for word in words), day
+    assert "2026-10-08" not in rows and "2026-10-04" not in rows  # ordinary weekdays and weekends
+    english = client.get("/admin/calendar?year=2026", headers={"Accept-Language": "en"})
+    english = english.get_data(as_text=True)
+    assert "National Day" in english and "Official make-up working day" in english
+
+
+def test_the_calendar_page_checks_a_deadline_before_a_limit_applies(client, people):
+    signed_in(client, "admin")
+    checked = page(client, "/admin/calendar?year=2026&from=2026-09-30T10:00&amount=5&unit=working_days")
+    result = checked[checked.index('id="deadline-result"'):]
+    assert "2026-10-13 17:30" in result.split("</p>")[0] and "星期二" in result.split("</p>")[0]
+    assert 'value="2026-09-30T10:00"' in checked and 'value="5"' in checked
+    refused = client.get("/admin/calendar?from=soon&amount=-2&unit=fortnights")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="deadline-result"' not in html
+    assert all(f'id="d-{name}-error"' in html for name in ("from", "amount", "unit"))
 
 
 @pytest.mark.parametrize("unconfirmed", [True, False])

@@ -15,8 +15,10 @@ Every row is validated (field rules shared with app/organisation/admin.py, plus 
 the file and against the database) before anything is written. If any row is wrong nothing is
 written and the `ImportReport` lists every problem (up to MAX_REPORTED_ERRORS) with the row number
 the spreadsheet shows (header = row 1; `row_number` None = the file as a whole). Otherwise all rows
-are written with bulk inserts in one transaction. Import functions are top-level operations: they
-commit (or roll back) the session.
+are written with bulk inserts in one transaction, together with one audit entry for the import
+(app/audit: who, the kind, how many rows, the file's size and SHA-256 — not one entry per row;
+keep the file, its hash shows which one it was). Import functions are top-level operations: they
+commit (or roll back) the session; `actor` is the administrator (None: the system).
 
 Users
 -----
@@ -33,6 +35,7 @@ releases the GIL); a generated one is random (~93 bits) and gets the cheap profi
 file may type at most MAX_TYPED_PASSWORDS passwords, so an import never outlasts an HTTP request.
 """
 import csv
+import hashlib
 import io
 import logging
 import os
@@ -48,6 +51,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import ROLES, Membership, User
 from app.accounts.security import hash_password
+from app.audit import service as audit
 from app.engine.transaction import transaction
 from app.extensions import db
 from app.organisation import admin as rules
@@ -295,8 +299,9 @@ def _ids_by_code(model, codes, *extra) -> dict[str, tuple]:
     return found
 
 
-def _run(kind: str, data: bytes, validate: Callable, write: Callable) -> ImportReport:
-    """Read, validate (one short read transaction), then write everything in one transaction."""
+def _run(kind: str, data: bytes, validate: Callable, write: Callable, actor) -> ImportReport:
+    """Read, validate (one short read transaction), then write everything in one transaction,
+    with one audit entry for the whole import (its counts and the file's SHA-256)."""
     report = ImportReport()
     try:
         table = _read_table(data, COLUMNS[kind])
@@ -322,6 +327,9 @@ def _run(kind: str, data: bytes, validate: Callable, write: Callable) -> ImportR
     try:
         with transaction():
             report.imported = write(plan, report)
+            audit.record(actor, "import", kind, "create", None,
+                         {"kind": kind, "imported": report.imported, "file_bytes": len(data),
+                          "file_sha256": hashlib.sha256(data).hexdigest()})
     except IntegrityError:
         report.imported, report.generated_passwords = 0, {}
         report.errors.append(RowError(None, "file", _CHANGED_MEANWHILE))
@@ -437,9 +445,9 @@ def _write_users(plan: list[dict], report: ImportReport) -> int:
     return len(users)
 
 
-def import_users(data: bytes) -> ImportReport:
+def import_users(data: bytes, actor=None) -> ImportReport:
     """Import users with one membership unit each (see the module docstring)."""
-    return _run("users", data, _validate_users, _write_users)
+    return _run("users", data, _validate_users, _write_users, actor)
 
 
 # --- territories -------------------------------------------------------------------------------
@@ -500,10 +508,10 @@ def _write_territories(plan: list[dict], report: ImportReport) -> int:
     return len(plan)
 
 
-def import_territories(data: bytes) -> ImportReport:
+def import_territories(data: bytes, actor=None) -> ImportReport:
     """Import territories (code, name, level, parent_code); a parent is either in the database or
     in an earlier row of the same file."""
-    return _run("territories", data, _validate_territories, _write_territories)
+    return _run("territories", data, _validate_territories, _write_territories, actor)
 
 
 # --- units -------------------------------------------------------------------------------------
@@ -539,9 +547,9 @@ def _write_plain(model) -> Callable:
     return write
 
 
-def import_units(data: bytes) -> ImportReport:
+def import_units(data: bytes, actor=None) -> ImportReport:
     """Import units (code, name, level, [kind], [territory_code]); territories must exist."""
-    return _run("units", data, _validate_units, _write_plain(Unit))
+    return _run("units", data, _validate_units, _write_plain(Unit), actor)
 
 
 # --- categories --------------------------------------------------------------------------------
@@ -561,9 +569,9 @@ def _validate_categories(table, problems: _Problems) -> list[dict]:
     return plan
 
 
-def import_categories(data: bytes) -> ImportReport:
+def import_categories(data: bytes, actor=None) -> ImportReport:
     """Import request categories (code, name, [class])."""
-    return _run("categories", data, _validate_categories, _write_plain(Category))
+    return _run("categories", data, _validate_categories, _write_plain(Category), actor)
 
 
 # --- routing rules -----------------------------------------------------------------------------
@@ -603,12 +611,12 @@ def _validate_routing_rules(table, problems: _Problems) -> list[dict]:
     return plan
 
 
-def import_routing_rules(data: bytes) -> ImportReport:
+def import_routing_rules(data: bytes, actor=None) -> ImportReport:
     """Import routing rules (territory_code, level, [category_code: empty = any], unit_code)."""
-    return _run("routing-rules", data, _validate_routing_rules, _write_plain(RoutingRule))
+    return _run("routing-rules", data, _validate_routing_rules, _write_plain(RoutingRule), actor)
 
 
-IMPORTERS: dict[str, Callable[[bytes], ImportReport]] = {
+IMPORTERS: dict[str, Callable[..., ImportReport]] = {
     "users": import_users,
     "territories": import_territories,
     "units": import_units,

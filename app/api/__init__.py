@@ -8,8 +8,10 @@ api = HuiyinApi()
 def init_app(app) -> None:
     from app.api import (
         admin,
+        audit,
         auth,
         cases,
+        channel_keys,
         incidents,
         notifications,
         supervision,
@@ -21,7 +23,7 @@ def init_app(app) -> None:
     api.init_app(app)
     prefixes = {module: f"/api/v1/{module.blp.name}" for module in
                 (auth, cases, tasks, workflows, incidents, admin, notifications, supervision)}
-    prefixes[timelimits] = "/api/v1/admin"
+    prefixes |= dict.fromkeys((timelimits, channel_keys, audit), "/api/v1/admin")
     for module, prefix in prefixes.items():
         if not isinstance(module.blp, Blueprint):  # its query parameters would go unchecked
             raise TypeError(f"{module.__name__}.blp must be app.api.blueprint.Blueprint")

@@ -208,7 +208,7 @@ def list_territories(args):
 def create_territory(payload):
     """Create a territory under `parent_code` (none: a root); 409 if the code exists."""
     with transaction():
-        return admin.create_territory(**payload)
+        return admin.create_territory(**payload, actor=g.user)
 
 
 @blp.route("/territories/<string:code>", methods=["PATCH"])
@@ -218,7 +218,7 @@ def create_territory(payload):
 def update_territory(payload, code):
     """Rename a territory or change its level."""
     with transaction():
-        return admin.update_territory(code, payload)
+        return admin.update_territory(code, payload, actor=g.user)
 
 
 # --- units -------------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def list_units(args):
 def create_unit(payload):
     """Create a handling unit; 409 if the code exists."""
     with transaction():
-        return admin.create_unit(**payload)
+        return admin.create_unit(**payload, actor=g.user)
 
 
 @blp.route("/units/<string:code>", methods=["PATCH"])
@@ -247,7 +247,7 @@ def create_unit(payload):
 @blp.response(200, UnitSchema)
 def update_unit(payload, code):
     with transaction():
-        return admin.update_unit(code, payload)
+        return admin.update_unit(code, payload, actor=g.user)
 
 
 # --- categories --------------------------------------------------------------------------------
@@ -267,7 +267,7 @@ def list_categories(args):
 def create_category(payload):
     """Create a request category; 409 if the code exists."""
     with transaction():
-        return admin.create_category(**payload)
+        return admin.create_category(**payload, actor=g.user)
 
 
 @blp.route("/categories/<string:code>", methods=["PATCH"])
@@ -276,7 +276,7 @@ def create_category(payload):
 @blp.response(200, CategorySchema)
 def update_category(payload, code):
     with transaction():
-        return admin.update_category(code, payload)
+        return admin.update_category(code, payload, actor=g.user)
 
 
 # --- routing rules -----------------------------------------------------------------------------
@@ -297,7 +297,7 @@ def create_routing_rule(payload):
     """Create a rule (category_code null: any category); 409 if the territory already has a rule
     for that level and category."""
     with transaction():
-        return admin.create_routing_rule(**payload)
+        return admin.create_routing_rule(**payload, actor=g.user)
 
 
 @blp.route("/routing-rules/<int:rule_id>", methods=["PATCH"])
@@ -306,7 +306,7 @@ def create_routing_rule(payload):
 @blp.response(200, RoutingRuleSchema)
 def update_routing_rule(payload, rule_id):
     with transaction():
-        return admin.update_routing_rule(rule_id, payload)
+        return admin.update_routing_rule(rule_id, payload, actor=g.user)
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -327,7 +327,7 @@ def create_user(payload):
     """Create a user with memberships; without a password one is generated and returned once as
     `generated_password`. 409 if the username exists (regardless of case)."""
     with transaction():
-        user, generated = admin.create_user(**payload)
+        user, generated = admin.create_user(**payload, actor=g.user)
     user.generated_password = generated
     return user, 201, _NO_STORE
 
@@ -341,7 +341,7 @@ def update_user(payload, username):
     or `active: false` revokes every token and web session of the user. A change that would leave
     no active administrator is refused (422)."""
     with transaction():
-        return admin.update_user(username, payload)
+        return admin.update_user(username, payload, actor=g.user)
 
 
 @blp.route("/users/<string:username>/reset-password", methods=["POST"])
@@ -351,7 +351,7 @@ def reset_password(username):
     """Replace the user's password with a generated one, returned once, and revoke every token and
     web session of the user."""
     with transaction():
-        user, generated = admin.reset_password(username)
+        user, generated = admin.reset_password(username, actor=g.user)
     return {"username": user.username, "generated_password": generated}, 200, _NO_STORE
 
 
@@ -361,7 +361,7 @@ def reset_password(username):
 def sign_out(username):
     """Sign the user out everywhere: every web session ends and every API token is revoked."""
     with transaction():
-        return admin.sign_out_everywhere(username)
+        return admin.sign_out_everywhere(username, actor=g.user)
 
 
 # --- imports -----------------------------------------------------------------------------------
@@ -383,7 +383,7 @@ def import_file(files, kind):
     data = files["file"].read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         abort(413, message=f"an import file may be at most {MAX_FILE_BYTES // 2**20} MB")
-    report = importer(data)
+    report = importer(data, actor=g.user)
     current_app.logger.info("admin %s imported %s: %d rows, %d problems", g.user.username, kind,
                             report.imported, len(report.errors))
     if not report.ok:

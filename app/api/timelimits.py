@@ -4,10 +4,13 @@ Every endpoint needs the "admin:manage" permission: 401 without a valid token, 4
 roles. PUT /time-limits is all or nothing: any invalid row answers 422 (code "invalid_data") with
 {"errors": {"limits.<index>.<field>": [messages]}} and nothing is changed.
 
-Calendar overrides (R19): /calendar/overrides/<YYYY-MM-DD> is upserted with PUT {"kind":
-"holiday"|"workday", "note"} and removed with DELETE; an override wins over the holidays library.
-Changing one does not move deadlines already computed (re-apply a phase for that).
-/calendar/status warns from 1 December while next year's official arrangement is unknown.
+The calendar (R19): /calendar?year= lists every date of a year as deadlines count it and why;
+/calendar/days/<YYYY-MM-DD> answers for one date; /calendar/deadline?from=&amount=&unit= computes
+the deadline of a limit before it applies. Overrides: /calendar/overrides/<YYYY-MM-DD> is upserted
+with PUT {"kind": "holiday"|"workday", "note"} and removed with DELETE; an override wins over the
+holidays library. Changing one does not move deadlines already computed (re-apply a phase for
+that). /calendar/status warns from 1 December while next year's official arrangement is unknown.
+Every change here is audited (GET /admin/audit).
 """
 import re
 from datetime import UTC, date
@@ -20,12 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from app.api.blueprint import Blueprint
 from app.api.fields import AdminPageArgs, UtcDateTime
 from app.api.security import permission_required
-from app.clock import utcnow
-from app.engine.errors import InvalidData, NotFound
+from app.clock import to_naive_utc, utcnow
+from app.engine.errors import InvalidData
 from app.engine.transaction import transaction
-from app.extensions import db
-from app.timelimits import calendar, limits
-from app.timelimits.models import PHASES, CalendarOverride, Setting
+from app.timelimits import calendar, limits, overrides
+from app.timelimits.models import LIMIT_UNITS, PHASES
 from app.timelimits.reapply import reapply
 
 blp = Blueprint("timelimits", __name__, description="Time limits and calendar")
@@ -57,7 +59,7 @@ class ChangeArgs(AdminPageArgs):
 
 class TimeLimitChangeSchema(Schema):
     id = fields.Integer()
-    time_limit_id = fields.Integer(allow_none=True)
+    time_limit_id = fields.Function(lambda change: int(change.entity_key), allow_none=True)
     user_id = fields.Integer(allow_none=True)
     at = UtcDateTime()
     old = fields.Dict(allow_none=True)
@@ -93,7 +95,8 @@ def update_time_limits(payload):
 @blp.arguments(ChangeArgs, location="query")
 @blp.response(200, TimeLimitChangeSchema(many=True))
 def list_time_limit_changes(args):
-    """The audit log of the time-limit table, newest first."""
+    """The changes of the time-limit table, newest first (the audit's entries of entity
+    "time_limit"; GET /admin/audit lists them too)."""
     return limits.list_changes(**args)
 
 
@@ -121,8 +124,8 @@ class WorkingHoursSchema(Schema):
                             metadata={"example": [["08:30", "12:00"], ["13:30", "17:30"]]})
 
 
-def _working_hours_view() -> dict:
-    return {"intervals": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in calendar.working_hours()]}
+def _working_hours_view(intervals) -> dict:
+    return {"intervals": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in intervals]}
 
 
 @blp.route("/settings/working-hours")
@@ -130,7 +133,7 @@ def _working_hours_view() -> dict:
 @blp.response(200, WorkingHoursSchema)
 def get_working_hours():
     """The daily working hours that "working hours" limits and the close of a working day use."""
-    return _working_hours_view()
+    return _working_hours_view(calendar.working_hours())
 
 
 @blp.route("/settings/working-hours", methods=["PUT"])
@@ -140,13 +143,7 @@ def get_working_hours():
 def set_working_hours(payload):
     """Replace the working hours; a malformed or overlapping set is refused and changes nothing."""
     with transaction():
-        db.session.merge(Setting(key="working_hours", value=payload["intervals"], updated_by_id=g.user.id,
-                                 updated_at=utcnow()))
-        try:
-            calendar.working_hours()
-        except ValueError as exc:
-            raise InvalidData("invalid working hours", {"intervals": [str(exc)]}) from None
-    return _working_hours_view()
+        return _working_hours_view(limits.set_working_hours(payload["intervals"], g.user))
 
 
 class ReapplySchema(Schema):
@@ -167,10 +164,10 @@ def reapply_limits(payload):
     return reapply(payload["phase"], actor_id=g.user.id)
 
 
-# --- calendar overrides --------------------------------------------------------------------------
+# --- the calendar and its overrides --------------------------------------------------------------
 
-OVERRIDE_KINDS = ("holiday", "workday")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+YEAR_MIN, YEAR_MAX = calendar.YEAR_MIN, calendar.YEAR_MAX
 
 
 def local_today() -> date:
@@ -182,14 +179,17 @@ def local_today() -> date:
 def _parse_day(value: str) -> date:
     try:
         if _ISO_DAY.match(value):
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
+            if YEAR_MIN <= day.year <= YEAR_MAX:
+                return day
     except ValueError:
         pass
-    raise InvalidData("invalid date", {"day": ["not a date of the form YYYY-MM-DD"]})
+    raise InvalidData("invalid date",
+                      {"day": [f"not a date of the form YYYY-MM-DD in the years {YEAR_MIN}–{YEAR_MAX}"]})
 
 
 class OverrideArgs(Schema):
-    year = fields.Integer(load_default=None, validate=validate.Range(min=1900, max=2200),
+    year = fields.Integer(load_default=None, validate=validate.Range(min=YEAR_MIN, max=YEAR_MAX),
                           metadata={"description": "only this year's overrides; all without it"})
 
 
@@ -202,8 +202,9 @@ class OverrideSchema(Schema):
 
 
 class OverrideUpdateSchema(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(OVERRIDE_KINDS))
-    note = fields.String(load_default="", validate=validate.Length(max=200))
+    kind = fields.String(required=True, metadata={"description": "holiday or workday"})
+    note = fields.String(load_default="",
+                         metadata={"description": f"at most {overrides.NOTE_MAX} characters"})
 
 
 class CalendarStatusSchema(Schema):
@@ -214,29 +215,90 @@ class CalendarStatusSchema(Schema):
     message = fields.String()
 
 
+class CalendarArgs(Schema):
+    year = fields.Integer(validate=validate.Range(min=YEAR_MIN, max=YEAR_MAX),
+                          metadata={"description": "default: this year (local)"})
+
+
+class CalendarDaySchema(Schema):
+    date = fields.Date(attribute="day")
+    weekday = fields.Function(lambda d: d.day.isoweekday(), metadata={"description": "1 Monday … 7 Sunday"})
+    working_day = fields.Boolean()
+    reason = fields.String(metadata={"description": "why: " + ", ".join(calendar.REASONS)})
+    note = fields.String(metadata={"description": "the holiday's name (official_holiday) or the "
+                                                  "administrator's note (override)"})
+
+
+class CalendarYearSchema(Schema):
+    year = fields.Integer()
+    working_days = fields.Integer(metadata={"description": "how many working days the year has"})
+    days = fields.List(fields.Nested(CalendarDaySchema), metadata={"description": "every date, in order"})
+
+
+class DeadlineArgs(Schema):
+    start = UtcDateTime(required=True, data_key="from", metadata={
+        "description": "ISO 8601 date-time the limit starts (received); without an offset: UTC"})
+    amount = fields.Float(required=True, allow_nan=False, metadata={"description": "as in the limit table"})
+    unit = fields.String(required=True, metadata={"description": "one of " + ", ".join(LIMIT_UNITS)})
+
+
+class DeadlineSchema(Schema):
+    start = UtcDateTime(data_key="from")
+    amount = fields.Float()
+    unit = fields.String()
+    deadline = UtcDateTime()
+    deadline_local = fields.String(metadata={"description": "the deadline in TIMEZONE, ISO 8601"})
+
+
+@blp.route("/calendar")
+@permission_required("admin:manage")
+@blp.arguments(CalendarArgs, location="query")
+@blp.response(200, CalendarYearSchema)
+def calendar_year(args):
+    """Every date of a year as deadlines count it: working day or not, and why — weekday, weekend,
+    official_holiday (with its name), official_workday (a make-up working day) or override (with
+    the administrator's note)."""
+    year = args.get("year") or local_today().year
+    days = calendar.year_days(year)
+    return {"year": year, "working_days": sum(day.working_day for day in days), "days": days}
+
+
+@blp.route("/calendar/days/<string:day>")
+@permission_required("admin:manage")
+@blp.response(200, CalendarDaySchema)
+def calendar_day(day):
+    """Whether one date (YYYY-MM-DD) is a working day, and why."""
+    return calendar.day_info(_parse_day(day))
+
+
+@blp.route("/calendar/deadline")
+@permission_required("admin:manage")
+@blp.arguments(DeadlineArgs, location="query")
+@blp.response(200, DeadlineSchema)
+def calendar_deadline(args):
+    """The deadline a limit of `amount` `unit` starting at `from` gets — computed by the same
+    function as every deadline, with the same rules for amount and unit as the limit table."""
+    if not YEAR_MIN <= args["start"].year <= YEAR_MAX:
+        raise InvalidData("invalid start", {"from": [f"must be in the years {YEAR_MIN}–{YEAR_MAX}"]})
+    start = to_naive_utc(args["start"])
+    deadline = limits.trial_deadline(start, args["amount"], args["unit"])
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    return {"start": start, "amount": args["amount"], "unit": args["unit"], "deadline": deadline,
+            "deadline_local": deadline.replace(tzinfo=UTC).astimezone(zone).isoformat()}
+
+
 @blp.route("/calendar/overrides")
 @permission_required("admin:manage")
 @blp.arguments(OverrideArgs, location="query")
 @blp.response(200, OverrideSchema(many=True))
 def list_overrides(args):
     """Administrators' holidays and working days, by date."""
-    query = db.select(CalendarOverride).order_by(CalendarOverride.day)
-    if args["year"] is not None:
-        year = args["year"]
-        query = query.where(CalendarOverride.day >= date(year, 1, 1),
-                            CalendarOverride.day <= date(year, 12, 31))
-    return db.session.scalars(query).all()
+    return overrides.list_overrides(args["year"])
 
 
-def _upsert(day: date, payload: dict) -> CalendarOverride:
+def _upsert(day: date, payload: dict):
     with transaction():
-        row = db.session.get(CalendarOverride, day)
-        if row is None:
-            row = CalendarOverride(day=day)
-            db.session.add(row)
-        row.kind, row.note = payload["kind"], payload["note"]
-        row.updated_by_id, row.updated_at = g.user.id, utcnow()
-    return row
+        return overrides.set_override(day, payload["kind"], payload["note"], g.user)
 
 
 @blp.route("/calendar/overrides/<string:day>", methods=["PUT"])
@@ -259,10 +321,7 @@ def delete_override(day):
     """Remove an override: the date is again what the library and the weekday say."""
     parsed = _parse_day(day)
     with transaction():
-        row = db.session.get(CalendarOverride, parsed)
-        if row is None:
-            raise NotFound(f"no calendar override for {parsed.isoformat()}")
-        db.session.delete(row)
+        overrides.delete_override(parsed, g.user)
 
 
 @blp.route("/calendar/status")

@@ -8,12 +8,12 @@ requester data; the text goes through the one masking function (app/privacy/reda
 import hashlib
 import hmac
 import json
-import urllib.request
 from collections.abc import Mapping
 
 from sqlalchemy import select
 
 from app.cases.models import Case
+from app.channels import destinations
 from app.channels.models import ChannelKey
 from app.extensions import db
 from app.notifications.models import OutboxMessage
@@ -48,7 +48,8 @@ def signature(secret: str, body: bytes) -> str:
 
 
 class WebhookSender:
-    """POST the message body as JSON to its address; anything but a 2xx answer raises (retry)."""
+    """POST the message body as JSON to its address, only if the address may receive webhooks
+    (app/channels/destinations.py); anything but a 2xx answer, redirects included, raises (retry)."""
 
     def __init__(self, config: Mapping | None = None):
         pass
@@ -59,9 +60,6 @@ class WebhookSender:
         if not secret or not message.address:
             raise ValueError(f"webhook message {message.id} has no channel key secret or URL")
         body = message.body.encode()
-        request = urllib.request.Request(message.address, data=body, method="POST", headers={
+        destinations.post(message.address, body, timeout=TIMEOUT_SECONDS, headers={
             "Content-Type": "application/json; charset=utf-8", "X-Huiyin-Event": message.kind,
             "X-Huiyin-Signature": signature(secret, body)})
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            if not 200 <= response.status < 300:
-                raise RuntimeError(f"webhook answered {response.status}")

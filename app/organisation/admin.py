@@ -9,6 +9,10 @@ Errors
   raised only when every field is otherwise valid, so one answer names every fix needed.
 * `NotFound` (404) when the record to update does not exist.
 
+Every create and update is audited (app/audit: who, when, old → new) in the caller's
+transaction; `actor` is the administrator (None: the system). A user's snapshot never holds the
+password hash: a new or changed password is recorded as "password": "set"/"generated"/"changed".
+
 Functions flush but do not commit: callers wrap them in `with transaction():`.
 """
 import re
@@ -21,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts import sessions, throttle
 from app.accounts.models import ROLES, Membership, User
 from app.accounts.security import hash_password
+from app.audit import service as audit
 from app.engine.errors import Conflict, InvalidData, NotFound
 from app.extensions import db
 from app.organisation.models import (
@@ -168,6 +173,24 @@ def _page(statement, limit: int, offset: int):
     return list(db.session.scalars(statement.limit(limit).offset(offset)))
 
 
+def territory_snapshot(row: Territory) -> dict:
+    return {"code": row.code, "name": row.name, "level": row.level, "parent_code": parent_code_of(row)}
+
+
+def unit_snapshot(row: Unit) -> dict:
+    return {"code": row.code, "name": row.name, "level": row.level, "kind": row.kind,
+            "territory_code": row.territory.code if row.territory else None}
+
+
+def category_snapshot(row: Category) -> dict:
+    return {"code": row.code, "name": row.name, "class": row.klass}
+
+
+def user_snapshot(user: User) -> dict:
+    return {"username": user.username, "display_name": user.display_name, "active": user.active,
+            "memberships": sorted(f"{m.unit.code}:{m.role}" for m in user.memberships)}
+
+
 def username_taken(username: str) -> bool:
     """Usernames are unique regardless of case, so 'Wang' and 'wang' cannot both exist."""
     return db.session.scalar(
@@ -186,7 +209,8 @@ def list_territories(parent_code: str | None = None, limit: int = 100, offset: i
     return _page(statement, limit, offset)
 
 
-def create_territory(code: str, name: str, level: str, parent_code: str | None = None) -> Territory:
+def create_territory(code: str, name: str, level: str, parent_code: str | None = None,
+                     actor=None) -> Territory:
     errors, duplicates = _Errors(), _Errors()
     errors.add("code", code_problem(code, TERRITORY_CODE_MAX))
     errors.add("name", text_problem(name))
@@ -206,13 +230,15 @@ def create_territory(code: str, name: str, level: str, parent_code: str | None =
                     path=path)
     db.session.add(row)
     _flush("territory", "code")
+    audit.record(actor, "territory", row.code, "create", None, territory_snapshot(row))
     return row
 
 
-def update_territory(code: str, changes: dict) -> Territory:
+def update_territory(code: str, changes: dict, actor=None) -> Territory:
     """Rename a territory or change its level (still below its parent and above its children).
     Moving a territory to another parent is not supported: it would re-path the whole subtree."""
     row = _required(Territory, code, "territory")
+    old = territory_snapshot(row)
     errors = _Errors()
     if "name" in changes:
         errors.add("name", text_problem(changes["name"]))
@@ -232,6 +258,7 @@ def update_territory(code: str, changes: dict) -> Territory:
     if "level" in changes:
         row.level = changes["level"]
     _flush("territory", "code")
+    audit.record(actor, "territory", row.code, "update", old, territory_snapshot(row))
     return row
 
 
@@ -262,7 +289,7 @@ def _check_unit_fields(errors: _Errors, values: dict) -> Territory | None:
 
 
 def create_unit(code: str, name: str, level: str, kind: str = "office",
-                territory_code: str | None = None) -> Unit:
+                territory_code: str | None = None, actor=None) -> Unit:
     errors, duplicates = _Errors(), _Errors()
     errors.add("code", code_problem(code, UNIT_CODE_MAX))
     territory = _check_unit_fields(errors, {"name": name, "level": level, "kind": kind,
@@ -271,15 +298,17 @@ def create_unit(code: str, name: str, level: str, kind: str = "office",
         duplicates.add("code", f"unit {code} exists already")
     _raise_if(errors, duplicates, "unit")
     row = Unit(code=code, name=name.strip(), level=level, kind=kind,
-               territory_id=territory.id if territory else None)
+               territory_id=territory.id if territory else None, territory=territory)
     db.session.add(row)
     _flush("unit", "code")
+    audit.record(actor, "unit", row.code, "create", None, unit_snapshot(row))
     return row
 
 
-def update_unit(code: str, changes: dict) -> Unit:
+def update_unit(code: str, changes: dict, actor=None) -> Unit:
     """Change a unit's name, level, kind or territory (territory_code None detaches it)."""
     row = _required(Unit, code, "unit")
+    old = unit_snapshot(row)
     errors = _Errors()
     territory = _check_unit_fields(errors, changes)
     _raise_if(errors)
@@ -290,6 +319,7 @@ def update_unit(code: str, changes: dict) -> Unit:
         row.territory_id = territory.id if territory else None
         row.territory = territory
     _flush("unit", "code")
+    audit.record(actor, "unit", row.code, "update", old, unit_snapshot(row))
     return row
 
 
@@ -299,7 +329,7 @@ def list_categories(limit: int = 100, offset: int = 0) -> list[Category]:
     return _page(select(Category).order_by(Category.code), limit, offset)
 
 
-def create_category(code: str, name: str, klass: str = "livelihood") -> Category:
+def create_category(code: str, name: str, klass: str = "livelihood", actor=None) -> Category:
     errors, duplicates = _Errors(), _Errors()
     errors.add("code", code_problem(code, CATEGORY_CODE_MAX))
     errors.add("name", text_problem(name))
@@ -310,11 +340,13 @@ def create_category(code: str, name: str, klass: str = "livelihood") -> Category
     row = Category(code=code, name=name.strip(), klass=klass)
     db.session.add(row)
     _flush("category", "code")
+    audit.record(actor, "category", row.code, "create", None, category_snapshot(row))
     return row
 
 
-def update_category(code: str, changes: dict) -> Category:
+def update_category(code: str, changes: dict, actor=None) -> Category:
     row = _required(Category, code, "category")
+    old = category_snapshot(row)
     errors = _Errors()
     if "name" in changes:
         errors.add("name", text_problem(changes["name"]))
@@ -326,6 +358,7 @@ def update_category(code: str, changes: dict) -> Category:
     if "klass" in changes:
         row.klass = changes["klass"]
     _flush("category", "code")
+    audit.record(actor, "category", row.code, "update", old, category_snapshot(row))
     return row
 
 
@@ -361,7 +394,7 @@ def _rule_view(rule: RoutingRule, territory_code: str, category_code: str | None
 
 
 def create_routing_rule(territory_code: str, level: str, unit_code: str,
-                        category_code: str | None = None) -> dict:
+                        category_code: str | None = None, actor=None) -> dict:
     errors, duplicates = _Errors(), _Errors()
     territory = _by_code(Territory, territory_code)
     if territory is None:
@@ -381,14 +414,21 @@ def create_routing_rule(territory_code: str, level: str, unit_code: str,
                        unit_id=unit.id, unit=unit)
     db.session.add(rule)
     _flush("routing rule", "category_code")
-    return _rule_view(rule, territory.code, category_code or None, unit.code)
+    view = _rule_view(rule, territory.code, category_code or None, unit.code)
+    audit.record(actor, "routing_rule", rule.id, "create", None, _rule_snapshot(view))
+    return view
 
 
-def update_routing_rule(rule_id: int, changes: dict) -> dict:
+def _rule_snapshot(view: dict) -> dict:
+    return {name: view[name] for name in ("territory_code", "level", "category_code", "unit_code")}
+
+
+def update_routing_rule(rule_id: int, changes: dict, actor=None) -> dict:
     """Hand a rule to another unit (territory, level and category identify the rule)."""
     rule = db.session.get(RoutingRule, rule_id)
     if rule is None:
         raise NotFound(f"no routing rule {rule_id}")
+    old_unit = rule.unit.code
     errors = _Errors()
     unit = _by_code(Unit, changes.get("unit_code"))
     if "unit_code" in changes and unit is None:
@@ -399,7 +439,10 @@ def update_routing_rule(rule_id: int, changes: dict) -> dict:
     _flush("routing rule", "category_code")
     territory = db.session.get(Territory, rule.territory_id)
     category = db.session.get(Category, rule.category_id) if rule.category_id else None
-    return _rule_view(rule, territory.code, category.code if category else None, rule.unit.code)
+    view = _rule_view(rule, territory.code, category.code if category else None, rule.unit.code)
+    audit.record(actor, "routing_rule", rule.id, "update", _rule_snapshot(view) | {"unit_code": old_unit},
+                 _rule_snapshot(view))
+    return view
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -430,7 +473,7 @@ def _memberships(errors: _Errors, memberships: list[dict]) -> list[tuple[Unit, s
 
 
 def create_user(username: str, display_name: str, password: str | None = None, active: bool = True,
-                memberships: list[dict] | None = None) -> tuple[User, str | None]:
+                memberships: list[dict] | None = None, actor=None) -> tuple[User, str | None]:
     """Create a user; without a password one is generated and returned (the only time it is
     readable) so the administrator can hand it out. Returns (user, generated password or None)."""
     errors, duplicates = _Errors(), _Errors()
@@ -449,6 +492,8 @@ def create_user(username: str, display_name: str, password: str | None = None, a
     user.memberships = [Membership(unit=unit, role=role) for unit, role in pairs]
     db.session.add(user)
     _flush("user", "username")
+    audit.record(actor, "user", user.username, "create", None,
+                 user_snapshot(user) | {"password": "generated" if generated else "set"})
     return user, generated
 
 
@@ -482,11 +527,12 @@ def _set_password(user: User, password_hash: str) -> None:
     sessions.revoke_all(user)
 
 
-def update_user(username: str, changes: dict) -> User:
+def update_user(username: str, changes: dict, actor=None) -> User:
     """Change display_name, active, password, or replace the memberships as a whole. A new
     password or a deactivation signs the user out everywhere (web sessions and API tokens). No
     change may leave the platform without an active administrator."""
     user = _find_user(username)
+    old = user_snapshot(user)
     errors = _Errors()
     if "display_name" in changes:
         errors.add("display_name", text_problem(changes["display_name"]))
@@ -514,22 +560,28 @@ def update_user(username: str, changes: dict) -> User:
         user.memberships.extend(Membership(unit=unit, role=role) for unit, role in pairs
                                 if (unit.id, role) not in have)
     _flush("user", "username")
+    audit.record(actor, "user", user.username, "update", old,
+                 user_snapshot(user) | ({"password": "changed"} if "password" in changes else {}))
     return user
 
 
-def reset_password(username: str) -> tuple[User, str]:
+def reset_password(username: str, actor=None) -> tuple[User, str]:
     """A generated password replaces the user's (returned: the only time it is readable), and the
     user is signed out everywhere."""
     user = _find_user(username)
     generated = generate_password()
     _set_password(user, hash_generated_password(generated))
     _flush("user", "username")
+    audit.record(actor, "user", user.username, "update", {"password": None}, {"password": "reset"})
     return user, generated
 
 
-def sign_out_everywhere(username: str) -> dict[str, int]:
+def sign_out_everywhere(username: str, actor=None) -> dict[str, int]:
     """An administrator ends every web session and API token of the user (see sessions.revoke_all)."""
-    return sessions.revoke_all(_find_user(username))
+    user = _find_user(username)
+    ended = sessions.revoke_all(user)
+    audit.record(actor, "user", user.username, "update", {"signed_out": None}, {"signed_out": "everywhere"})
+    return ended
 
 
 def change_own_password(user: User, current: str, new: str, repeated: str, address: str | None) -> None:

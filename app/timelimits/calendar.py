@@ -14,7 +14,8 @@ Decisions
   win over the library. From 1 December ``next_year_unconfirmed`` tells the admin dashboard
   when next year's arrangement is unknown (no library make-up days, no override); deadlines
   still compute meanwhile.
-* Precedence in ``is_working_day``: override > library holiday > library make-up workday >
+* Precedence in ``is_working_day`` (one function, ``_decide``, also behind ``year_days`` and
+  ``day_info``, which administrators see): override > library holiday > library make-up workday >
   Monday–Friday.
 * Times: ``add`` takes and returns NAIVE UTC (as stored); working-day/hour arithmetic happens in
   the local zone ``app.config["TIMEZONE"]`` (default Asia/Shanghai).
@@ -38,6 +39,7 @@ Decisions
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,6 +55,10 @@ DEFAULT_WORKING_HOURS: tuple[tuple[time, time], ...] = (
     (time(13, 30), time(17, 30)),
 )
 UNITS = ("minutes", "hours", "calendar_days", "working_days", "working_hours")
+#: The years the calendar answers for (administrators' questions and overrides).
+YEAR_MIN, YEAR_MAX = 1900, 2200
+#: Why a date is or is not a working day, in the order of precedence of ``_decide``.
+REASONS = ("override", "official_holiday", "official_workday", "weekday", "weekend")
 
 # year -> (library holidays dated in that year, library make-up working days dated in that year)
 _YEARS: dict[int, tuple[frozenset[date], frozenset[date]]] = {}
@@ -73,13 +79,18 @@ def _library_year(year: int) -> tuple[frozenset[date], frozenset[date]]:
     return cached
 
 
-def _library_is_working_day(day: date) -> bool:
+def _decide(day: date, override_kind: str | None) -> tuple[bool, str]:
+    """(is a working day, why: one of REASONS) — the one precedence rule of the calendar."""
+    if override_kind == "holiday":
+        return False, "override"
+    if override_kind == "workday":
+        return True, "override"
     days_off, workdays = _library_year(day.year)
     if day in days_off:
-        return False
+        return False, "official_holiday"
     if day in workdays:
-        return True
-    return day.weekday() < 5
+        return True, "official_workday"
+    return (True, "weekday") if day.weekday() < 5 else (False, "weekend")
 
 
 class _Overrides:
@@ -105,17 +116,50 @@ class _Overrides:
             self._load(self.last + timedelta(days=1), max(day, self.last + timedelta(days=60)))
         elif day < self.first:
             self._load(day, self.first - timedelta(days=1))
-        kind = self.kinds.get(day)
-        if kind == "holiday":
-            return False
-        if kind == "workday":
-            return True
-        return _library_is_working_day(day)
+        return _decide(day, self.kinds.get(day))[0]
 
 
 def is_working_day(day: date) -> bool:
     """Whether ``day`` is a working day: override, then library holiday/make-up day, then Mon–Fri."""
     return _Overrides(day, day).is_working_day(day)
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """One date as the calendar sees it, with the reason (REASONS) and the holiday's name from the
+    library or the administrator's note on an override."""
+
+    day: date
+    working_day: bool
+    reason: str
+    note: str = ""
+
+
+def _describe(day: date, override: CalendarOverride | None, names) -> CalendarDay:
+    working, reason = _decide(day, override.kind if override else None)
+    if override is not None:
+        return CalendarDay(day, working, reason, override.note)
+    return CalendarDay(day, working, reason, names.get(day, "") if reason == "official_holiday" else "")
+
+
+def _names(year: int, language: str):
+    return holidays.China(years=(year, year + 1), language=language)
+
+
+def year_days(year: int, language: str = "en_US") -> list[CalendarDay]:
+    """Every date of `year` as deadlines count it, and why; names in `language` (one of the
+    library's: en_US, zh_CN, zh_TW, th). Two queries' worth of work, not one per date."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    overrides = {row.day: row for row in db.session.scalars(
+        db.select(CalendarOverride).where(CalendarOverride.day >= first, CalendarOverride.day <= last))}
+    names = _names(year, language)
+    return [_describe(first + timedelta(days=n), overrides.get(first + timedelta(days=n)), names)
+            for n in range((last - first).days + 1)]
+
+
+def day_info(day: date, language: str = "en_US") -> CalendarDay:
+    """One date as ``year_days`` describes it."""
+    return _describe(day, db.session.get(CalendarOverride, day), _names(day.year, language))
 
 
 def _parse_time(value: str) -> time:

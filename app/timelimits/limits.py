@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.audit import service as audit
 from app.clock import utcnow
 from app.engine.errors import InvalidData
 from app.extensions import db
@@ -51,7 +52,6 @@ from app.timelimits.models import (
     REQUEST_TYPES,
     Setting,
     TimeLimit,
-    TimeLimitChange,
 )
 
 #: The optional dimensions, highest tie-break priority first.
@@ -138,6 +138,40 @@ def deadline_for(phase: str, start: datetime, **dims) -> datetime | None:
 
 # --- changes -----------------------------------------------------------------------------------
 
+def amount_problem(amount: Any, unit: Any) -> str | None:
+    """What is wrong with a limit of `amount` `unit` (the unit itself is checked separately)."""
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(amount):
+        return "must be a number"
+    if amount <= 0:
+        return "must be > 0"
+    if unit in MAX_AMOUNT and amount > MAX_AMOUNT[unit]:
+        return f"must be at most {MAX_AMOUNT[unit]} {unit}"
+    if unit == "working_days" and amount != int(amount):
+        return "must be a whole number of working_days (use working_hours)"
+    return None
+
+
+def trial_deadline(start: datetime, amount: Any, unit: Any) -> datetime:
+    """The deadline a limit of `amount` `unit` would give from `start` (naive UTC), computed as
+    every deadline is (calendar.add); the amount and unit must be ones the table accepts. For
+    checking a limit before it applies; InvalidData names the fields at fault."""
+    errors = limit_problems(amount, unit)
+    if errors:
+        raise InvalidData("invalid limit", errors)
+    return calendar.add(start, float(amount), unit)
+
+
+def limit_problems(amount: Any, unit: Any) -> dict[str, list[str]]:
+    """What is wrong with a limit of `amount` `unit`, by field (empty: nothing)."""
+    errors = {}
+    if unit not in LIMIT_UNITS:
+        errors["unit"] = ["must be one of: " + ", ".join(LIMIT_UNITS)]
+    problem = amount_problem(amount, unit)
+    if problem:
+        errors["amount"] = [problem]
+    return errors
+
+
 def _problems(row: Any) -> dict[str, str]:
     if not isinstance(row, dict):
         return {"": "must be an object"}
@@ -154,15 +188,9 @@ def _problems(row: Any) -> dict[str, str]:
     unit = row.get("unit")
     if unit not in LIMIT_UNITS:
         problems["unit"] = "must be one of: " + ", ".join(LIMIT_UNITS)
-    amount = row.get("amount")
-    if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(amount):
-        problems["amount"] = "must be a number"
-    elif amount <= 0:
-        problems["amount"] = "must be > 0"
-    elif unit in MAX_AMOUNT and amount > MAX_AMOUNT[unit]:
-        problems["amount"] = f"must be at most {MAX_AMOUNT[unit]} {unit}"
-    elif unit == "working_days" and amount != int(amount):
-        problems["amount"] = "must be a whole number of working_days (use working_hours)"
+    amount = amount_problem(row.get("amount"), unit)
+    if amount:
+        problems["amount"] = amount
     if "auto_escalate" in row and not isinstance(row["auto_escalate"], bool):
         problems["auto_escalate"] = "must be true or false"
     return problems
@@ -173,10 +201,10 @@ def _key(row: dict[str, Any]) -> tuple:
 
 
 def update_limits(rows: list[dict[str, Any]], user=None) -> list[TimeLimit]:
-    """Upsert rows by (phase, request_type, klass, complexity, level); one TimeLimitChange per row
-    that was created or changed. All or nothing: any invalid row → InvalidData, nothing changed.
-    Returns the rows created or changed. `auto_escalate` left out keeps an existing row's value
-    (new rows: false)."""
+    """Upsert rows by (phase, request_type, klass, complexity, level); one audit entry (entity
+    "time_limit") per row that was created or changed. All or nothing: any invalid row →
+    InvalidData, nothing changed. Returns the rows created or changed. `auto_escalate` left out
+    keeps an existing row's value (new rows: false)."""
     if not isinstance(rows, list):
         raise InvalidData("limits must be a list", {"limits": ["must be a list"]})
     errors: dict[str, list[str]] = {}
@@ -213,18 +241,16 @@ def update_limits(rows: list[dict[str, Any]], user=None) -> list[TimeLimit]:
             setattr(current, name, value)
         current.updated_by_id, current.updated_at = user_id, now
         db.session.flush()
-        db.session.add(TimeLimitChange(time_limit_id=current.id, user_id=user_id, at=now, old=old,
-                                       new=as_dict(current)))
+        audit.record(user, "time_limit", current.id, "create" if old is None else "update", old,
+                     as_dict(current))
         changed.append(current)
     db.session.flush()
     return changed
 
 
-def list_changes(limit: int = 100, offset: int = 0) -> list[TimeLimitChange]:
-    """The audit log, newest first."""
-    return db.session.scalars(select(TimeLimitChange)
-                              .order_by(TimeLimitChange.at.desc(), TimeLimitChange.id.desc())
-                              .limit(limit).offset(offset)).all()
+def list_changes(limit: int = 100, offset: int = 0):
+    """The table's changes from the audit (app/audit), newest first."""
+    return audit.changes(entity="time_limit", limit=limit, offset=offset)
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -249,11 +275,36 @@ def set_yellow_share(value: Any, user=None) -> float:
     problem = _share_problem(value)
     if problem:
         raise InvalidData("invalid yellow share", {"value": [problem]})
-    setting = db.session.get(Setting, YELLOW_SHARE_KEY)
+    old = yellow_share()
+    setting = _setting(YELLOW_SHARE_KEY, float(value), user)
+    audit.record(user, "setting", YELLOW_SHARE_KEY, "update", {"value": old}, {"value": setting.value})
+    return setting.value
+
+
+def set_working_hours(intervals: list[list[str]], user=None) -> list[tuple]:
+    """Replace the daily working hours ([["08:30", "12:00"], ...]); a malformed, reversed or
+    overlapping set raises InvalidData (field "intervals") and changes nothing."""
+    old = _hours_view(calendar.working_hours())
+    _setting("working_hours", intervals, user)
+    try:
+        hours = calendar.working_hours()
+    except (TypeError, ValueError) as exc:
+        raise InvalidData("invalid working hours", {"intervals": [str(exc)]}) from None
+    audit.record(user, "setting", "working_hours", "update", {"intervals": old},
+                 {"intervals": _hours_view(hours)})
+    return hours
+
+
+def _hours_view(intervals) -> list[list[str]]:
+    return [[start.strftime("%H:%M"), end.strftime("%H:%M")] for start, end in intervals]
+
+
+def _setting(key: str, value: Any, user) -> Setting:
+    setting = db.session.get(Setting, key)
     if setting is None:
-        setting = Setting(key=YELLOW_SHARE_KEY)
+        setting = Setting(key=key)
         db.session.add(setting)
-    setting.value = float(value)
+    setting.value = value
     setting.updated_by_id, setting.updated_at = getattr(user, "id", None), utcnow()
     db.session.flush()
-    return setting.value
+    return setting

@@ -1,4 +1,5 @@
-"""Calendar overrides, the time-limit table with its change log, and administrator settings."""
+"""Calendar overrides, the time-limit table and administrator settings (their changes are audited in
+app/audit)."""
 from datetime import date, datetime
 from typing import Any
 
@@ -44,18 +45,6 @@ class TimeLimit(db.Model):
     auto_escalate: Mapped[bool] = mapped_column(default=False)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class TimeLimitChange(db.Model):
-    """Audit of the limit table: who changed which row from what to what."""
-
-    __tablename__ = "time_limit_change"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    time_limit_id: Mapped[int | None] = mapped_column(ForeignKey("time_limit.id"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Setting(db.Model):

@@ -1,13 +1,15 @@
 """Administration pages (permission "admin:manage"): territories, units, categories, the routing
 catalogue and users, each a list with a simple create form, the CSV/XLSX import, the time-limit
-table with its change log and the yellow-light share, and the working-day calendar's overrides.
+table with its change log and the yellow-light share, the working-day calendar (official holidays,
+make-up days, overrides, a deadline checker), channel API keys, and the audit of every change.
 
-The forms call the same service functions as the JSON API (app/organisation/admin.py and
-app/accounts/importing.py), so the field rules and messages are the same; a refused form is shown
+The forms call the same service functions as the JSON API (app/organisation/admin.py,
+app/accounts/importing.py, app/timelimits, app/channels/keys.py), as the signed-in administrator
+(the audit's actor), so the field rules and messages are the same; a refused form is shown
 again with the service's per-field messages next to the fields.
 """
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,17 +19,20 @@ from sqlalchemy import select
 from app.accounts import sessions
 from app.accounts.importing import COLUMNS, IMPORTERS, MAX_FILE_BYTES
 from app.accounts.models import ROLES, User
-from app.clock import utcnow
-from app.engine.errors import InvalidData
+from app.audit import service as audit
+from app.channels import keys
+from app.clock import to_naive_utc
+from app.engine.errors import InvalidData, NotFound
 from app.engine.transaction import transaction
 from app.extensions import db
+from app.i18n import active_locale
 from app.organisation import admin as service
 from app.organisation import qrcodes
 from app.organisation.admin import Duplicate
 from app.organisation.models import CLASSES, TERRITORY_LEVELS, UNIT_KINDS, UNIT_LEVELS, Territory
 from app.timelimits import calendar as work_calendar
-from app.timelimits import limits
-from app.timelimits.models import COMPLEXITIES, LIMIT_UNITS, PHASES, REQUEST_TYPES, CalendarOverride
+from app.timelimits import limits, overrides
+from app.timelimits.models import COMPLEXITIES, LIMIT_UNITS, PHASES, REQUEST_TYPES
 from app.timelimits.models import LEVELS as LIMIT_LEVELS
 from app.web import labels
 from app.web.cases import page_number
@@ -53,11 +58,12 @@ def _page_of(rows: list, paging: dict) -> dict:
 
 
 def _create(create, **arguments):
-    """Run a create service function in one transaction. Returns (created row, None) or
-    (None, (field errors, HTTP status)) when the service refused the input."""
+    """Run a create service function in one transaction, as the signed-in administrator (the
+    audit's actor). Returns (created row, None) or (None, (field errors, HTTP status)) when the
+    service refused the input."""
     try:
         with transaction():
-            return create(**arguments), None
+            return create(**arguments, actor=current_user()), None
     except (InvalidData, Duplicate) as refused:
         return None, (refused.errors or {"form": [refused.message]}, refused.status)
 
@@ -250,7 +256,7 @@ def _change_user(username: str, changes: dict, done: str, form: dict | None = No
     """Apply `changes` with service.update_user; on refusal show the page again with the reasons."""
     try:
         with transaction():
-            service.update_user(username, changes)
+            service.update_user(username, changes, actor=current_user())
     except InvalidData as refused:
         return _user_page(username, errors=refused.errors, form=form, status=422)
     flash(done, "success")
@@ -294,7 +300,7 @@ def user_memberships(username: str):
 def user_reset_password(username: str):
     """A generated password, shown on this answer only (never flashed into the session cookie)."""
     with transaction():
-        _, generated = service.reset_password(username)
+        _, generated = service.reset_password(username, actor=current_user())
     return _user_page(username, generated_password=generated)
 
 
@@ -302,7 +308,7 @@ def user_reset_password(username: str):
 @login_required("admin:manage")
 def user_sign_out(username: str):
     with transaction():
-        ended = service.sign_out_everywhere(username)
+        ended = service.sign_out_everywhere(username, actor=current_user())
     flash(_("Signed out everywhere (web sessions ended: %(sessions)d; API tokens revoked: %(tokens)d).",
             sessions=ended["sessions"], tokens=ended["tokens"]), "success")
     return redirect(url_for(".user_page", username=username))
@@ -328,7 +334,7 @@ def import_file():
         if errors:
             status = 413 if len(data) > MAX_FILE_BYTES else 422
         else:
-            report = IMPORTERS[kind](data)
+            report = IMPORTERS[kind](data, actor=current_user())
             status = 200 if report.ok else 422
     return render_template("admin/import.html", kinds=labels.choices(IMPORTERS, labels.IMPORT_KINDS),
                            columns=COLUMNS, kind=kind, errors=errors, report=report), status
@@ -425,57 +431,84 @@ def yellow_share():
 
 # --- working-day calendar ----------------------------------------------------------------------
 
-OVERRIDE_KINDS = ("holiday", "workday")
-NOTE_MAX = 200
+#: The service's refusals in the page's language (the rules themselves are in app/timelimits).
+_OVERRIDE_MESSAGES = {"day": lambda: _("Enter a date as YYYY-MM-DD."),
+                      "kind": lambda: _("Choose holiday or working day."),
+                      "note": lambda: _("At most %(max)d characters.", max=overrides.NOTE_MAX)}
+#: The holidays library's language for the page's locale (holiday names).
+_HOLIDAY_LANGUAGES = {"zh_CN": "zh_CN", "en": "en_US"}
+DEADLINE_FORM = ("from", "amount", "unit")
 
 
 def _year() -> int:
     year = request.args.get("year", type=int)
-    return year if year is not None and 1900 <= year <= 2999 else local_today().year
+    return year if year is not None and work_calendar.YEAR_MIN <= year <= work_calendar.YEAR_MAX \
+        else local_today().year
 
 
-def _override_problems(form: dict[str, str]) -> tuple[date | None, dict[str, list[str]]]:
-    errors: dict[str, list[str]] = {}
-    day = None
+def _save_override(form: dict[str, str]) -> tuple[date | None, dict[str, list[str]]]:
+    """Save the form's override: (its date, {}), or (None, every problem in the page's language)."""
     try:
         day = date.fromisoformat(form["day"])
     except ValueError:
-        errors["day"] = [_("Enter a date as YYYY-MM-DD.")]
-    if form["kind"] not in OVERRIDE_KINDS:
-        errors["kind"] = [_("Choose holiday or working day.")]
-    if len(form["note"]) > NOTE_MAX:
-        errors["note"] = [_("At most %(max)d characters.", max=NOTE_MAX)]
-    return day, errors
+        day = None
+    found = overrides.problems(day, form["kind"], form["note"])
+    if day is None:
+        found = {"day": [], **found}
+    if found:
+        return None, {field: [_OVERRIDE_MESSAGES[field]()] for field in found}
+    with transaction():
+        overrides.set_override(day, form["kind"], form["note"], current_user())
+    return day, {}
+
+
+def _check_deadline() -> tuple[dict, datetime | None, dict]:
+    """The deadline checker (a GET form): (form, deadline in TIMEZONE or None, errors)."""
+    form = {name: request.args.get(name, "").strip()[:MAX_FIELD] for name in DEADLINE_FORM}
+    if not any(form.values()):
+        return {"unit": "working_days"}, None, {}
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    try:
+        start = datetime.fromisoformat(form["from"])
+        start = start if start.tzinfo else start.replace(tzinfo=zone)
+    except ValueError:
+        start = None
+    errors = {}
+    if start is None or not work_calendar.YEAR_MIN <= start.year <= work_calendar.YEAR_MAX:
+        errors["from"] = [_("Enter a date and time, e.g. 2026-09-30 10:00.")]
+    amount = _number(form["amount"])
+    errors.update(limits.limit_problems(amount, form["unit"]))
+    if errors:
+        return form, None, errors
+    deadline = limits.trial_deadline(to_naive_utc(start), amount, form["unit"])
+    return form, deadline.replace(tzinfo=UTC).astimezone(zone), {}
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
 @login_required("admin:manage")
 def calendar_overrides():
-    """The administrators' word on single dates; a date's override replaces the earlier one."""
+    """The year's calendar as deadlines count it (official holidays, make-up working days and the
+    administrators' overrides), the override form, and a deadline checker."""
     form, errors, status = {}, {}, 200
     if request.method == "POST":
         form = _form("day", "kind", "note")
-        day, errors = _override_problems(form)
+        day, errors = _save_override(form)
         if not errors:
-            with transaction():
-                row = db.session.get(CalendarOverride, day)
-                if row is None:
-                    row = CalendarOverride(day=day)
-                    db.session.add(row)
-                row.kind, row.note = form["kind"], form["note"]
-                row.updated_by_id, row.updated_at = current_user().id, utcnow()
             flash(_("Override saved: %(day)s %(kind)s", day=day.isoformat(),
                     kind=labels.label(form["kind"], labels.OVERRIDE_KINDS)), "success")
             return redirect(url_for(".calendar_overrides", year=day.year))
         status = 422
     year = _year()
-    rows = db.session.scalars(select(CalendarOverride)
-                              .where(CalendarOverride.day >= date(year, 1, 1),
-                                     CalendarOverride.day <= date(year, 12, 31))
-                              .order_by(CalendarOverride.day)).all()
-    return render_template("admin/calendar.html", year=year, rows=rows, form=form, errors=errors,
-                           kinds=labels.choices(OVERRIDE_KINDS, labels.OVERRIDE_KINDS),
-                           **_calendar_warning()), status
+    language = _HOLIDAY_LANGUAGES.get(active_locale(), "en_US")
+    special = [day for day in work_calendar.year_days(year, language)
+               if day.reason not in ("weekday", "weekend")]
+    check, deadline, check_errors = _check_deadline()
+    return render_template("admin/calendar.html", year=year, rows=overrides.list_overrides(year),
+                           special_days=special, form=form, errors=errors,
+                           kinds=labels.choices(overrides.KINDS, labels.OVERRIDE_KINDS), check=check,
+                           deadline=deadline, check_errors=check_errors,
+                           units=labels.choices(LIMIT_UNITS, labels.LIMIT_UNITS),
+                           **_calendar_warning()), 422 if check_errors else status
 
 
 @bp.post("/calendar/delete")
@@ -483,12 +516,103 @@ def calendar_overrides():
 def delete_override():
     try:
         day = date.fromisoformat(request.form.get("day", "").strip()[:20])
-    except ValueError:
+        with transaction():
+            overrides.delete_override(day, current_user())
+    except (ValueError, NotFound):
         abort(404)
-    with transaction():
-        row = db.session.get(CalendarOverride, day)
-        if row is None:
-            abort(404)
-        db.session.delete(row)
     flash(_("Override for %(day)s deleted.", day=day.isoformat()), "success")
     return redirect(url_for(".calendar_overrides", year=day.year))
+
+
+# --- channel API keys (R4) ---------------------------------------------------------------------
+
+KEY_FORM = ("channel", "name", "territory_code", "webhook_url")
+
+
+@bp.route("/channel-keys", methods=["GET", "POST"])
+@login_required("admin:manage")
+def channel_keys():
+    """Keys of the other systems that deliver requests; an issued key (and its webhook's signing
+    secret) is shown on the answer to the POST only, never again (the page is not cached)."""
+    form, errors, status, issued, key = {}, {}, 200, None, None
+    if request.method == "POST":
+        form = _form(*KEY_FORM)
+        try:
+            with transaction():
+                issued, key = keys.issue(form["channel"], form["name"], form["territory_code"] or None,
+                                         form["webhook_url"] or None, actor=current_user())
+            form = {}
+        except InvalidData as refused:
+            errors, status = refused.errors, 422
+    paging = _paging()
+    rows = keys.list_keys(limit=paging["limit"], offset=paging["offset"])
+    return render_template("admin/channel_keys.html", listing=_page_of(rows, paging), form=form,
+                           errors=errors, issued=issued, key=key), status
+
+
+@bp.post("/channel-keys/<int:key_id>/revoke")
+@login_required("admin:manage")
+def revoke_channel_key(key_id: int):
+    try:
+        with transaction():
+            row = keys.revoke(key_id, actor=current_user())
+    except NotFound:
+        abort(404)
+    flash(_("Key %(id)s of %(channel)s revoked: it no longer works.", id=row.id, channel=row.channel),
+          "success")
+    return redirect(url_for(".channel_keys"))
+
+
+# --- audit of administrators' changes ------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+def _audit_filters() -> tuple[dict, dict, dict]:
+    """(form values, service arguments, errors) from the query string."""
+    form = {name: request.args.get(name, "").strip()[:MAX_FIELD] for name in ("entity", "user", "from", "to")}
+    arguments, errors = {"entity": form["entity"] or None, "username": form["user"] or None}, {}
+    for name, argument in (("from", "first"), ("to", "last")):
+        try:
+            arguments[argument] = date.fromisoformat(form[name]) if form[name] else None
+        except ValueError:
+            errors[name] = [_("Enter a date as YYYY-MM-DD.")]
+    return form, arguments, errors
+
+
+@bp.get("/audit")
+@login_required("admin:manage")
+def audit_log():
+    """Every administrator's change, newest first, with what it was before and after."""
+    form, arguments, errors = _audit_filters()
+    page, rows = page_number(), []
+    if not errors:
+        try:
+            rows = audit.changes(**arguments, zone=ZoneInfo(current_app.config["TIMEZONE"]),
+                                 limit=AUDIT_PAGE_SIZE + 1, offset=(page - 1) * AUDIT_PAGE_SIZE)
+        except InvalidData as refused:
+            errors = refused.errors
+    shown = [(row, audit_lines(row)) for row in rows[:AUDIT_PAGE_SIZE]]
+    page_html = render_template(
+        "admin/audit.html", rows=shown, page=page, has_next=len(rows) > AUDIT_PAGE_SIZE, form=form,
+        filters={name: value for name, value in form.items() if value}, errors=errors,
+        entities=labels.choices(audit.ENTITIES, labels.AUDIT_ENTITIES))
+    return page_html, 422 if errors else 200
+
+
+def audit_lines(change) -> list[tuple[str, str, str]]:
+    """(field, old, new) for each field that differs between the snapshots, as text."""
+    old, new = change.old or {}, change.new or {}
+    return [(name, _shown(old.get(name)), _shown(new.get(name)))
+            for name in dict.fromkeys([*old, *new]) if old.get(name) != new.get(name)]
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):  # memberships, or working-hours intervals [["08:30", "12:00"], ...]
+        return ", ".join("–".join(map(str, item)) if isinstance(item, list) else _shown(item)
+                         for item in value) or "—"
+    return str(value)

@@ -48,6 +48,16 @@ COMPLEXITIES = {"simple": N_("Simple"), "complex": N_("Complex"),
 LIMIT_UNITS = {"working_days": N_("Working days"), "calendar_days": N_("Calendar days"),
                "working_hours": N_("Working hours"), "hours": N_("Hours"), "minutes": N_("Minutes")}
 OVERRIDE_KINDS = {"holiday": N_("Holiday"), "workday": N_("Working day (make-up)")}
+CALENDAR_REASONS = {"override": N_("Administrator override"), "official_holiday": N_("Official holiday"),
+                    "official_workday": N_("Official make-up working day"), "weekday": N_("Weekday"),
+                    "weekend": N_("Weekend")}
+WEEKDAYS = {1: N_("Monday"), 2: N_("Tuesday"), 3: N_("Wednesday"), 4: N_("Thursday"), 5: N_("Friday"),
+            6: N_("Saturday"), 7: N_("Sunday")}
+AUDIT_ENTITIES = {"territory": N_("Territory"), "unit": N_("Unit"), "category": N_("Category"),
+                  "routing_rule": N_("Routing rule"), "user": N_("User"), "import": N_("Import"),
+                  "time_limit": N_("Time limit"), "setting": N_("Setting"),
+                  "calendar_override": N_("Calendar override"), "channel_key": N_("Channel key")}
+AUDIT_ACTIONS = {"create": N_("Created"), "update": N_("Changed"), "delete": N_("Deleted")}
 LIGHTS = {"blue": N_("Blue light"), "yellow": N_("Yellow light"), "red": N_("Red light")}
 DIRECTIVES = {"reminder_note": N_("Reminder note"), "supervision_order": N_("Supervision order"),
               "instruction": N_("Leader instruction")}
@@ -61,7 +71,9 @@ _TABLES = {"role_label": ROLES, "status_label": STATUSES, "event_label": EVENTS,
            "kind_label": UNIT_KINDS, "class_label": CLASSES, "import_kind_label": IMPORT_KINDS,
            "phase_label": PHASES, "request_type_label": REQUEST_TYPES, "complexity_label": COMPLEXITIES,
            "limit_unit_label": LIMIT_UNITS, "override_kind_label": OVERRIDE_KINDS, "light_label": LIGHTS,
-           "directive_label": DIRECTIVES, "rating_label": RATINGS, "outcome_label": OUTCOMES}
+           "directive_label": DIRECTIVES, "rating_label": RATINGS, "outcome_label": OUTCOMES,
+           "calendar_reason_label": CALENDAR_REASONS, "weekday_label": WEEKDAYS,
+           "audit_entity_label": AUDIT_ENTITIES, "audit_action_label": AUDIT_ACTIONS}
 
 
 def label(code: str | None, table: dict) -> str:
