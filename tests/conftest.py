@@ -2,6 +2,7 @@
 TEST_DATABASE_URL is set. Migrations run once per backend; each test starts from empty tables."""
 import os
 import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,34 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
+
+
+@pytest.fixture
+def receiver():
+    """A real HTTP server on loopback recording each POST as (path, headers, body);
+    `state["answer"]` is the (status, headers) it answers with. Sending webhooks to it needs
+    WEBHOOK_ALLOW_PRIVATE (as for a receiver inside one's own network)."""
+    received, state = [], {"answer": (200, {})}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, dict(self.headers), body))
+            status, headers = state["answer"]
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {"port": server.server_port, "url": f"http://127.0.0.1:{server.server_port}/hook",
+           "received": received, "state": state, "server": server}
+    server.shutdown()
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -7,8 +7,6 @@ import datetime
 import hashlib
 import socket
 import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from cryptography import x509
@@ -78,32 +76,6 @@ def dns(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return {"answers": answers, "lookups": lookups}
-
-
-@pytest.fixture
-def receiver():
-    """An HTTP server on loopback recording each POST; `state["answer"]` is (status, headers)."""
-    received, state = [], {"answer": (200, {})}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((self.path, dict(self.headers), body))
-            status, headers = state["answer"]
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"port": server.server_port, "url": f"http://127.0.0.1:{server.server_port}/hook",
-           "received": received, "state": state, "server": server}
-    server.shutdown()
 
 
 def issue(url: str) -> ChannelKey:
