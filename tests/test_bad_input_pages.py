@@ -1,7 +1,11 @@
 """No malformed request to the pages and machine interfaces added for citizens, channels and the
 workspace produces a 500: each gets a clear 4xx (or the page again with its errors)."""
 import json
+import re
 
+from app.channels import keys
+from app.engine.transaction import transaction
+from tests import factories as f
 from tests.complaint_city import Desk, build_city
 from tests.web_helpers import csrf_token, signed_in
 
@@ -61,3 +65,48 @@ def test_malformed_requests_never_get_a_500(client, app):
     assert {what: status for what, status in answers.items() if status >= 500} == {}
     assert (answers["complete 2"], answers["complete unknown"], answers["track token"]) == (400, 404, 404)
     assert desk.holders() == [("first_contact", "V-XINGLONG", "handler")]  # nothing moved
+
+
+LONG = "长" * 300
+
+
+def test_over_long_values_get_the_same_field_answer_on_either_database(client, app):
+    """PostgreSQL refuses a value longer than its column, SQLite stores it: every form checks its
+    lengths first, so both answer alike (each run of this test holds them to the same statuses)."""
+    city = build_city()
+    with transaction():
+        _, key = keys.issue("open311", "a citizen app", territory_code="210921001001")
+    answers = {}
+    token = csrf_token(client, "/login")
+    answers["login"] = client.post("/login", data={"csrf_token": token, "username": LONG, "password": LONG})
+    report = {**VALID_REPORT, "description": "d", "csrf_token": csrf_token(client, "/report")}
+    for field in ("phone", "name", "address", "title"):
+        form = client.get("/report").get_data(as_text=True)
+        submission = re.search(r'name="submission" value="([^"]+)"', form).group(1)
+        answers[f"report {field}"] = client.post("/report", data={**report, "submission": submission,
+                                                                   field: LONG})
+    answers["track"] = client.post("/track", data={"csrf_token": token, "number": LONG, "phone": LONG})
+    for field in ("first_name", "address_string", "service_code", "attribute[territory]"):
+        answers[f"open311 {field}"] = client.post("/open311/v2/requests.json", data={
+            "api_key": key, "service_code": "lamp", "description": "路灯不亮", field: LONG})
+    signed_in(client, "registrar")
+    answers["api name"] = client.post("/api/v1/cases", headers=Desk(client).headers("registrar"),
+                                      json={"title": "t", "requester_name": LONG})
+    f.user("admin", (city["centre"], "administrator"))
+    signed_in(client, "admin")
+    for page, data in (("/admin/units", {"code": "U1", "name": LONG, "level": "village"}),
+                       ("/admin/territories", {"code": LONG, "name": "n", "level": "village"}),
+                       ("/admin/users", {"username": "wang", "display_name": LONG})):
+        answers[page] = client.post(page, data={"csrf_token": csrf_token(client, page), **data})
+    statuses = {what: response.status_code for what, response in answers.items()}
+    assert statuses == {"login": 200, "report phone": 422, "report name": 422, "report address": 422,
+                        "report title": 422, "track": 404, "open311 first_name": 400,
+                        "open311 address_string": 400, "open311 service_code": 400,
+                        "open311 attribute[territory]": 400, "api name": 422, "/admin/units": 422,
+                        "/admin/territories": 422, "/admin/users": 422}
+    named = {"/admin/units": "must be at most 200 characters",
+             "/admin/users": "must be at most 200 characters", "/admin/territories": "must be 1–32 letters",
+             "report name": "at most 100 characters", "report title": "1 to 200 characters",
+             "report address": "at most 200 characters"}
+    for what, reason in named.items():  # the field's own limit, next to the field
+        assert reason in answers[what].get_data(as_text=True), what
