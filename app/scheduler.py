@@ -6,6 +6,7 @@ came due while no scheduler ran is simply due at the first poll after start-up.
 """
 import logging
 from datetime import timedelta
+from functools import wraps
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -20,71 +21,67 @@ log = logging.getLogger(__name__)
 _DAY = timedelta(days=1)
 
 
+def job(function):
+    """A scheduler job: runs in the app's context, and its database session ends with it (jobs
+    run in the scheduler's threads, which Flask's request teardown never reaches)."""
+    @wraps(function)
+    def run(app, *args):
+        with app.app_context():
+            try:
+                return function(app, *args)
+            finally:
+                db.session.remove()
+
+    return run
+
+
+@job
 def poll_timers(app, worker: str) -> int:
-    with app.app_context():
-        try:
-            fired = fire_due(worker, app.config["TIMER_BATCH_SIZE"], app.config["TIMER_CLAIM_SECONDS"])
-            if fired:
-                log.info("scheduler %s fired %d timer(s)", worker, fired)
-            return fired
-        finally:
-            db.session.remove()
+    fired = fire_due(worker, app.config["TIMER_BATCH_SIZE"], app.config["TIMER_CLAIM_SECONDS"])
+    if fired:
+        log.info("scheduler %s fired %d timer(s)", worker, fired)
+    return fired
 
 
+@job
 def heartbeat(app, worker: str) -> None:
-    with app.app_context():
-        try:
-            now = utcnow()
-            db.session.merge(SchedulerHeartbeat(name=worker, last_seen_at=now))
-            db.session.execute(delete(SchedulerHeartbeat).where(
-                SchedulerHeartbeat.last_seen_at < now.replace(microsecond=0) - _DAY))
-            db.session.commit()
-        finally:
-            db.session.remove()
+    now = utcnow()
+    db.session.merge(SchedulerHeartbeat(name=worker, last_seen_at=now))
+    db.session.execute(delete(SchedulerHeartbeat).where(
+        SchedulerHeartbeat.last_seen_at < now.replace(microsecond=0) - _DAY))
+    db.session.commit()
 
 
+@job
 def send_notifications(app) -> None:
     from app.notifications.dispatcher import dispatch_due
 
-    with app.app_context():
-        try:
-            dispatch_due(app)
-        finally:
-            db.session.remove()
+    dispatch_due(app)
 
 
+@job
 def refresh_statistics(app) -> None:
     """SQLite keeps no planner statistics unless told to; without them the inbox scans every open
     task (bench/README.md, Inbox). PostgreSQL's autovacuum does this by itself."""
-    with app.app_context():
-        try:
-            if db.engine.dialect.name == "sqlite":
-                with db.engine.begin() as connection:
-                    connection.exec_driver_sql("ANALYZE")
-        finally:
-            db.session.remove()
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
 
 
+@job
 def purge_rate_counters(app) -> None:
     """Rate-limit windows that have ended are deleted (app/ratelimit.py)."""
     from app.ratelimit import purge_expired
 
-    with app.app_context():
-        try:
-            purge_expired()
-        finally:
-            db.session.remove()
+    purge_expired()
 
 
+@job
 def purge_sessions(app) -> None:
     """Web sessions and API tokens past their end are deleted (app/accounts/sessions.py)."""
     from app.accounts.sessions import purge_expired
 
-    with app.app_context():
-        try:
-            purge_expired()
-        finally:
-            db.session.remove()
+    purge_expired()
 
 
 def build_scheduler(app, blocking: bool = False):

@@ -8,18 +8,21 @@ from app.engine.transaction import transaction
 from app.extensions import db
 from app.organisation import admin
 from tests import factories as f
-from tests.web_helpers import csrf_token, in_english, login, post_form, signed_in, without_tokens
+from tests.web_helpers import (
+    a_registrar,
+    csrf_token,
+    in_english,
+    is_login_redirect,
+    login,
+    post_form,
+    signed_in,
+    without_tokens,
+)
 
 
 @pytest.fixture
 def staff(app):
-    city = f.territory("210900", "city")
-    centre = f.unit("C210900", "city", territory=city, kind="centre")
-    return f.user("wang", (centre, "registrar"))
-
-
-def is_login_redirect(response) -> bool:
-    return response.status_code == 302 and urlsplit(response.location).path == "/login"
+    return a_registrar()
 
 
 def test_login_page_labels_every_field(client, staff):

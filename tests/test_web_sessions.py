@@ -2,7 +2,6 @@
 and signing out everywhere end them, so a copied cookie stops working; one query per request finds
 the session and its user; the cookie is Secure behind an https public address."""
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import event, func, select
@@ -12,20 +11,14 @@ from app.accounts.models import Membership, UserSession
 from app.clock import utcnow
 from app.extensions import db
 from tests import factories as f
-from tests.web_helpers import csrf_token, login, post_form, signed_in
+from tests.web_helpers import a_registrar, csrf_token, is_login_redirect, login, post_form, signed_in
 
 NEW_PASSWORD = "a brand new password"
 
 
 @pytest.fixture
 def staff(app):
-    city = f.territory("210900", "city")
-    centre = f.unit("C210900", "city", territory=city, kind="centre")
-    return f.user("wang", (centre, "registrar"))
-
-
-def is_login_redirect(response) -> bool:
-    return response.status_code == 302 and urlsplit(response.location).path == "/login"
+    return a_registrar()
 
 
 def copy_of(app, client):

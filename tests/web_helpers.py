@@ -18,6 +18,17 @@ def with_check_character(first17: str) -> str:
     return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
+def is_login_redirect(response) -> bool:
+    return response.status_code == 302 and urlsplit(response.location).path == "/login"
+
+
+def a_registrar(username: str = "wang"):
+    """A registrar of a city's platform centre (what sign-in tests need: someone who may sign in)."""
+    city = f.territory("210900", "city")
+    centre = f.unit("C210900", "city", territory=city, kind="centre")
+    return f.user(username, (centre, "registrar"))
+
+
 def csrf_token(client, page: str = "/login") -> str:
     """The CSRF token from a form on `page` (for a signed-in user any page has the logout form)."""
     response = client.get(page)
