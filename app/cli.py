@@ -1,5 +1,5 @@
-"""`flask` commands: deploy workflows, run the scheduler as its own process, load demo data, issue
-channel API keys."""
+"""`flask` commands: set up a new installation, deploy workflows, run the scheduler as its own
+process, load demo data, issue channel API keys."""
 import contextlib
 from pathlib import Path
 
@@ -71,6 +71,34 @@ def demo_command():
         click.echo(line)
 
 
+@click.command("setup")
+@click.argument("city_code")
+@click.argument("city_name")
+@click.argument("admin_username")
+@click.option("--admin-name", default="Administrator", help="the administrator's display name")
+def setup_command(city_code: str, city_name: str, admin_username: str, admin_name: str):
+    """A new installation's first steps: the city (root territory), its 12345 platform centre and
+    the first administrator, whose generated password is printed this once. Everything else
+    (territories, units, users, routing) the administrator then creates or imports in the admin
+    pages. Refused once an active administrator exists."""
+    from app.engine.errors import EngineError
+    from app.organisation import admin
+
+    try:
+        with transaction():
+            if admin.has_active_administrator():
+                raise click.ClickException("an active administrator exists already; sign in as them")
+            admin.create_territory(code=city_code, name=city_name, level="city")
+            centre = admin.create_unit(code=f"C{city_code}", name=f"{city_name} 12345", level="city",
+                                       kind="centre", territory_code=city_code)
+            _, password = admin.create_user(admin_username, admin_name, memberships=[
+                {"unit_code": centre.code, "role": "administrator"}])
+    except EngineError as exc:
+        raise click.ClickException(f"{exc.message}: {getattr(exc, 'errors', '')}") from None
+    click.echo(f"city {city_code} {city_name}, platform centre {centre.code}")
+    click.echo(f"administrator {admin_username}, password (shown once): {password}")
+
+
 channels_cli = AppGroup("channels", help="Channel API keys (hotline, WeChat, SMS, e-mail, Open311, ...).")
 
 
@@ -100,3 +128,4 @@ def init_app(app) -> None:
     app.cli.add_command(timelimits_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(setup_command)

@@ -511,6 +511,11 @@ def _is_active_administrator(user: User) -> bool:
     return user.active and "administrator" in user.roles
 
 
+def has_active_administrator() -> bool:
+    return db.session.scalar(select(func.count()).select_from(User).join(Membership).where(
+        Membership.role == "administrator", User.active.is_(True))) > 0
+
+
 def _other_active_administrators(user: User) -> int:
     """How many besides `user`. Their rows are locked (PostgreSQL) in id order, so two
     administrators stepping down at the same time are checked one after the other and cannot both
