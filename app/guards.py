@@ -57,8 +57,9 @@ def _json_problem(value) -> str | None:
 
 def refuse_impossible_input() -> None:
     """before_request: raise RefusedInput for input no view should ever see."""
-    raw_url = request.environ.get("RAW_URI") or request.full_path
-    if "\x00" in request.path or "%00" in raw_url or "\x00" in request.query_string.decode("latin-1"):
+    raw_uri = request.environ.get("RAW_URI") or ""  # the path as sent, before any decoding
+    if "\x00" in request.path or "%00" in raw_uri or any(
+            "\x00" in name or "\x00" in value for name, value in request.args.items(multi=True)):
         raise RefusedInput("NUL characters are not allowed in the URL")
     if request.is_json:
         if any(marker in request.get_data(cache=True) for marker in _NUL_MARKERS):

@@ -104,3 +104,10 @@ def test_open311_dates_at_the_edge_of_the_calendar_are_a_400(client, cases):
         response = client.get(f"/open311/v2/requests.json?{query}")
         assert response.status_code == 400, query
         assert response.json[0]["code"] == 400
+
+
+def test_nul_characters_in_query_parameters_are_a_400_on_every_path(client, cases):
+    headers = f.auth(client, "admin")
+    for path in ("/api/v1/admin/routing-rules", "/open311/v2/requests.json", "/report"):
+        response = client.get(path, query_string={"territory_code": ["\x00x"]}, headers=headers)
+        assert (response.status_code, b"NUL" in response.data) == (400, True), path
