@@ -18,6 +18,7 @@ from app.notifications.models import Notification, OutboxMessage, SmsLog
 from app.organisation.models import Category, RoutingRule, Territory, Unit
 from app.privacy.models import PersonalDataAccess
 from app.ratelimit import RateCounter
+from app.statistics.models import CaseAssignment, CaseRating
 from app.supervision.models import CaseDirective
 from app.timelimits.models import CalendarOverride, Setting, SupervisionItem, TimeLimit
 
@@ -27,10 +28,12 @@ __all__ = [
     "ApiToken",
     "CalendarOverride",
     "Case",
+    "CaseAssignment",
     "CaseAttachment",
     "CaseDirective",
     "CaseEvent",
     "CaseNumberCounter",
+    "CaseRating",
     "CaseReply",
     "Category",
     "ChannelKey",

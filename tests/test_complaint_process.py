@@ -58,7 +58,7 @@ def test_R10_village_resolves_at_once(desk, city):
     assert case["unit_code"] == "V-XINGLONG" and desk.holders() == []
     assert desk.path() == ["triage", "dispatch", "first_contact", "handle", "unit_review",
                            "platform_review", "rating"]
-    assert desk.events() == ["case_created", "route_proposed", "assigned", "reply_drafted",
+    assert desk.events() == ["case_created", "route_proposed", "assigned", "first_contact", "reply_drafted",
                              "reply_released", "rated", "process_completed", "case_closed"]
 
 

@@ -41,8 +41,20 @@ class Case(db.Model):
     resolved_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     satisfaction: Mapped[str | None] = mapped_column(String(30))
     resolution: Mapped[str | None] = mapped_column(String(30))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    # What happened to it, for statistics (app/statistics/facts.py keeps these in step).
+    dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+    intake_answered: Mapped[bool] = mapped_column(default=False)
+    #: The first unit's first contact came before its limit (R14); null until known.
+    responded_on_time: Mapped[bool | None]
+    #: A handling or review limit passed before the answer went out (及时率).
+    late_reply: Mapped[bool] = mapped_column(default=False)
+    returns: Mapped[int] = mapped_column(default=0)
+    escalations: Mapped[int] = mapped_column(default=0)
+    extensions: Mapped[int] = mapped_column(default=0)
+    second_handled: Mapped[bool] = mapped_column(default=False)
+    restarted_at: Mapped[datetime | None]
 
     unit: Mapped[Unit | None] = relationship(lazy="joined", foreign_keys=[unit_id])
 

@@ -29,6 +29,7 @@ from app.engine.transaction import execute, transaction
 from app.extensions import db
 from app.organisation.models import Category, Territory, Unit
 from app.privacy import crypto
+from app.statistics import facts
 from app.timelimits.models import REQUEST_TYPES
 
 log = logging.getLogger(__name__)
@@ -226,6 +227,7 @@ def _lookup(statement, field: str, code: str | None, row: bool = False):
 def _close_case(instance: runtime.InstanceRow, actor_id: int | None = None) -> None:
     closed = execute(_CLOSE, {"case_id": instance.case_id, "now": utcnow()}).rowcount
     if closed:
+        facts.closed(instance.case_id)
         history.record(instance.case_id, "case_closed", instance_id=instance.id, actor_id=actor_id)
         from app.channels import webhooks  # the channels package reads cases: imported when needed
 

@@ -15,6 +15,8 @@ from app.extensions import db
 from app.notifications.outbox import notify_units
 from app.organisation.models import UNIT_LEVELS, Territory, Unit
 from app.organisation.routing import nearest_centre, resolve
+from app.statistics import facts
+from app.statistics.models import VIA
 
 _LEVEL_OF_TERRITORY = {"city": "city", "county": "county", "township": "township"}
 _cases = Case.__table__
@@ -54,10 +56,14 @@ def propose(case_id: int, category_id: int | None, territory_id: int | None,
     return unit_id, level
 
 
-def assign(case_id: int, unit_id: int | None, level: str | None) -> None:
+def assign(case_id: int, unit_id: int | None, level: str | None, via: str = "dispatch") -> None:
     """The case is now held by `unit_id` at `level` (shown on the case and in lists); all the
-    unit's handlers are told at once (R11), whoever signs for it first owns it (R13)."""
+    unit's handlers are told at once (R11), whoever signs for it first owns it (R13). `via`:
+    dispatch, escalation or second_handling (app/statistics/models.py)."""
+    if via not in VIA:
+        raise ValueError(f"a case is assigned by one of {', '.join(VIA)}, not {via!r}")
     execute(update(_cases).where(_cases.c.id == case_id).values(unit_id=unit_id, level=level))
+    facts.assigned(case_id, unit_id, level, via)
     history.record(case_id, "assigned", payload={"unit_id": unit_id, "level": level})
     webhooks.enqueue_for_case(case_id, "assigned")
     if unit_id is not None:
@@ -85,5 +91,25 @@ def escalate(case_id: int, data: dict, reason: str) -> tuple[int | None, str]:
     history.record(case_id, "escalated", payload={
         "from_level": from_level, "to_level": level, "from_unit_id": from_unit, "to_unit_id": unit_id,
         "reason": reason, "routing": why})
-    assign(case_id, unit_id, level)
+    facts.escalated(case_id)
+    assign(case_id, unit_id, level, via="escalation")
     return unit_id, level
+
+
+def first_contact(case_id: int, contact_result: str | None) -> None:
+    """签收 and the call to the requester (R13, R14) are done."""
+    history.record(case_id, "first_contact", payload={"contact_result": contact_result})
+    facts.first_contact_made(case_id)
+
+
+def record_return(case_id: int, reason: str | None) -> None:
+    """退单 (R15): the unit says the request is not its matter; the dispatcher decides."""
+    history.record(case_id, "returned", payload={"reason": reason})
+    facts.returned(case_id)
+
+
+def overrule_return(case_id: int) -> None:
+    """The dispatcher finds the return unjustified: the unit keeps the case (and cannot return it
+    again, which the process's allowedActions says)."""
+    history.record(case_id, "return_overruled")
+    facts.return_overruled(case_id)

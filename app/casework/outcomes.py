@@ -9,6 +9,7 @@ from app.engine import history
 from app.engine.transaction import execute
 from app.extensions import db
 from app.notifications.outbox import enqueue_to_requester, notify_units
+from app.statistics import facts
 
 SATISFIED = ("satisfied", "basically_satisfied")
 RESOLVED = ("resolved", "basically_resolved")
@@ -34,6 +35,7 @@ def record_rating(case_id: int, satisfaction: str, resolution: str) -> bool:
     ok = satisfaction in SATISFIED and resolution in RESOLVED
     _set_case(case_id, satisfaction=satisfaction, resolution=resolution,
               **({"outcome": "satisfied"} if ok else {}))
+    facts.rated(case_id, satisfaction, resolution)
     history.record(case_id, "rated", payload={"satisfaction": satisfaction, "resolution": resolution})
     return ok
 

@@ -29,10 +29,26 @@ def propose_unit() -> tuple[int | None, str]:
 
 
 @register()
-def assign_case(unit_id: int | None, level: str | None) -> str:
-    """Hand the case to a unit; returns the start of its handling clock (ISO, UTC)."""
-    assignment.assign(_data()["case_id"], unit_id, level)
+def assign_case(unit_id: int | None, level: str | None, via: str = "dispatch") -> str:
+    """Hand the case to a unit (`via` dispatch or second_handling); returns the start of its
+    handling clock (ISO, UTC)."""
+    assignment.assign(_data()["case_id"], unit_id, level, via)
     return iso_utc(utcnow())
+
+
+@register()
+def first_contact_made(contact_result: str | None = None) -> None:
+    assignment.first_contact(_data()["case_id"], contact_result)
+
+
+@register()
+def return_recorded(reason: str | None = None) -> None:
+    assignment.record_return(_data()["case_id"], reason)
+
+
+@register()
+def return_overruled() -> None:
+    assignment.overrule_return(_data()["case_id"])
 
 
 @register()

@@ -10,6 +10,7 @@ from app.engine import history
 from app.engine.transaction import execute
 from app.extensions import db
 from app.notifications.outbox import enqueue_to_requester, notify_units
+from app.statistics import facts
 
 #: The form fields of a reply; the process hands them over and forgets them.
 REPLY_FIELDS = ("policy_basis", "result", "responsible_person", "contact_phone")
@@ -46,6 +47,7 @@ def release(case_id: int, reply_id: int) -> None:
     execute(update(_replies).where(_replies.c.id == reply_id).values(status="released", released_at=now))
     execute(update(_cases).where(_cases.c.id == case_id).values(
         resolved_level=reply.level or "platform", resolved_unit_id=reply.unit_id))
+    facts.replied(case_id)
     history.record(case_id, "reply_released", payload={"reply_id": reply_id, "unit_id": reply.unit_id,
                                                        "level": reply.level})
     _tell_requester(case_id, "reply", "已答复，请对办理结果评价 (answered; please rate the answer)")
@@ -60,6 +62,7 @@ def answer_at_once(case_id: int, answer: str) -> int:
         "released_at": utcnow()}).scalar_one()
     execute(update(_cases).where(_cases.c.id == case_id).values(resolved_level="platform",
                                                                 resolved_unit_id=None))
+    facts.answered_at_intake(case_id)
     history.record(case_id, "answered_at_intake", payload={"reply_id": reply_id})
     webhooks.enqueue_for_case(case_id, "reply_released", reply=answer)
     _tell_requester(case_id, "reply", "已答复，请对办理结果评价 (answered; please rate the answer)")

@@ -10,6 +10,7 @@ from app.engine import history, repository, runtime
 from app.engine.errors import Conflict, InvalidData, NotFound
 from app.engine.transaction import execute, transaction
 from app.organisation.models import Category
+from app.statistics import facts
 
 _cases = Case.__table__
 
@@ -29,6 +30,7 @@ def restart(user: User, number: str, reason: str, process_id: str):
         execute(update(_cases).where(_cases.c.id == case.id)
                 .values(status="open", closed_at=None, outcome=None, satisfaction=None, resolution=None))
         history.record(case.id, "restarted", actor_id=user.id, payload={"reason": reason})
+        facts.restarted(case.id)
         klass = execute(select(Category.klass).where(Category.id == case.category_id)).scalar()
         runtime.start(definition_id, case.id, service.start_variables(
             case.id, case.unit_id, case.territory_id, case.category_id, klass, case.request_type,

@@ -16,6 +16,7 @@ from app.clock import utcnow
 from app.engine import history
 from app.extensions import db
 from app.notifications.outbox import enqueue_to_requester
+from app.statistics import facts
 from app.timelimits import calendar, limits
 from app.timelimits.process_functions import parse_iso, phase_times
 
@@ -42,6 +43,7 @@ def apply(phase: str, data: dict, days: int, reason: str) -> datetime:
         raise ValueError(f"an extension by {days} working days goes beyond extension_max")
     new_due, _ = proposed_due(phase, data, days)
     case_id = data["case_id"]
+    facts.extended(case_id)
     history.record(case_id, "deadline_extended",
                    payload={"phase": phase, "days": days, "new_due": new_due.isoformat() + "Z",
                             "note": reason})

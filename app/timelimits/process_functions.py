@@ -23,6 +23,7 @@ from app.engine import history
 from app.engine.scripting import current_task_data, register
 from app.extensions import db
 from app.organisation.models import Territory, Unit
+from app.statistics import facts
 from app.timelimits import limits
 from app.timelimits.models import SupervisionItem
 
@@ -121,6 +122,7 @@ def mark_overdue(phase: str, unit_id: int | None = None) -> bool:
     case_id = data["case_id"]
     units = _unit_and_parent_level(unit_id if unit_id is not None else data.get("unit_id"))
     history.record(case_id, "overdue", payload={"phase": phase, "units": units})
+    facts.overdue(case_id, phase)
     listed = set(db.session.scalars(select(SupervisionItem.unit_id).where(
         SupervisionItem.case_id == case_id, SupervisionItem.kind == "overdue",
         SupervisionItem.resolved_at.is_(None))))
