@@ -94,7 +94,8 @@ def test_a_return_is_the_returning_units_and_an_overruled_one_is_marked(app, cli
     returned_and_rerouted(rerouted, units)
     returned_and_overruled(overruled, units)
     first, second = assignments(rerouted.number)
-    assert (first["returned_at"] is not None, first["return_overruled"], second["via"]) == (True, False, "dispatch")
+    assert (first["returned_at"] is not None, first["return_overruled"], second["via"]) == (
+        True, False, "dispatch")
     [only] = assignments(overruled.number)
     assert (only["returned_at"] is not None, only["return_overruled"], only["responded_on_time"]) == (
         True, True, True)
