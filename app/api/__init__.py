@@ -14,6 +14,7 @@ def init_app(app) -> None:
         channel_keys,
         incidents,
         notifications,
+        statistics,
         supervision,
         tasks,
         timelimits,
@@ -22,7 +23,7 @@ def init_app(app) -> None:
 
     api.init_app(app)
     prefixes = {module: f"/api/v1/{module.blp.name}" for module in
-                (auth, cases, tasks, workflows, incidents, admin, notifications, supervision)}
+                (auth, cases, tasks, workflows, incidents, admin, notifications, supervision, statistics)}
     prefixes |= dict.fromkeys((timelimits, channel_keys, audit), "/api/v1/admin")
     for module, prefix in prefixes.items():
         if not isinstance(module.blp, Blueprint):  # its query parameters would go unchecked

@@ -28,6 +28,9 @@ PERMISSIONS: dict[str, set[str]] = {
     "admin:manage": {"administrator"},
     # Reveal a case's unmasked phone / ID number (audited); handlers only for cases they hold.
     "personal_data:reveal": {"registrar", "platform_supervisor", "handler"},
+    # Statistics (R33–R35): territory-wide roles see their territory, unit roles their own units.
+    "statistics:read": {"registrar", "dispatcher", "handler", "unit_reviewer", "platform_supervisor",
+                        "leader", "administrator", "auditor"},
     # The bell: one's own in-app notifications (every staff role).
     "notification:read": {"registrar", "dispatcher", "handler", "unit_reviewer", "platform_supervisor",
                           "leader", "administrator", "process_designer", "auditor"},

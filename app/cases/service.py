@@ -242,10 +242,15 @@ def get_visible(user: User, number: str):
     return case
 
 
-def list_visible(user: User, limit: int = 50, offset: int = 0) -> list:
-    """Newest first, only within the user's jurisdiction."""
-    return list(execute(_CASE_VIEW.where(access.visible_cases(user))
-                        .order_by(_cases.c.id.desc()).limit(limit).offset(offset)))
+def list_visible(user: User, limit: int = 50, offset: int = 0, where=None) -> list:
+    """Newest first, only within the user's jurisdiction (and `where`, a condition on case_record)."""
+    statement = _CASE_VIEW.where(access.visible_cases(user), *([where] if where is not None else []))
+    return list(execute(statement.order_by(_cases.c.id.desc()).limit(limit).offset(offset)))
+
+
+def count_visible(user: User, where=None) -> int:
+    return execute(select(func.count()).select_from(_cases).where(
+        access.visible_cases(user), *([where] if where is not None else []))).scalar_one()
 
 
 def status_for_channel(channel: str, number: str):
