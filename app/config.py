@@ -90,6 +90,8 @@ def load_config(instance_path: Path) -> dict:
         "PUBLIC_SUBMIT_LIMIT_PHONE": os.environ.get("PUBLIC_SUBMIT_LIMIT_PHONE", "5/hour"),
         "PUBLIC_TRACK_LIMIT_IP": os.environ.get("PUBLIC_TRACK_LIMIT_IP", "60/hour"),
         "PUBLIC_TRACK_LIMIT_PHONE": os.environ.get("PUBLIC_TRACK_LIMIT_PHONE", "20/hour"),
+        # The public ranking page (亮晒比, when published): views per IP.
+        "PUBLIC_RANKING_LIMIT_IP": os.environ.get("PUBLIC_RANKING_LIMIT_IP", "120/hour"),
         # Open311 reads without a key: "consented" shows the cases their requester chose to publish,
         # "off" none (a channel's key still reads its own cases).
         "OPEN311_PUBLIC_READ": _choice("OPEN311_PUBLIC_READ", OPEN311_PUBLIC_READ),

@@ -118,6 +118,7 @@ class SettingsSchema(Schema):
     basically_resolved_weight = fields.Float()
     month_start_day = fields.Integer()
     long_unsolved_working_days = fields.Integer()
+    public_ranking = fields.Boolean(metadata={"description": "the public ranking page (亮晒比) at /ranking"})
 
 
 class SettingsUpdateSchema(ChangesSchema):
@@ -125,6 +126,7 @@ class SettingsUpdateSchema(ChangesSchema):
     basically_resolved_weight = fields.Raw()
     month_start_day = fields.Raw()
     long_unsolved_working_days = fields.Raw()
+    public_ranking = fields.Raw()
 
 
 @blp.route("/summary")

@@ -5,6 +5,8 @@
 * `month_start_day`: the assessment month runs from this day of a month to the day before it in
   the next (e.g. 19: the 19th to the 18th); 1 is the calendar month.
 * `long_unsolved_working_days`: an open case older than this is "long unsolved" (R31).
+* `public_ranking`: publish the rates and the units' ranking (亮晒比) on a page without login
+  (/ranking); off by default.
 """
 import math
 from typing import Any
@@ -16,10 +18,11 @@ from app.timelimits.models import Setting
 
 KEY = "statistics"
 DEFAULTS: dict[str, Any] = {"basically_satisfied_weight": 1.0, "basically_resolved_weight": 1.0,
-                            "month_start_day": 1, "long_unsolved_working_days": 30}
+                            "month_start_day": 1, "long_unsolved_working_days": 30, "public_ranking": False}
 #: name -> (smallest, largest, type)
 RANGES = {"basically_satisfied_weight": (0.0, 1.0, float), "basically_resolved_weight": (0.0, 1.0, float),
-          "month_start_day": (1, 28, int), "long_unsolved_working_days": (1, 365, int)}
+          "month_start_day": (1, 28, int), "long_unsolved_working_days": (1, 365, int),
+          "public_ranking": (False, True, bool)}
 
 
 def current() -> dict[str, Any]:
@@ -32,6 +35,8 @@ def current() -> dict[str, Any]:
 
 def _problem(name: str, value: Any) -> str | None:
     low, high, kind = RANGES[name]
+    if kind is bool:
+        return None if isinstance(value, bool) else "must be true or false"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return "must be a number"
     if kind is int and value != int(value):
