@@ -23,6 +23,7 @@ from app.privacy.service import masked, reveal
 from app.supervision import service as supervision
 from app.supervision.models import DIRECTIVE_KINDS
 from app.timelimits.lights import basis, light
+from app.web import statistics
 from app.web.security import current_user, login_required
 
 bp = Blueprint("web_cases", __name__)
@@ -42,11 +43,16 @@ def page_number() -> int:
 @bp.get("/cases")
 @login_required("case:read")
 def case_list():
+    """The cases within one's jurisdiction; with `figure` (and `part` and the statistics' filters),
+    exactly the cases behind that number of the statistics (drill-down, app/web/statistics.py)."""
     page = page_number()
+    if request.args.get("figure"):
+        found, status = statistics.drill_down(page, PAGE_SIZE)
+        return render_template("cases/list.html", page=page, **found), status
     rows = list_visible(current_user(), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     shown = rows[:PAGE_SIZE]
-    return render_template("cases/list.html", cases=[(row, masked(row)) for row in shown],
-                           page=page, has_next=len(rows) > PAGE_SIZE)
+    return render_template("cases/list.html", cases=[(row, masked(row), None) for row in shown],
+                           page=page, has_next=len(rows) > PAGE_SIZE, drill=None, args={}, errors=None)
 
 
 def _get(model, row_id: int | None):
