@@ -123,10 +123,10 @@ def test_R33_every_count_and_rate_of_the_summary_is_exact(client, city):
     assert rates == {"acceptance_rate": 71.43, "completion_rate": 71.43, "satisfaction_rate": 80.0,
                      "resolution_rate": 80.0, "timeliness_rate": 100.0, "response_rate": 75.0,
                      "return_rate": 14.29, "redo_rate": 20.0}
-    assert summary["closed_by_level"] == {"village": {"count": 1, "share": 33.34},
-                                          "township": {"count": 1, "share": 33.33},
-                                          "county": {"count": 1, "share": 33.33},
-                                          "city": {"count": 0, "share": 0.0}}
+    shares = {level: (share["count"], share["share"]) for level, share in summary["closed_by_level"].items()}
+    assert shares == {"village": (1, 33.34), "township": (1, 33.33), "county": (1, 33.33), "city": (0, 0.0)}
+    # the inputs of the rates are there too, e.g. for "5 / 7" next to a rate
+    assert (summary["rated"], summary["satisfied"], summary["assignments"]) == (5, 3, 7)
 
 
 def test_R33_basically_satisfied_counts_with_the_weight_an_administrator_sets(client, city, app):
@@ -160,6 +160,8 @@ def test_every_number_drills_down_to_the_cases_counted(client, city):
     for figure in ("received", "closed", "returned", "dispatched", "open"):
         listed = get(client, "/cases", **summary["drill_down"][figure])
         assert listed["total"] == summary[figure] or figure == "returned"
+    for level, share in summary["closed_by_level"].items():  # a level's share lists its cases
+        assert get(client, "/cases", **share["drill_down"])["total"] == share["count"], level
     returned = get(client, "/cases", **summary["drill_down"]["returned"])
     assert [(c["number"], c["matches"]) for c in returned["cases"]] == [(made["C"].number, 1)]
     numerator = get(client, "/cases", **summary["drill_down"]["response_rate"]["numerator"])

@@ -47,9 +47,10 @@ _RATE = {"allow_none": True, "metadata": {"description": "percent, two decimals;
 class LevelShareSchema(Schema):
     count = fields.Integer()
     share = fields.Float(allow_none=True)
+    drill_down = fields.Dict()
 
 
-_COUNT_FIELDS = {name: fields.Integer() for name in service.SUMMARY_COUNTS}
+_COUNT_FIELDS = {name: fields.Integer() for name in (*service.SUMMARY_COUNTS, *service.RATE_COUNTS)}
 _RATE_FIELDS = {name: fields.Float(**_RATE) for name in RATES}
 
 SummarySchema = Schema.from_dict({

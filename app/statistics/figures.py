@@ -232,4 +232,6 @@ def matches(name: str, filters: Filters, scope: Scope):
 
 
 def level_key():
-    return case(*[(_cases.c.resolved_level == level, level) for level in LEVELS], else_=None)
+    """The level of the unit holding a case — for a closed case, the level whose answer closed it
+    (the same column the `level` cut reads, so a level's share drills down to its cases)."""
+    return case(*[(_cases.c.level == level, level) for level in LEVELS], else_=None)

@@ -64,12 +64,13 @@ def summary(user: User, args: dict) -> dict:
     return {
         "period": {"from": filters.first.isoformat(), "to": filters.last.isoformat()},
         "filters": filters.args,
-        **{name: counts[name] for name in SUMMARY_COUNTS},
+        **{name: counts[name] for name in (*SUMMARY_COUNTS, *RATE_COUNTS)},
         **_rates(counts, RATES, weights),
-        "closed_by_level": {level: {"count": n, "share": shares[level]}
+        "closed_by_level": {level: {"count": n, "share": shares[level],
+                                    "drill_down": {**_link(filters, "closed"), "level": level}}
                             for level, n in closed_levels.items()},
         "weights": {k: weights[k] for k in ("basically_satisfied_weight", "basically_resolved_weight")},
-        "drill_down": {**{name: _link(filters, name) for name in SUMMARY_COUNTS},
+        "drill_down": {**{name: _link(filters, name) for name in (*SUMMARY_COUNTS, *RATE_COUNTS)},
                        **{name: {"numerator": _link(filters, name, "numerator"),
                                  "denominator": _link(filters, name, "denominator")} for name in RATES}},
     }
