@@ -29,7 +29,7 @@ from app.notifications.outbox import notify_units
 from app.organisation.models import Category, Territory, Unit
 from app.statistics import hotspots
 from app.statistics.analysis_models import HotspotOrder, HotspotOrderCase
-from app.statistics.filters import scope_of
+from app.statistics.filters import Scope, scope_of
 from app.statistics.links import local_day, site_url
 from app.supervision.models import DIRECTIVE_KINDS, CaseDirective
 from app.supervision.service import MAX_TEXT
@@ -76,17 +76,35 @@ def _problems(key, lead_unit, working_days, text) -> dict[str, list[str]]:
     return errors
 
 
-def _lead_unit(user_scope, code: str, place_path: str) -> Unit:
+def _lead_problem(scope: Scope, unit_path: str | None, place_path: str) -> str | None:
+    """Why a unit of territory `unit_path` may not lead on a hot spot at `place_path`, if so."""
+    if not unit_path or not place_path.startswith(unit_path):
+        return "a unit of the hot spot's place or of a territory above it"
+    if scope.paths is not None and not any(unit_path.startswith(mine) for mine in scope.paths):
+        return "a unit within your jurisdiction"
+    return None
+
+
+def _lead_unit(scope: Scope, code: str, place_path: str) -> Unit:
     unit = db.session.scalar(select(Unit).where(Unit.code == code.strip()))
     if unit is None:
         raise InvalidData("invalid lead unit", {"lead_unit": [f"no unit {code.strip()}"]})
-    path = db.session.scalar(select(Territory.path).where(Territory.id == unit.territory_id)) or ""
-    if not path or not place_path.startswith(path):
-        raise InvalidData("invalid lead unit", {"lead_unit": [
-            "a unit of the hot spot's place or of a territory above it"]})
-    if user_scope.paths is not None and not any(path.startswith(mine) for mine in user_scope.paths):
-        raise InvalidData("invalid lead unit", {"lead_unit": ["a unit within your jurisdiction"]})
+    path = db.session.scalar(select(Territory.path).where(Territory.id == unit.territory_id))
+    if problem := _lead_problem(scope, path, place_path):
+        raise InvalidData("invalid lead unit", {"lead_unit": [problem]})
     return unit
+
+
+def lead_units(user: User, territory_codes) -> dict[str, list]:
+    """For each hot spot place, the units that may lead its order (the pages' choices)."""
+    scope = scope_of(user)
+    places = dict(db.session.execute(select(Territory.code, Territory.path)
+                                     .where(Territory.code.in_(set(territory_codes) or {""}))).all())
+    units = db.session.execute(select(Unit.code, Unit.name, Unit.level, Territory.path)
+                               .join(Territory, Territory.id == Unit.territory_id)
+                               .order_by(Territory.path, Unit.code)).all()
+    return {code: [unit for unit in units if _lead_problem(scope, unit.path, path) is None]
+            for code, path in places.items()}
 
 
 def order(user: User, key: str, lead_unit: str, working_days: int, text: str) -> HotspotOrder:
