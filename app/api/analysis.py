@@ -88,7 +88,7 @@ def list_hotspots(args):
 @blp.response(201, OrderSchema)
 def order_hotspot(payload):
     """督办单 from a hot spot: a lead unit settles its cases within `working_days` working days;
-    recorded on each case and sent to the lead unit (leaders and platform supervisors)."""
+    recorded on each case and sent to the lead unit. Leaders and platform supervisors send them."""
     made = hotspot_orders.order(current_user(), payload["hotspot"], payload["lead_unit"],
                                 payload["working_days"], payload["text"])
     return hotspot_orders.get(current_user(), made.id)

@@ -12,9 +12,11 @@ so one in-between text cannot chain two matters together as single linkage would
 """
 import math
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 import rjieba
 
@@ -40,15 +42,21 @@ def words(text: str) -> list[str]:
     return [w for w in rjieba.cut(normal) if _MEANINGFUL.search(w) and w not in STOPWORDS]
 
 
+#: Texts whose features a process keeps (a city's quarter of requests, about 40 MB).
+FEATURES_CACHED = 100_000
 #: Marks a character feature, apart from a one-character word.
 CHARACTER = "#"
 
 
-def features(text: str) -> list[str]:
+@lru_cache(maxsize=FEATURES_CACHED)
+def features(text: str) -> tuple[str, ...]:
     """The words, and the characters of the longer ones: different wordings of one matter share
-    characters where the segmenter cut them into different words (路灯不亮: 路/灯不亮; 损坏, 坏了)."""
+    characters where the segmenter cut them into different words (路灯不亮: 路/灯不亮; 损坏, 坏了).
+    Kept per text (interned, so a text costs a tuple of references): a leader looks at the same
+    month again and again, and texts do not change."""
     found = words(text)
-    return found + [CHARACTER + char for word in found if len(word) > 1 for char in word]
+    characters = [CHARACTER + char for word in found if len(word) > 1 for char in word]
+    return tuple(map(sys.intern, found + characters))
 
 
 Vector = dict[str, float]
@@ -57,14 +65,17 @@ Vector = dict[str, float]
 def vectors(texts: Sequence[str]) -> list[Vector]:
     """Unit-length TF-IDF vectors (sublinear tf, smoothed idf) over the texts given together."""
     bags = [Counter(features(text)) for text in texts]
-    frequency = Counter(word for bag in bags for word in bag)
-    n = len(bags)
-    idf = {word: math.log((1 + n) / (1 + df)) + 1.0 for word, df in frequency.items()}
+    frequency: Counter = Counter()
+    for bag in bags:
+        frequency.update(bag.keys())
+    n, log = len(bags), math.log
+    idf = {word: log((1 + n) / (1 + df)) + 1.0 for word, df in frequency.items()}
     found = []
     for bag in bags:
-        weights = {word: (1.0 + math.log(count)) * idf[word] for word, count in bag.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        found.append({word: w / norm for word, w in weights.items()})
+        weights = {word: idf[word] * (1.0 + log(count)) if count > 1 else idf[word]
+                   for word, count in bag.items()}
+        scale = 1.0 / (math.sqrt(sum(w * w for w in weights.values())) or 1.0)
+        found.append({word: w * scale for word, w in weights.items()})
     return found
 
 
@@ -75,14 +86,14 @@ def _cosine(vector: Vector, centroid: Vector, centroid_norm: float) -> float:
 def clusters(items: Sequence[Vector], similar: float = SIMILAR) -> list[list[int]]:
     """Indexes of `items` per cluster, in the order given (each cluster's first member first).
 
-    A cluster keeps the sum of its members' vectors; its words index it, so a text is compared only
-    with the clusters it shares a word with."""
+    A cluster keeps the sum of its members' vectors; its words (not its characters) index it, so a
+    text is compared only with the clusters it shares a word with."""
     sums: list[dict[str, float]] = []
     norms: list[float] = []
     members: list[list[int]] = []
     by_word: dict[str, set[int]] = {}
     for index, vector in enumerate(items):
-        candidates = set().union(*(by_word.get(word, ()) for word in vector)) if vector else set()
+        candidates = set().union(*(by_word.get(word, ()) for word in vector if word[0] != CHARACTER))
         best, best_score = None, 0.0
         for cluster in sorted(candidates):
             score = _cosine(vector, sums[cluster], norms[cluster])
@@ -96,7 +107,8 @@ def clusters(items: Sequence[Vector], similar: float = SIMILAR) -> list[list[int
         total = sums[best]
         for word, weight in vector.items():
             total[word] = total.get(word, 0.0) + weight
-            by_word.setdefault(word, set()).add(best)
+            if word[0] != CHARACTER:
+                by_word.setdefault(word, set()).add(best)
         norms[best] = math.sqrt(sum(w * w for w in total.values())) or 1.0
         members[best].append(index)
     return members
