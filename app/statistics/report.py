@@ -32,7 +32,7 @@ FIGURES = {
                            N_("Received requests the registrar answered at once")),
     "dispatched": (N_("Dispatched"), N_("Requests handed to a unit for the first time, by that date")),
     "closed": (N_("Closed"), N_("Requests whose handling ended in the period, by the closing date")),
-    "open": (N_("Open"), N_("Requests open now, whatever the period")),
+    "open": (N_("In progress"), N_("Requests open now, whatever the period")),
     "overdue_now": (N_("Overdue now"), N_("Open requests with a step past its deadline now")),
     "extended": (N_("Extended"), N_("Received requests with an approved extension")),
     "returned": (N_("Returned"), N_("Returns by units (each return counts)")),
@@ -166,7 +166,7 @@ def workbook(user: User, args: dict) -> tuple[bytes, str]:
         spots.append([_("Hot spots cover at most %(days)s days; choose a shorter period.",
                         days=hotspots.MAX_DAYS)])
     else:
-        _rows(spots, [(_("Territory code"), _("Territory"), _("Category"), _("Requests"), _("Open"),
+        _rows(spots, [(_("Territory code"), _("Territory"), _("Category"), _("Requests"), _("In progress"),
                        _("Requesters"), _("Group request"), _("Repeated requests"), _("Keywords"),
                        _("Example"), _("Cases"))], bold=True)
         for row in found["hotspots"]:
