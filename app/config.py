@@ -79,6 +79,10 @@ def load_config(instance_path: Path) -> dict:
         "SCHEDULER_POLL_SECONDS": float(os.environ.get("SCHEDULER_POLL_SECONDS", "1.0")),
         "TIMER_CLAIM_SECONDS": int(os.environ.get("TIMER_CLAIM_SECONDS", "300")),
         "TIMER_BATCH_SIZE": int(os.environ.get("TIMER_BATCH_SIZE", "50")),
+        # 周分析 (R31): each county's weekly list is due at this local weekday and time, and the
+        # scheduler looks whether one is due this often (app/statistics/weekly.py).
+        "WEEKLY_ANALYSIS_AT": os.environ.get("WEEKLY_ANALYSIS_AT", "mon 08:00"),
+        "WEEKLY_ANALYSIS_POLL_SECONDS": float(os.environ.get("WEEKLY_ANALYSIS_POLL_SECONDS", "600")),
         "API_TOKEN_HOURS": int(os.environ.get("API_TOKEN_HOURS", "12")),
         # Scheme, host and any path prefix of the public site that QR posters lead to (R4); unset: the
         # address the administrator is using.

@@ -18,6 +18,7 @@ from app.notifications.models import Notification, OutboxMessage, SmsLog
 from app.organisation.models import Category, RoutingRule, Territory, Unit
 from app.privacy.models import PersonalDataAccess
 from app.ratelimit import RateCounter
+from app.statistics.analysis_models import HotspotOrder, HotspotOrderCase, WeeklyAnalysis, WeeklyAnalysisCase
 from app.statistics.models import CaseAssignment, CaseRating
 from app.supervision.models import CaseDirective
 from app.timelimits.models import CalendarOverride, Setting, SupervisionItem, TimeLimit
@@ -37,6 +38,8 @@ __all__ = [
     "CaseReply",
     "Category",
     "ChannelKey",
+    "HotspotOrder",
+    "HotspotOrderCase",
     "HumanTask",
     "Incident",
     "Membership",
@@ -57,4 +60,6 @@ __all__ = [
     "Unit",
     "UnitAssessment",
     "User",
+    "WeeklyAnalysis",
+    "WeeklyAnalysisCase",
 ]

@@ -84,6 +84,14 @@ def purge_sessions(app) -> None:
     purge_expired()
 
 
+@job
+def weekly_analysis(app) -> int:
+    """周分析 (R31): each county's weekly list to its leaders, once it is due (app/statistics/weekly.py)."""
+    from app.statistics import weekly
+
+    return weekly.run()
+
+
 def build_scheduler(app, blocking: bool = False):
     worker = worker_name()
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
@@ -101,6 +109,12 @@ def build_scheduler(app, blocking: bool = False):
     scheduler.add_job(purge_rate_counters, "interval", args=[app], id="purge-rate-counters", hours=1,
                       max_instances=1, coalesce=True)
     scheduler.add_job(purge_sessions, "interval", args=[app], id="purge-sessions", hours=1,
+                      max_instances=1, coalesce=True)
+    from app.statistics.weekly import parse_when
+
+    parse_when(app.config["WEEKLY_ANALYSIS_AT"])  # a wrong setting stops the start, not the week's run
+    scheduler.add_job(weekly_analysis, "interval", args=[app], id="weekly-analysis",
+                      seconds=app.config["WEEKLY_ANALYSIS_POLL_SECONDS"], next_run_time=now,
                       max_instances=1, coalesce=True)
     log.info("scheduler %s polls every %ss", worker, app.config["SCHEDULER_POLL_SECONDS"])
     return scheduler

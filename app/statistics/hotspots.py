@@ -1,0 +1,224 @@
+"""Hot spots (R35, 按图索骥、找寻病根): many similar requests in one place and window.
+
+The requests received in the period, within the viewer's scope and cuts, are grouped by place ×
+category; a place is the village or community (村/社区) where a request is registered — one at a
+grid, compound, building or group (屯/组) below it counts at its village, one registered higher up
+(a township, a county) at that territory. Within a group, similar texts (title and description)
+are clustered (app/statistics/similar.py); a cluster of at least `min_count` requests is a hot spot.
+
+Flags: a hot spot has **repeated** requests when the same requester (the same phone, or the same
+ID number by its search hash) or the same address stands behind REPEAT_MIN or more of its
+requests; it is a **group** request (群体性) when GROUP_REQUESTERS or more different requesters
+ask the same thing (anonymous requests each count as one requester). Definitions and choices:
+docs/statistics.md.
+"""
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.cases.models import Case
+from app.engine.errors import InvalidData
+from app.extensions import db
+from app.organisation.models import TERRITORY_LEVELS, Category, Territory
+from app.statistics import figures, similar
+from app.statistics.analysis_models import HotspotOrderCase
+from app.statistics.filters import Filters, Scope, narrowed, parse, scope_of
+
+MIN_COUNT = 3
+#: A hot spot is about one window: at most a quarter (longer periods mix matters long settled).
+MAX_DAYS = 92
+REPEAT_MIN = 2
+#: Five or more people: the threshold petition work uses for a collective visit (集体访).
+GROUP_REQUESTERS = 5
+#: Requests registered below this level count at their ancestor of this level.
+PLACE_LEVEL = "village"
+_BELOW_PLACE = set(TERRITORY_LEVELS[TERRITORY_LEVELS.index(PLACE_LEVEL) + 1:])
+_ADDRESS_NOISE = re.compile(r"[\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Place:
+    id: int
+    code: str
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Request:
+    id: int
+    number: str
+    title: str
+    description: str
+    address: str | None
+    phone: str | None
+    id_hash: str | None
+    name: str | None
+    status: str
+    territory_id: int | None
+    category_id: int | None
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}\n{self.description or ''}"
+
+
+@dataclass
+class Hotspot:
+    place: Place
+    category: tuple[int, str, str] | None  # id, code, name
+    first: date
+    last: date
+    requests: list[Request]
+    keywords: list[str]
+    requesters: int = 0
+    repeated: list[Request] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """What names the hot spot: place, category, period and its first request."""
+        category = self.category[1] if self.category else "-"
+        return f"{self.place.code}:{category}:{self.first.isoformat()}:{self.last.isoformat()}:" \
+               f"{self.requests[0].number}"
+
+    @property
+    def group(self) -> bool:
+        return self.requesters >= GROUP_REQUESTERS
+
+
+def places() -> dict[int, Place]:
+    """Each territory's place: itself, or its ancestor at PLACE_LEVEL when it lies below."""
+    rows = {row.id: row for row in db.session.execute(
+        select(Territory.id, Territory.parent_id, Territory.level, Territory.code, Territory.name,
+               Territory.path))}
+    found = {}
+    for territory_id, row in rows.items():
+        place = row
+        while place.level in _BELOW_PLACE and place.parent_id in rows:
+            place = rows[place.parent_id]
+        found[territory_id] = Place(place.id, place.code, place.name, place.path)
+    return found
+
+
+def _requests(filters: Filters, scope: Scope) -> list[Request]:
+    c = Case
+    statement = (select(c.id, c.number, c.title, c.description, c.address, c.requester_phone,
+                        c.id_number_hash, c.requester_name, c.status, c.territory_id, c.category_id)
+                 .where(figures.case_condition("received", filters, scope)).order_by(c.id))
+    return [Request(*row) for row in db.session.execute(statement)]
+
+
+def _requesters(requests: list[Request]) -> tuple[int, list[Request]]:
+    """How many different requesters, and the requests made again by the same one or for the
+    same address (REPEAT_MIN or more)."""
+    parent = list(range(len(requests)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_of: dict[tuple[str, str], int] = {}
+    for index, request in enumerate(requests):
+        for key in (("phone", request.phone), ("id", request.id_hash)):
+            if key[1]:
+                parent[root(index)] = root(first_of.setdefault(key, index))
+    people: dict[int, int] = {}
+    for index in range(len(requests)):
+        people[root(index)] = people.get(root(index), 0) + 1
+    addresses: dict[str, int] = {}
+    for request in requests:
+        if address := _address(request.address):
+            addresses[address] = addresses.get(address, 0) + 1
+    repeated = [request for index, request in enumerate(requests)
+                if people[root(index)] >= REPEAT_MIN
+                or addresses.get(_address(request.address), 0) >= REPEAT_MIN]
+    return len(people), repeated
+
+
+def _address(address: str | None) -> str:
+    return _ADDRESS_NOISE.sub("", unicodedata.normalize("NFKC", address or "")).lower()
+
+
+def find(filters: Filters, scope: Scope, min_count: int) -> list[Hotspot]:
+    """The hot spots of the period within the scope and cuts, biggest first."""
+    where = places()
+    requests = _requests(filters, scope)
+    #: words weigh by how common they are among all the period's requests in view
+    vector_of = dict(zip((r.id for r in requests), similar.vectors([r.text for r in requests]), strict=True))
+    groups: dict[tuple[int, int | None], list[Request]] = {}
+    for request in requests:
+        place = where.get(request.territory_id)
+        if place is not None:
+            groups.setdefault((place.id, request.category_id), []).append(request)
+    groups = {key: found for key, found in groups.items() if len(found) >= min_count}
+    if not groups:
+        return []
+    categories = {row.id: (row.id, row.code, row.name) for row in db.session.execute(
+        select(Category.id, Category.code, Category.name).where(
+            Category.id.in_({category for _, category in groups if category is not None})))}
+    by_id = {place.id: place for place in where.values()}
+    spots = []
+    for (place_id, category_id), found in groups.items():
+        group_vectors = [vector_of[request.id] for request in found]
+        for members in similar.clusters(group_vectors):
+            if len(members) < min_count:
+                continue
+            requests = [found[i] for i in members]
+            spot = Hotspot(by_id[place_id], categories.get(category_id), filters.first, filters.last,
+                           requests, similar.keywords([group_vectors[i] for i in members]))
+            spot.requesters, spot.repeated = _requesters(requests)
+            spots.append(spot)
+    spots.sort(key=lambda s: (-len(s.requests), -s.requesters, s.place.code, s.key))
+    return spots
+
+
+def asked(user: User, args: dict) -> tuple[Filters, Scope]:
+    """The viewer's filters and scope, for a window hot spots can be about."""
+    scope = scope_of(user)
+    filters = narrowed(parse(args), scope)
+    if (filters.last - filters.first).days >= MAX_DAYS:
+        raise InvalidData("the period is too long for hot spots",
+                          {"to": [f"hot spots cover at most {MAX_DAYS} days after from"]})
+    return filters, scope
+
+
+def check_min_count(min_count) -> int:
+    if isinstance(min_count, bool) or not isinstance(min_count, int) or not 2 <= min_count <= 10000:
+        raise InvalidData("invalid min_count", {"min_count": ["a whole number from 2 to 10000"]})
+    return min_count
+
+
+def hotspots(user: User, args: dict, min_count: int = MIN_COUNT) -> list[dict]:
+    """The hot spots the viewer may see, as rows for the API, the pages and the report."""
+    min_count = check_min_count(min_count)
+    filters, scope = asked(user, args)
+    spots = find(filters, scope, min_count)
+    return rows(spots, filters)
+
+
+def rows(spots: list[Hotspot], filters: Filters) -> list[dict]:
+    ids = [request.id for spot in spots for request in spot.requests]
+    ordered = dict(db.session.execute(select(HotspotOrderCase.case_id, HotspotOrderCase.order_id)
+                                      .where(HotspotOrderCase.case_id.in_(ids or [-1]))).all())
+    found = []
+    for spot in spots:
+        category_code = spot.category[1] if spot.category else None
+        drill_down = {"figure": "received", **filters.args, "territory": spot.place.code}
+        if category_code:
+            drill_down["category"] = category_code
+        found.append({
+            "key": spot.key, "territory_code": spot.place.code, "territory_name": spot.place.name,
+            "category_code": category_code, "category_name": spot.category[2] if spot.category else None,
+            "count": len(spot.requests), "open": sum(r.status == "open" for r in spot.requests),
+            "requesters": spot.requesters, "group": spot.group, "repeated": bool(spot.repeated),
+            "repeated_cases": [r.number for r in spot.repeated], "keywords": spot.keywords,
+            "cases": [r.number for r in spot.requests],
+            "orders": sorted({ordered[r.id] for r in spot.requests if r.id in ordered}),
+            "drill_down": drill_down})
+    return found
