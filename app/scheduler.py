@@ -84,6 +84,17 @@ def purge_sessions(app) -> None:
     purge_expired()
 
 
+@job
+def freeze_assessments(app) -> None:
+    """The rankings of ended assessment periods are frozen (app/assessment/snapshots.py); every
+    scheduler runs this, and each period is frozen once."""
+    from app.assessment.snapshots import freeze_ended
+
+    frozen = freeze_ended()
+    if frozen:
+        log.info("froze the ranking of %d assessment period(s)", len(frozen))
+
+
 def build_scheduler(app, blocking: bool = False):
     worker = worker_name()
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
@@ -102,6 +113,8 @@ def build_scheduler(app, blocking: bool = False):
                       max_instances=1, coalesce=True)
     scheduler.add_job(purge_sessions, "interval", args=[app], id="purge-sessions", hours=1,
                       max_instances=1, coalesce=True)
+    scheduler.add_job(freeze_assessments, "interval", args=[app], id="freeze-assessments", hours=1,
+                      next_run_time=now, max_instances=1, coalesce=True)
     log.info("scheduler %s polls every %ss", worker, app.config["SCHEDULER_POLL_SECONDS"])
     return scheduler
 

@@ -8,6 +8,7 @@ api = HuiyinApi()
 def init_app(app) -> None:
     from app.api import (
         admin,
+        assessment,
         audit,
         auth,
         cases,
@@ -25,6 +26,7 @@ def init_app(app) -> None:
     prefixes = {module: f"/api/v1/{module.blp.name}" for module in
                 (auth, cases, tasks, workflows, incidents, admin, notifications, supervision, statistics)}
     prefixes |= dict.fromkeys((timelimits, channel_keys, audit), "/api/v1/admin")
+    prefixes[assessment] = "/api/v1/statistics"  # beside the figures it ranks
     for module, prefix in prefixes.items():
         if not isinstance(module.blp, Blueprint):  # its query parameters would go unchecked
             raise TypeError(f"{module.__name__}.blp must be app.api.blueprint.Blueprint")
