@@ -20,7 +20,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src
 
 def init_app(app: Flask) -> None:
     """Register the web blueprints, CSRF protection, error pages and template helpers."""
-    from app.web import account, admin, auth, cases, desk, home, notifications, public, workspace
+    from app.web import account, admin, assessment, auth, cases, desk, home, notifications, public, workspace
 
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
     app.before_request(protect_web_forms)
     i18n.init_app(app)  # Flask-Babel (zh_CN default, English) and POST /language
 
-    for module in (auth, account, home, cases, admin, notifications, workspace, public, desk):
+    for module in (auth, account, home, cases, admin, notifications, workspace, public, desk, assessment):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     labels.init_app(app)
