@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from app import cli, health, models  # noqa: F401  (models registers every table)
     from app.api import init_app as init_api
+    from app.assessment import process_functions as assessment_functions  # noqa: F401  (registers them)
     from app.cases import service  # noqa: F401  (closes a case when its process ends)
     from app.casework import process_functions as casework_functions  # noqa: F401  (registers them)
     from app.timelimits import process_functions  # noqa: F401  (registers deadline() & co.)

@@ -75,6 +75,7 @@ def load_config(instance_path: Path) -> dict:
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
         "WORKFLOWS_DIR": os.environ.get("WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
         "CASE_PROCESS_ID": os.environ.get("CASE_PROCESS_ID", "complaint"),
+        "APPEAL_PROCESS_ID": os.environ.get("APPEAL_PROCESS_ID", "appeal"),
         # How often the scheduler looks for due timers, and how long a claim on one is held.
         "SCHEDULER_POLL_SECONDS": float(os.environ.get("SCHEDULER_POLL_SECONDS", "1.0")),
         "TIMER_CLAIM_SECONDS": int(os.environ.get("TIMER_CLAIM_SECONDS", "300")),

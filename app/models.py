@@ -1,5 +1,6 @@
 """Import every model module so metadata (and Alembic autogenerate) sees all tables."""
 from app.accounts.models import ApiToken, Membership, User
+from app.assessment.models import AssessmentScheme, AssessmentSnapshot, AssessmentSnapshotRow, RatingAppeal
 from app.attachments.models import CaseAttachment
 from app.audit.models import AdminChange
 from app.cases.models import Case, CaseNumberCounter
@@ -27,6 +28,9 @@ __all__ = [
     "AccountabilityReferral",
     "AdminChange",
     "ApiToken",
+    "AssessmentScheme",
+    "AssessmentSnapshot",
+    "AssessmentSnapshotRow",
     "CalendarOverride",
     "Case",
     "CaseAssignment",
@@ -49,6 +53,7 @@ __all__ = [
     "ProcessDefinition",
     "ProcessInstance",
     "RateCounter",
+    "RatingAppeal",
     "RoutingRule",
     "SchedulerHeartbeat",
     "Setting",

@@ -92,6 +92,17 @@ def weekly_analysis(app) -> int:
     return weekly.run()
 
 
+@job
+def freeze_assessments(app) -> None:
+    """The rankings of ended assessment periods are frozen (app/assessment/snapshots.py); every
+    scheduler runs this, and each period is frozen once."""
+    from app.assessment.snapshots import freeze_ended
+
+    frozen = freeze_ended()
+    if frozen:
+        log.info("froze the ranking of %d assessment period(s)", len(frozen))
+
+
 def build_scheduler(app, blocking: bool = False):
     worker = worker_name()
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
@@ -116,6 +127,8 @@ def build_scheduler(app, blocking: bool = False):
     scheduler.add_job(weekly_analysis, "interval", args=[app], id="weekly-analysis",
                       seconds=app.config["WEEKLY_ANALYSIS_POLL_SECONDS"], next_run_time=now,
                       max_instances=1, coalesce=True)
+    scheduler.add_job(freeze_assessments, "interval", args=[app], id="freeze-assessments", hours=1,
+                      next_run_time=now, max_instances=1, coalesce=True)
     log.info("scheduler %s polls every %ss", worker, app.config["SCHEDULER_POLL_SECONDS"])
     return scheduler
 

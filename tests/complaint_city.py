@@ -131,3 +131,15 @@ class Desk:
     def rate(self, satisfaction: str, resolution: str) -> None:
         self.do("supervisor", "rating", satisfaction=satisfaction, resolution=resolution,
                 rating_channel="phone")
+
+    def village_fails_twice(self, units: dict, result: str = "not_completed") -> None:
+        """A case the village handles twice and the requester rejects twice; the platform assesses
+        the village (R26) and the case closes unsatisfied."""
+        self.village_case(units)
+        for _ in range(2):
+            self.village_answers()
+            self.rate("unsatisfied", "unresolved")
+            if self.holders() == [("second_handling", "C-CITY", "platform_supervisor")]:
+                self.do("supervisor", "second_handling", action="same_unit")
+        assert self.holders() == [("assess", "C-CITY", "platform_supervisor")]
+        self.do("supervisor", "assess", assessment=result, assessment_note="未按承诺时间整改")

@@ -243,20 +243,8 @@ def test_R26_unsatisfied_goes_to_second_handling_and_then_closes_satisfied(desk,
         "assigned", "rated", "assigned", "rated"]
 
 
-def fail_twice(desk, units, result="not_completed"):
-    """A case the village handles twice and the requester rejects twice; the platform assesses."""
-    desk.village_case(units)
-    for _ in range(2):
-        desk.village_answers()
-        desk.rate("unsatisfied", "unresolved")
-        if desk.holders() == [("second_handling", "C-CITY", "platform_supervisor")]:
-            desk.do("supervisor", "second_handling", action="same_unit")
-    assert desk.holders() == [("assess", "C-CITY", "platform_supervisor")]
-    desk.do("supervisor", "assess", assessment=result, assessment_note="未按承诺时间整改")
-
-
 def test_R26_second_unsatisfied_rating_triggers_assessment(desk, city, app):
-    fail_twice(desk, city["units"])
+    desk.village_fails_twice(city["units"])
     case = desk.case()
     assert (case["status"], case["outcome"]) == ("closed", "unsatisfied")
     [assessment] = db.session.scalars(select(UnitAssessment))
@@ -268,8 +256,8 @@ def test_R26_second_consecutive_not_completed_assessment_refers_the_unit_for_acc
         client, city, app):
     units = city["units"]
     first, second = Desk(client), Desk(client)
-    fail_twice(first, units)
-    fail_twice(second, units)
+    first.village_fails_twice(units)
+    second.village_fails_twice(units)
     [referral] = db.session.scalars(select(AccountabilityReferral))
     assert referral.unit_id == units["village"].id
     assert [e["kind"] for e in second.case()["timeline"]].count("accountability_referral") == 1

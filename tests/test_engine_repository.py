@@ -5,10 +5,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cases.models import Case
-from app.engine import repository
+from app.engine import repository, runtime
 from app.engine.errors import DeploymentError
 from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from app.engine.tasks import complete
+from app.engine.transaction import transaction
 from app.extensions import db
 from tests import factories as f
 from tests.factories import _TEST_BPMN
@@ -140,3 +141,45 @@ def test_a_version_is_parsed_once_not_per_request(app, monkeypatch):
 
     # then the BPMN was parsed exactly once
     assert calls == ["simple_complaint.bpmn"]
+
+
+def _beside(closes_case: bytes) -> bytes:
+    """simple_complaint.bpmn as a second process `beside` whose BPMN says closesCase=<value>."""
+    return COMPLAINT.replace(b'"complaint"', b'"beside"').replace(
+        b'isExecutable="true">', b'isExecutable="true"><bpmn:extensionElements><camunda:properties>'
+        b'<camunda:property name="closesCase" value="' + closes_case + b'" /></camunda:properties>'
+        b'</bpmn:extensionElements>', 1)
+
+
+def test_a_process_marked_closesCase_false_ends_without_closing_its_case(app):
+    # given a case on its own process, and a second process marked closesCase="false" on it
+    f.deploy("simple_complaint.bpmn")
+    [beside] = f.deploy("beside.bpmn", _beside(b"false"))
+    assert repository.parsed_process(beside).closes_case is False
+    assert repository.parsed_process(repository.latest_definition("complaint")).closes_case is True
+    unit = f.unit("V1")
+    handler = f.user("handler", (unit, "handler"))
+    case = f.case("lamp", unit_row=unit)
+    with transaction():
+        runtime.start(beside.id, case.id, {"case_id": case.id, "unit_id": unit.id}, None)
+
+    def open_task(process_id):
+        return db.session.scalar(select(HumanTask).join(ProcessInstance).join(ProcessDefinition).where(
+            HumanTask.case_id == case.id, HumanTask.status == "open",
+            ProcessDefinition.process_id == process_id))
+
+    # when the second process ends, the case stays open
+    complete(handler, open_task("beside").id, {"action": "reply"})
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "open"
+    # and when its own process ends, it closes
+    complete(handler, open_task("complaint").id, {"action": "reply"})
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "closed"
+
+
+def test_a_closesCase_that_is_not_true_or_false_is_refused_at_deployment(app):
+    with pytest.raises(DeploymentError) as refused:
+        f.deploy("beside.bpmn", _beside(b"sometimes"))
+    assert refused.value.element_id == "beside" and "closesCase" in refused.value.message
+    assert definitions() == 0

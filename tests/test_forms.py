@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 FORMS_DIR = REPO / "forms"
 EXPECTED_FORMS = {"triage", "dispatch", "chief-reassign", "first-contact", "handle", "cooperate",
                   "extension-review", "review", "return-review", "rating", "revisit", "second-handling",
-                  "assessment"}
+                  "assessment", "appeal-review"}
 VALID_REPLY = {"action": "reply", "policy_basis": "  Regulation 12 on street lighting ",
                "result": "The lamp was repaired on Monday.", "responsible_person": " Wang Li ",
                "contact_phone": "13912345678"}

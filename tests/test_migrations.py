@@ -52,3 +52,26 @@ def test_migration_0011_moves_the_time_limit_change_log_into_the_audit_and_back(
         assert not inspect(db.engine).has_table("admin_change")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_migration_0013_gives_a_seeded_time_limit_table_the_appeal_review_limit(tmp_path):
+    # given a database at 0012 whose time-limit table was seeded (SQLite only, as above)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}", "TESTING": True})
+    with app.app_context():
+        upgrade(revision="0012")
+        db.session.execute(text("INSERT INTO time_limit (phase, amount, unit, auto_escalate, updated_at)"
+                                " VALUES ('handling', 5, 'working_days', 0, '2026-01-02')"))
+        db.session.commit()
+
+        # when 0013 runs, then appeals get their default review limit of 5 working days
+        upgrade(revision="0013")
+        limits = db.session.execute(text("SELECT phase, amount, unit FROM time_limit ORDER BY id")).all()
+        assert [tuple(row) for row in limits] == [("handling", 5, "working_days"),
+                                                  ("appeal_review", 5, "working_days")]
+
+        # and a downgrade takes it away with the assessment tables
+        downgrade(revision="0012")
+        assert db.session.execute(text("SELECT phase FROM time_limit")).scalars().all() == ["handling"]
+        assert not inspect(db.engine).has_table("rating_appeal")
+        db.session.remove()
+        db.engine.dispose()

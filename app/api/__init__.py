@@ -9,6 +9,7 @@ def init_app(app) -> None:
     from app.api import (
         admin,
         analysis,
+        assessment,
         audit,
         auth,
         cases,
@@ -27,6 +28,7 @@ def init_app(app) -> None:
                 (auth, cases, tasks, workflows, incidents, admin, notifications, supervision, statistics)}
     prefixes |= dict.fromkeys((timelimits, channel_keys, audit), "/api/v1/admin")
     prefixes[analysis] = "/api/v1/statistics"  # hot spots and the report, beside the figures
+    prefixes[assessment] = "/api/v1/statistics"  # beside the figures it ranks
     for module, prefix in prefixes.items():
         if not isinstance(module.blp, Blueprint):  # its query parameters would go unchecked
             raise TypeError(f"{module.__name__}.blp must be app.api.blueprint.Blueprint")

@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, set[str]] = {
     # Statistics (R33–R35): territory-wide roles see their territory, unit roles their own units.
     "statistics:read": {"registrar", "dispatcher", "handler", "unit_reviewer", "platform_supervisor",
                         "leader", "administrator", "auditor"},
+    # 申诉: appeal a rating of one's own unit's answer (the service checks the unit).
+    "rating:appeal": {"handler", "unit_reviewer", "leader"},
     # The bell: one's own in-app notifications (every staff role).
     "notification:read": {"registrar", "dispatcher", "handler", "unit_reviewer", "platform_supervisor",
                           "leader", "administrator", "process_designer", "auditor"},

@@ -224,7 +224,11 @@ def _lookup(statement, field: str, code: str | None, row: bool = False):
 
 
 @runtime.process_completed.connect
-def _close_case(instance: runtime.InstanceRow, actor_id: int | None = None) -> None:
+def _close_case(instance: runtime.InstanceRow, actor_id: int | None = None, closes_case: bool = True) -> None:
+    """The case's own process ended: the case closes. A process whose BPMN says it does not close
+    the case (closesCase false, e.g. an appeal of a rating) ends without touching it."""
+    if not closes_case:
+        return
     closed = execute(_CLOSE, {"case_id": instance.case_id, "now": utcnow()}).rowcount
     if closed:
         facts.closed(instance.case_id)

@@ -55,6 +55,10 @@ class ParsedProcess:
     version: int = 0
     #: timer element id -> (phase, part) for timers whose timeDate is deadline('phase'[, 'part'])
     deadline_timers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: Whether the case closes when this process ends: the process's camunda:property
+    #: `closesCase` (absent: true). A case's own process closes it; a process run beside it
+    #: (an appeal of its rating) does not.
+    closes_case: bool = True
 
     @property
     def due_timer_elements(self) -> frozenset[str]:
@@ -107,6 +111,20 @@ def _check_flow_references(root) -> None:
 def _property(node, name: str) -> str | None:
     found = node.find(f".//camunda:property[@name='{name}']", NS)
     return found.get("value") if found is not None else None
+
+
+def _closes_case(root, process_id: str) -> bool:
+    """The process's own `closesCase` property (not one of its elements'): "true" or "false"."""
+    process = root.find(f"bpmn:process[@id='{process_id}']", NS)
+    found = None if process is None else process.find(
+        "bpmn:extensionElements/camunda:properties/camunda:property[@name='closesCase']", NS)
+    if found is None:
+        return True
+    value = (found.get("value") or "").strip().lower()
+    if value not in ("true", "false"):
+        raise DeploymentError(f"process '{process_id}': closesCase is 'true' or 'false', not "
+                              f"'{found.get('value')}'", element_id=process_id)
+    return value == "true"
 
 
 def _user_task_meta(root) -> dict[str, UserTaskMeta]:
@@ -169,7 +187,7 @@ def parse(xml: bytes, filename: str = "process.bpmn") -> dict[str, ParsedProcess
         digest = hashlib.sha256(xml).hexdigest()
         return {
             pid: ParsedProcess(parser.get_spec(pid), parser.get_subprocess_specs(pid), meta, digest,
-                               deadline_timers=deadlines)
+                               deadline_timers=deadlines, closes_case=_closes_case(root, pid))
             for pid in process_ids
         }
     except ValidationException as exc:

@@ -34,7 +34,8 @@ signals = Namespace()
 #: Sent after an instance is loaded and before it runs; lets tests line up concurrent writers.
 instance_loaded = signals.signal("instance-loaded")
 #: Sent inside the saving transaction when a process reaches its end, so the owner of the
-#: instance (the case) can close in the same transaction. Receives the InstanceRow.
+#: instance (the case) can close in the same transaction. Receives the InstanceRow, the actor and
+#: `closes_case`: what the process's BPMN says its end means for the case.
 process_completed = signals.signal("process-completed")
 
 _script_engine = build_script_engine()
@@ -156,5 +157,5 @@ def save(loaded: LoadedInstance, actor_id: int | None, completed: dict | None = 
     mirrors.sync_tasks(loaded, after, new_tasks, actor_id, completed or {})
     if finished:
         history.record(row.case_id, "process_completed", instance_id=row.id, actor_id=actor_id)
-        process_completed.send(row, actor_id=actor_id)
+        process_completed.send(row, actor_id=actor_id, closes_case=loaded.parsed.closes_case)
     return after

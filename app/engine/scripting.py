@@ -74,6 +74,9 @@ def check_source(source: str, mode: str) -> None:
 #: The data of the task whose expression or script is running, for registered functions that need
 #: the case's facts (e.g. deadline() reads request_type, klass, complexity and level).
 current_task_data: ContextVar[dict | None] = ContextVar("current_task_data", default=None)
+#: The user whose completed task is running the process on (None: a timer, the requester, the
+#: system), for registered functions that record who decided (e.g. the reviewer of an appeal).
+current_actor: ContextVar[int | None] = ContextVar("current_actor", default=None)
 
 
 class _Environment(TaskDataEnvironment):

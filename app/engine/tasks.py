@@ -16,7 +16,7 @@ from app.cases.models import Case
 from app.engine import history, incidents, runtime
 from app.engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.engine.models import HumanTask, ProcessInstance
-from app.engine.scripting import registered_names
+from app.engine.scripting import current_actor, registered_names
 from app.engine.transaction import execute, transaction
 from app.extensions import db
 from app.organisation.models import Unit
@@ -225,8 +225,12 @@ def _complete_loaded(found, data: dict[str, Any], actor_id: int | None) -> dict:
 
     def step():
         spiff_task.data.update(accepted)
-        spiff_task.run()
-        loaded.workflow.do_engine_steps()
+        token = current_actor.set(actor_id)
+        try:
+            spiff_task.run()
+            loaded.workflow.do_engine_steps()
+        finally:
+            current_actor.reset(token)
 
     runtime.run(loaded, step, source="task", task_id=task_id)
     done = {"actor_id": actor_id, "action": accepted.get("action"), "data": accepted}

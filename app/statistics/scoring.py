@@ -1,7 +1,13 @@
 """The units' score of the ranking (亮晒比): weighted rates minus deductions, by an assessment
-scheme that is data (docs/statistics.md). Until administrators define one, the default scheme
-weighs response 30, resolution 35 and satisfaction 35, with no deductions."""
+scheme that is data (docs/statistics.md, "Assessment"). Administrators keep versioned schemes
+(app/assessment/schemes.py); the active version scores the ranking. Until they define one, the
+default scheme weighs response 30, resolution 35 and satisfaction 35, with no deductions."""
 from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app.assessment.models import AssessmentScheme
+from app.extensions import db
 
 
 @dataclass(frozen=True)
@@ -13,14 +19,28 @@ class Scheme:
     weights: dict[str, float]
     #: count name -> points taken off per item (e.g. late_replies, returns_overruled, referred)
     deductions: dict[str, float] = field(default_factory=dict)
+    code: str = "default"
+    #: the assessment_scheme row of this version (None: the built-in default)
+    id: int | None = None
+
+    def as_dict(self) -> dict:
+        """What a frozen ranking keeps of the scheme it was scored with."""
+        return {"code": self.code, "name": self.name, "version": self.version, "weights": dict(self.weights),
+                "deductions": dict(self.deductions)}
 
 
 DEFAULT = Scheme("默认方案 Default", 0, {"response_rate": 30.0, "resolution_rate": 35.0,
                                           "satisfaction_rate": 35.0})
 
 
+def of_row(row: AssessmentScheme) -> Scheme:
+    return Scheme(row.name, row.version, dict(row.weights), dict(row.deductions), row.code, row.id)
+
+
 def active_scheme() -> Scheme:
-    return DEFAULT
+    """The active version of the administrators' schemes; the DEFAULT while there is none."""
+    row = db.session.scalar(select(AssessmentScheme).where(AssessmentScheme.active.is_(True)))
+    return DEFAULT if row is None else of_row(row)
 
 
 def score(scheme: Scheme, rates: dict, counts: dict) -> float | None:

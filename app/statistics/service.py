@@ -183,6 +183,13 @@ def units(user: User, args: dict, order: str = "score") -> list[dict]:
     if order not in UNIT_ORDERS:
         raise InvalidData("unknown order", {"order": ["one of: " + ", ".join(UNIT_ORDERS)]})
     filters, scope = _asked(user, args)
+    return ranking(filters, scope, order)
+
+
+def ranking(filters: Filters, scope: Scope, order: str = "score",
+            scheme: scoring.Scheme | None = None) -> list[dict]:
+    """The units' rows, ranked by `order`, scored by `scheme` (default: the active one); also what
+    an assessment period's frozen ranking keeps (app/assessment/snapshots.py)."""
     weights = settings.current()
     by_unit: dict = {}
     for source, names in figures.by_source(UNIT_COUNTS).items():
@@ -198,7 +205,7 @@ def units(user: User, args: dict, order: str = "score") -> list[dict]:
         by_unit = {u: v for u, v in by_unit.items() if u in filters.unit_ids}
     names = {row.id: row for row in db.session.execute(
         select(Unit.id, Unit.code, Unit.name, Unit.level).where(Unit.id.in_(list(by_unit) or [-1])))}
-    scheme = scoring.active_scheme()
+    scheme = scheme or scoring.active_scheme()
     rows = []
     for unit_id, counts in by_unit.items():
         counts.setdefault("closed", 0)

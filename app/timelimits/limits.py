@@ -21,7 +21,8 @@ any 5 ("general 5"), consultation 1, suggestion 1, complaint/simple 2, complaint
 klass development 10, klass enforcement 10, complexity especially_complex 20; unit_review 1,
 platform_review 1 working day; rating_window 5 working days (the requester's time to rate the
 answer: one working week, as the reply itself must come within 7 days); extension_max 20 working
-days (an extension may not push the total beyond "at most 20" for especially complex cases).
+days (an extension may not push the total beyond "at most 20" for especially complex cases);
+appeal_review 5 working days (the platform's decision on a unit's appeal of a rating).
 
 Validation (`update_limits`)
 ----------------------------
@@ -88,6 +89,7 @@ DEFAULTS: tuple[dict[str, Any], ...] = (
     _row("platform_review", 1),
     _row("rating_window", 5),
     _row("extension_max", 20),
+    _row("appeal_review", 5),
 )
 
 

@@ -12,7 +12,7 @@ from app.extensions import db
 REQUEST_TYPES = ("consultation", "help", "complaint", "report", "suggestion")  # 咨询 求助 投诉 举报 建议
 COMPLEXITIES = ("simple", "complex", "especially_complex")
 PHASES = ("dispatch", "sign_for", "first_contact", "handling", "unit_review", "platform_review",
-          "rating_window", "extension_max")
+          "rating_window", "extension_max", "appeal_review")
 LEVELS = ("village", "township", "county", "city", "department")
 LIMIT_UNITS = ("working_days", "calendar_days", "working_hours", "hours", "minutes")
 

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         account,
         admin,
         analysis,
+        assessment,
         auth,
         cases,
         desk,
@@ -47,7 +48,7 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)  # Flask-Babel (zh_CN default, English) and POST /language
 
     for module in (auth, account, home, cases, admin, notifications, workspace, public, desk, statistics,
-                   analysis):
+                   analysis, assessment):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     labels.init_app(app)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.assessment import appeals
 from app.attachments import service as attachments
 from app.attachments.download import attachment_response
 from app.cases import publication
@@ -73,7 +74,7 @@ def _detail_context(case) -> dict:
             "category": _get(Category, case.category_id),
             "light": light(case.open_since, case.due_at, at) if case.status == "open" else None,
             "holders": tasks.open_for_case(case.id), "directives": supervision.for_case(case.id),
-            "attachments": attachments.for_case(case.id),
+            "attachments": attachments.for_case(case.id), "ratings": appeals.ratings_of_case(user, case.id),
             "directive_kinds": [kind for kind, roles in DIRECTIVE_KINDS.items() if user.roles & roles]}
 
 

@@ -23,7 +23,8 @@ EVENTS = {"case_created": N_("Case registered"), "case_closed": N_("Case closed"
           "restarted": N_("Handling restarted"), "reminder_note": N_("Reminder note"),
           "supervision_order": N_("Supervision order"), "instruction": N_("Leader instruction"),
           "attachment_added": N_("File attached"), "duplicate_call": N_("Repeated call"),
-          "case_unpublished": N_("Unpublished"),
+          "case_unpublished": N_("Unpublished"), "appeal_filed": N_("Rating appealed"),
+          "appeal_accepted": N_("Appeal accepted"), "appeal_rejected": N_("Appeal rejected"),
           "process_started": N_("Process started"), "process_completed": N_("Process completed"),
           "task_created": N_("Task created"), "task_claimed": N_("Task claimed"),
           "task_completed": N_("Task completed"), "task_cancelled": N_("Task cancelled"),
@@ -40,7 +41,7 @@ IMPORT_KINDS = {"users": N_("Users"), "territories": N_("Territories"), "units":
 PHASES = {"dispatch": N_("Dispatch"), "sign_for": N_("Signing for"), "first_contact": N_("First contact"),
           "handling": N_("Handling"), "unit_review": N_("Unit review"),
           "platform_review": N_("Platform review"), "rating_window": N_("Rating window"),
-          "extension_max": N_("Maximum extension")}
+          "extension_max": N_("Maximum extension"), "appeal_review": N_("Appeal review")}
 REQUEST_TYPES = {"consultation": N_("Consultation"), "help": N_("Request for help"),
                  "complaint": N_("Complaint"), "report": N_("Report"), "suggestion": N_("Suggestion")}
 COMPLEXITIES = {"simple": N_("Simple"), "complex": N_("Complex"),
@@ -56,7 +57,8 @@ WEEKDAYS = {1: N_("Monday"), 2: N_("Tuesday"), 3: N_("Wednesday"), 4: N_("Thursd
 AUDIT_ENTITIES = {"territory": N_("Territory"), "unit": N_("Unit"), "category": N_("Category"),
                   "routing_rule": N_("Routing rule"), "user": N_("User"), "import": N_("Import"),
                   "time_limit": N_("Time limit"), "setting": N_("Setting"),
-                  "calendar_override": N_("Calendar override"), "channel_key": N_("Channel key")}
+                  "calendar_override": N_("Calendar override"), "channel_key": N_("Channel key"),
+                  "assessment_scheme": N_("Assessment scheme"), "assessment_snapshot": N_("Frozen ranking")}
 AUDIT_ACTIONS = {"create": N_("Created"), "update": N_("Changed"), "delete": N_("Deleted")}
 LIGHTS = {"blue": N_("Blue light"), "yellow": N_("Yellow light"), "red": N_("Red light")}
 DIRECTIVES = {"reminder_note": N_("Reminder note"), "supervision_order": N_("Supervision order"),
@@ -64,6 +66,8 @@ DIRECTIVES = {"reminder_note": N_("Reminder note"), "supervision_order": N_("Sup
 RATINGS = {"satisfied": N_("Satisfied"), "basically_satisfied": N_("Basically satisfied"),
            "unsatisfied": N_("Unsatisfied"), "resolved": N_("Resolved"),
            "basically_resolved": N_("Basically resolved"), "unresolved": N_("Unresolved")}
+APPEAL_STATUSES = {"open": N_("Under review"), "accepted": N_("Accepted"), "rejected": N_("Rejected")}
+ASSESSMENT_RESULTS = {"completed": N_("Duties fulfilled"), "not_completed": N_("Duties not fulfilled")}
 OUTCOMES = {"not_accepted": N_("Not accepted"), "satisfied": N_("Closed, satisfied"),
             "not_rated": N_("Closed, not rated"), "unsatisfied": N_("Closed, unsatisfied")}
 
@@ -73,7 +77,8 @@ _TABLES = {"role_label": ROLES, "status_label": STATUSES, "event_label": EVENTS,
            "limit_unit_label": LIMIT_UNITS, "override_kind_label": OVERRIDE_KINDS, "light_label": LIGHTS,
            "directive_label": DIRECTIVES, "rating_label": RATINGS, "outcome_label": OUTCOMES,
            "calendar_reason_label": CALENDAR_REASONS, "weekday_label": WEEKDAYS,
-           "audit_entity_label": AUDIT_ENTITIES, "audit_action_label": AUDIT_ACTIONS}
+           "audit_entity_label": AUDIT_ENTITIES, "audit_action_label": AUDIT_ACTIONS,
+           "appeal_status_label": APPEAL_STATUSES, "assessment_result_label": ASSESSMENT_RESULTS}
 
 
 def label(code: str | None, table: dict) -> str:

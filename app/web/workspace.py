@@ -191,11 +191,14 @@ def write_directive(number: str):
 @bp.get("/cases/<string:number>/diagram.json")
 @login_required("case:read")
 def case_diagram(number: str):
-    """The BPMN of the case's own process version, and which elements are done and current."""
+    """The BPMN of the case's own process version, and which elements are done and current. A
+    process run beside it (an appeal of a rating: its BPMN says it does not close the case) is
+    not the case's own."""
     case = get_visible(current_user(), number)
-    definition_id = db.session.scalar(select(ProcessInstance.definition_id)
-                                      .where(ProcessInstance.case_id == case.id)
-                                      .order_by(ProcessInstance.id.desc()).limit(1))
+    definition_ids = db.session.scalars(select(ProcessInstance.definition_id)
+                                        .where(ProcessInstance.case_id == case.id)
+                                        .order_by(ProcessInstance.id.desc())).all()
+    definition_id = next((d for d in definition_ids if repository.parsed_by_id(d).closes_case), None)
     if definition_id is None:
         abort(404)
     current = {holder.element_id for holder in tasks.open_for_case(case.id)}

@@ -4,7 +4,7 @@ Supervision orders made from hot spots and the cases under them; the weekly anal
 county (one row per county and week) and the cases it listed (R31, R35).
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-01 11:08:20.364004
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
