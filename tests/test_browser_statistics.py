@@ -4,6 +4,7 @@ the figures, the charts drawn by the vendored Chart.js without breaking the Cont
 a click on a number opening exactly its cases, the ranking ordered by a click, a district leader
 seeing the district only, the public page 404 until published. Screenshots (desktop and a 390 px
 phone) go to HUIYIN_ARTIFACTS (default test-artifacts/)."""
+import openpyxl
 import pytest
 
 from tests import factories as f
@@ -126,3 +127,30 @@ def test_the_public_ranking_is_404_until_published_and_then_shows_the_rates(brow
     accessible(visitor)
     shot(visitor, "ranking-phone")
     visitor.context.close()
+
+
+def test_the_statistics_page_exports_the_report_a_leader_opens_in_a_spreadsheet(browser, live_server, client,
+                                                                                  city, tmp_path):
+    # given the seven known cases and the page of a leader
+    seven_cases(client, city["units"])
+    summary = figures_tests.get(client, "/summary")
+    page = sign_in(browser, live_server, "leader")
+    page.get_by_role("link", name="统计分析").click()
+    open_statistics(page, page.url)
+    # when the leader downloads the Excel export of the page's period
+    with page.expect_download() as download:
+        page.locator("#export-xlsx").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    # then the workbook opens and holds the summary's own numbers
+    workbook = openpyxl.load_workbook(saved, read_only=True)
+    cells = [str(value) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)
+             for value in row if value is not None]
+    figures = {row[1]: row[2] for row in workbook.worksheets[0].iter_rows(values_only=True)
+               if len(row) > 2 and row[1] in summary}
+    shown = ("received", "closed", "completion_rate", "satisfaction_rate")
+    assert {name: figures[name] for name in shown} == {name: summary[name] for name in shown}
+    ranking = workbook[next(name for name in workbook.sheetnames if name in ("亮晒比排名", "Ranking"))]
+    codes = [row[1] for row in ranking.iter_rows(min_row=2, values_only=True) if row[1]]
+    assert codes == [row["unit_code"] for row in figures_tests.get(client, "/units")]
+    assert "13812345678" not in " ".join(cells)  # the requesters' phones never leave in an export
