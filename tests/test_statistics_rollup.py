@@ -117,3 +117,15 @@ def test_a_rollup_written_for_other_definitions_is_not_read(client, city):
         with transaction():
             rows = rollup.install(db.session.connection(), ZONE)
     assert rows and rollup.usable() is True
+
+
+def test_flask_statistics_rollup_writes_the_triggers_again_and_refills_the_rollup(app, client, city):
+    village_resolves(client, city["units"])
+    result = app.test_cli_runner().invoke(args=["statistics", "rollup"])
+    if not on_postgresql():
+        assert result.exit_code != 0 and "PostgreSQL only" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    assert rollup.signature(ZONE) in result.output
+    found = kept()
+    assert found and found == rollup.recomputed(db.session.connection(), ZONE)
