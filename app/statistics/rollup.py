@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import Column, Date, Integer, cast, func, literal, select, text, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ColumnElement, visitors
@@ -64,8 +65,6 @@ def usable() -> bool:
 
 
 def _zone() -> str:
-    from flask import current_app
-
     return current_app.config["TIMEZONE"]
 
 
@@ -278,6 +277,7 @@ def _ddl(zone: str) -> _DDL:
     return _DDL(tuple(statements), faces)
 
 
+@lru_cache
 def signature(zone: str) -> str:
     ddl = _ddl(zone)
     digest = hashlib.sha256("\n".join((zone, *ddl.triggers, *ddl.faces)).encode()).hexdigest()[:16]
