@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 
-.PHONY: bootstrap run test lint bench
+.PHONY: bootstrap run test lint bench bench-statistics
 
 # Create the virtualenv and install the pinned requirements (again only when they change).
 $(STAMP): requirements.txt
@@ -31,3 +31,8 @@ lint: bootstrap
 
 bench: bootstrap
 	$(BIN)/python bench/engine.py --backend both
+
+# Statistics at city scale (bench/README.md): fills PostgreSQL once (DATABASE_URL, else the local
+# database bench_statistics) with three years of a city, then measures every endpoint.
+bench-statistics: bootstrap
+	$(BIN)/python bench/statistics.py

@@ -1,5 +1,5 @@
 """`flask` commands: set up a new installation, deploy workflows, run the scheduler as its own
-process, load demo data, issue channel API keys."""
+process, load demo data, issue channel API keys, rebuild the statistics rollup."""
 import contextlib
 from pathlib import Path
 
@@ -60,6 +60,26 @@ def seed_defaults_command():
         inserted = seed_defaults()
     click.echo(f"time limits: {inserted} default rows inserted" if inserted else
                "time limits: table already filled, nothing changed")
+
+
+statistics_cli = AppGroup("statistics", help="Statistics (docs/statistics.md).")
+
+
+@statistics_cli.command("rollup")
+def rollup_command():
+    """Write the rollup's triggers from the figures' definitions and refill it from the facts
+    (PostgreSQL): after a change of TIMEZONE, or of a figure's definition without a migration."""
+    from app.extensions import db
+    from app.statistics import rollup
+
+    if db.engine.dialect.name != "postgresql":
+        raise click.ClickException("the rollup is kept on PostgreSQL only; SQLite counts from the facts")
+    zone = current_app.config["TIMEZONE"]
+    with transaction() as session:
+        rows = rollup.install(session.connection(), zone)
+    if rows is None:
+        raise click.ClickException("the rollup table lacks columns of the figures: run `flask db upgrade`")
+    click.echo(f"statistics rollup: {rows} rows ({rollup.signature(zone)})")
 
 
 @click.command("demo")
@@ -126,6 +146,7 @@ def init_app(app) -> None:
     app.cli.add_command(channels_cli)
     app.cli.add_command(workflows_cli)
     app.cli.add_command(timelimits_cli)
+    app.cli.add_command(statistics_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(setup_command)

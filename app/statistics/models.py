@@ -5,7 +5,7 @@ app/cases/models.py); these tables carry what belongs to a unit: a unit's figure
 its own assignments and the ratings of its own answers, not whoever holds the case last."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -62,3 +62,27 @@ class CaseRating(db.Model):
     rated_at: Mapped[datetime]
     #: An accepted appeal (申诉) takes the rating out of the unit's rates.
     excluded: Mapped[bool] = mapped_column(default=False)
+
+
+#: The counts the rollup keeps (app/statistics/rollup.py): every dated count of cases, assignments
+#: and ratings in app/statistics/figures.py (a test holds the two lists together; a new count
+#: needs its column here and in a migration).
+ROLLUP_COUNTS = ("received", "accepted", "not_accepted", "answered_at_intake", "extended", "dispatched",
+                 "responded_on_time", "closed", "closed_on_time", "restarted", "assignments",
+                 "unit_responded_on_time", "returned", "returns_upheld", "returns_overruled", "escalated",
+                 "second_handled", "replied", "replied_on_time", "late_replies", "rated", "satisfied",
+                 "basically_satisfied", "resolved", "basically_resolved")
+
+#: The rollup: the dated counts summed per local day, territory (0: none) and one key of a face
+#: ('': none; a category, channel, request type, level, unit or resolved level). Kept on
+#: PostgreSQL by triggers generated from the figures' definitions; empty on SQLite.
+rollup = Table(
+    "statistics_rollup", db.metadata,
+    Column("face", String(20), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("territory_id", Integer, primary_key=True),
+    Column("key", String(40), primary_key=True),
+    *(Column(name, Integer, nullable=False, server_default="0") for name in ROLLUP_COUNTS),
+    # a district's days (the primary key serves the whole city's)
+    Index("ix_statistics_rollup_territory", "face", "territory_id", "day"),
+)

@@ -2,19 +2,15 @@
 dimension, the units' ranking (亮晒比) and the cases behind any number (drill-down). Each runs a
 handful of grouped SQL aggregates over the figures of app/statistics/figures.py, within the
 viewer's scope."""
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
-from flask import current_app
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import select
 
 from app.accounts.models import User
 from app.cases import service as cases_service
 from app.engine.errors import InvalidData
 from app.extensions import db
 from app.organisation.models import Category, Territory, Unit
-from app.statistics import figures, scoring, settings
-from app.statistics.figures import COUNTS, LEVELS, RATES, UNIT_RATES, rate
+from app.statistics import figures, rollup, scoring, settings
+from app.statistics.figures import COUNTS, LEVELS, PERIODS, RATES, UNIT_RATES, rate
 from app.statistics.filters import Filters, Scope, narrowed, parse, scope_of
 
 SUMMARY_COUNTS = ("received", "accepted", "not_accepted", "answered_at_intake", "dispatched", "closed",
@@ -35,14 +31,44 @@ def _asked(user: User, args: dict) -> tuple[Filters, Scope]:
     return narrowed(parse(args), scope), scope
 
 
-def _counts(names, filters: Filters, scope: Scope, key=None, unit_figures=False) -> dict:
-    """{group: {count: n}} over every source the counts come from."""
+def _counts(names, filters: Filters, scope: Scope, by: str | None = None, unit_figures=False,
+            children=()) -> dict:
+    """{group: {count: n}} over every source the counts come from, grouped by a breakdown `by`:
+    from the rollup where it answers the question (app/statistics/rollup.py), else from the
+    facts; counts as things stand now always from the facts."""
     merged: dict = {}
-    for source, source_names in figures.by_source(names).items():
-        group_key = key(source) if callable(key) else key
-        for group, values in figures.aggregate(source_names, filters, scope, group_key, unit_figures).items():
+
+    def add(found: dict) -> None:
+        for group, values in found.items():
             merged.setdefault(group, dict.fromkeys(names, 0)).update(values)
+
+    rolled: dict[str, list[str]] = {}  # face -> the counts it answers, of one or more sources
+    if rollup.usable():
+        for source_names in figures.by_source(names).values():
+            dated = [n for n in source_names if COUNTS[n].date is not None]
+            face = rollup.face_for(dated, filters, by, unit_figures) if dated else None
+            if face is not None:
+                rolled.setdefault(face, []).extend(dated)
+    for face, face_names in rolled.items():
+        add(rollup.counts(face_names, face, filters, scope, by, children))
+    answered = {n for face_names in rolled.values() for n in face_names}
+    for source_name, source_names in figures.by_source([n for n in names if n not in answered]).items():
+        source = figures.SOURCES[source_name]
+        for part in _parts(source_names, by):
+            key = figures.key(by, source, COUNTS[part[0]].date, children)
+            add(figures.aggregate(part, filters, scope, key, unit_figures))
     return merged
+
+
+def _parts(names: list[str], by: str | None) -> list[list[str]]:
+    """One query per dating column when grouping by date; else the dated counts (on their
+    indexed dates) apart from the counts as things stand now."""
+    grouped: dict = {}
+    for name in names:
+        date = COUNTS[name].date
+        part = date.name if by in PERIODS else date is None
+        grouped.setdefault(part, []).append(name)
+    return list(grouped.values())
 
 
 def _rates(counts: dict, definitions: dict, weights: dict) -> dict:
@@ -58,7 +84,7 @@ def summary(user: User, args: dict) -> dict:
     weights = settings.current()
     counts = _counts((*SUMMARY_COUNTS, *RATE_COUNTS), filters, scope).get("all") or dict.fromkeys(
         (*SUMMARY_COUNTS, *RATE_COUNTS), 0)
-    by_level = figures.aggregate(["closed"], filters, scope, figures.level_key())
+    by_level = _counts(["closed"], filters, scope, "resolved_level")
     closed_levels = {level: (by_level.get(level) or {}).get("closed", 0) for level in LEVELS}
     shares = _shares(closed_levels)
     return {
@@ -91,26 +117,6 @@ def _shares(counts: dict[str, int]) -> dict[str, float | None]:
 
 # --- breakdowns ----------------------------------------------------------------------------------
 
-def _date_key(column, period: str):
-    """The local day, week (its Monday) or month of a naive-UTC column, as text."""
-    offset = datetime.now(filters_zone()).utcoffset()
-    hours = int(offset.total_seconds() // 3600)
-    if db.engine.dialect.name == "postgresql":
-        local = column + timedelta(hours=hours)
-        trunc = {"day": "day", "week": "week", "month": "month"}[period]
-        return func.to_char(func.date_trunc(trunc, local), "YYYY-MM" if period == "month" else "YYYY-MM-DD")
-    shift = f"{hours:+d} hours"
-    if period == "month":
-        return func.strftime("%Y-%m", column, shift)
-    if period == "week":
-        return func.date(column, shift, "-6 days", "weekday 1")
-    return func.date(column, shift)
-
-
-def filters_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def _children(filters: Filters, scope: Scope) -> list:
     """The territories one level below what the viewer looks at (the city, a district, ...)."""
     t = Territory.__table__
@@ -128,34 +134,16 @@ def breakdown(user: User, args: dict, by: str) -> list[dict]:
         raise InvalidData("unknown breakdown", {"by": ["one of: " + ", ".join(BREAKDOWNS)]})
     filters, scope = _asked(user, args)
     weights = settings.current()
-    names = [n for n in (*SUMMARY_COUNTS, *RATE_COUNTS) if not (by in ("month", "week", "day")
-                                                                  and COUNTS[n].date is None)]
+    names = [n for n in (*SUMMARY_COUNTS, *RATE_COUNTS) if not (by in PERIODS and COUNTS[n].date is None)]
     labels: dict = {}
-    c = figures._cases
-    if by in ("month", "week", "day"):
-        grouped: dict = {}
-        for name in names:  # each count on its own date
-            for group, values in figures.aggregate([name], filters, scope,
-                                                   _date_key(COUNTS[name].date, by)).items():
-                grouped.setdefault(group, dict.fromkeys(names, 0)).update(values)
-    elif by == "territory":
-        children = _children(filters, scope)
-        t = figures._territories
-        key = case(*[(t.c.path.startswith(child.path, autoescape=True), child.code) for child in children],
-                   else_=None) if children else literal(None)
-        child_of = select(key).where(t.c.id == figures._cases.c.territory_id).scalar_subquery()
-        grouped = _counts(names, filters, scope, child_of)
+    children = _children(filters, scope) if by == "territory" else ()
+    grouped = _counts(names, filters, scope, by, children=children)
+    if by == "territory":
         labels = {child.code: child.name for child in children}
-    else:
-        keys = {"level": lambda source: figures.SOURCES[source].level, "category": c.c.category_id,
-                "channel": c.c.channel, "request_type": c.c.request_type,
-                "klass": select(Category.klass).where(Category.id == c.c.category_id).scalar_subquery()}
-        grouped = _counts(names, filters, scope, keys[by])
-        if by == "category":
-            found = {row.id: row for row in
-                     db.session.execute(select(Category.id, Category.code, Category.name))}
-            grouped = {found[k].code if k in found else None: v for k, v in grouped.items()}
-            labels = {row.code: row.name for row in found.values()}
+    elif by == "category":
+        found = {row.id: row for row in db.session.execute(select(Category.id, Category.code, Category.name))}
+        grouped = {found[k].code if k in found else None: v for k, v in grouped.items()}
+        labels = {row.code: row.name for row in found.values()}
     rows = []
     for key_value in sorted(grouped, key=lambda k: (k is None, str(k))):
         counts = grouped[key_value]
@@ -169,7 +157,7 @@ def breakdown(user: User, args: dict, by: str) -> list[dict]:
 
 def _with_key(filters: Filters, by: str, value) -> Filters | None:
     """The filters of one breakdown row, for its drill-down (None: no such filter exists)."""
-    if value is None or by in ("month", "week", "day"):
+    if value is None or by in PERIODS:
         return None
     name = {"klass": "klass", "request_type": "request_type", "channel": "channel", "level": "level",
             "category": "category", "territory": "territory"}[by]
@@ -191,15 +179,7 @@ def ranking(filters: Filters, scope: Scope, order: str = "score",
     """The units' rows, ranked by `order`, scored by `scheme` (default: the active one); also what
     an assessment period's frozen ranking keeps (app/assessment/snapshots.py)."""
     weights = settings.current()
-    by_unit: dict = {}
-    for source, names in figures.by_source(UNIT_COUNTS).items():
-        key = figures.SOURCES[source].unit
-        for unit_id, values in figures.aggregate(names, filters, scope, key, unit_figures=True).items():
-            by_unit.setdefault(unit_id, dict.fromkeys(UNIT_COUNTS, 0)).update(values)
-    c = figures._cases
-    closed = figures.aggregate(["closed"], filters, scope, c.c.resolved_unit_id, unit_figures=True)
-    for unit_id, values in closed.items():
-        by_unit.setdefault(unit_id, dict.fromkeys(UNIT_COUNTS, 0))["closed"] = values["closed"]
+    by_unit = _counts((*UNIT_COUNTS, "closed"), filters, scope, "unit", unit_figures=True)
     by_unit.pop(None, None)
     if filters.unit_ids is not None:
         by_unit = {u: v for u, v in by_unit.items() if u in filters.unit_ids}
@@ -208,7 +188,6 @@ def ranking(filters: Filters, scope: Scope, order: str = "score",
     scheme = scheme or scoring.active_scheme()
     rows = []
     for unit_id, counts in by_unit.items():
-        counts.setdefault("closed", 0)
         counts["answerable"] = counts["assignments"] - counts["returns_upheld"]
         rates = _rates(counts, UNIT_RATES, weights)
         unit = names[unit_id]
@@ -243,7 +222,7 @@ def cases(user: User, args: dict, figure: str, part: str | None = None, limit: i
     assignments, ratings or referrals, `matches` says how many of them each case has."""
     filters, scope = _asked(user, args)
     names = _figure_counts(figure, part)
-    condition = or_(*(figures.case_condition(name, filters, scope) for name in names))
+    condition = figures.cases_counted(names, filters, scope)
     total = cases_service.count_visible(user, condition)
     rows = cases_service.list_visible(user, limit, offset, condition)
     matched: dict = {}
