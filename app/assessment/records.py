@@ -16,7 +16,7 @@ from app.statistics.filters import narrowed, parse, scope_of
 
 _assessments, _referrals = UnitAssessment.__table__, AccountabilityReferral.__table__
 _cases, _units = Case.__table__, Unit.__table__
-ASSESSMENTS = figures.Source(_assessments, _assessments.c.unit_id, _cases.c.level)
+ASSESSMENTS = figures.Source(_assessments, _assessments.c.unit_id, _cases.c.level, _assessments.c.unit_id)
 
 
 def _conditions(user: User, args: dict, source: figures.Source, dated) -> tuple[list, dict]:
