@@ -732,7 +732,8 @@ def hotspot_endpoints() -> list[Endpoint]:
     from app.statistics import hotspots
 
     def last_month(user: User, args: dict):
-        last = date.fromisoformat(args["to"]) if args.get("to") else date.today()
+        given = args.get("to") or date.today()
+        last = given if isinstance(given, date) else date.fromisoformat(given)
         month = {**args, "from": (last - timedelta(days=29)).isoformat(), "to": last.isoformat()}
         return hotspots.hotspots(user, month, min_count=5)
 
