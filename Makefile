@@ -22,9 +22,11 @@ bootstrap: $(STAMP)
 run: bootstrap
 	$(BIN)/python run.py
 
-# The whole suite: SQLite always, PostgreSQL too when TEST_DATABASE_URL is set.
+# The whole suite: SQLite always, PostgreSQL too when TEST_DATABASE_URL is set; TEST_WORKERS
+# processes (pytest-xdist), each with its own database.
+TEST_WORKERS ?= 2
 test: bootstrap
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: bootstrap
 	$(BIN)/ruff check .
