@@ -125,8 +125,7 @@ def order(user: User, key: str, lead_unit: str, working_days: int, text: str) ->
     try:
         with transaction():
             ids = [request.id for request in spot.requests]
-            taken = dict(db.session.execute(select(HotspotOrderCase.case_id, HotspotOrderCase.order_id)
-                                            .where(HotspotOrderCase.case_id.in_(ids))).all())
+            taken = hotspots.orders_of(ids)
             free = [case_id for case_id in ids if case_id not in taken]
             if not free:
                 raise Conflict(f"the hot spot is under supervision order {min(taken.values())} already")

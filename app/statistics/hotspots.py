@@ -202,10 +202,22 @@ def hotspots(user: User, args: dict, min_count: int = MIN_COUNT) -> list[dict]:
     return rows(spots, filters)
 
 
+#: Case ids bound per query: a city-month's hot spots hold more cases than a statement may bind.
+ID_CHUNK = 10000
+
+
+def orders_of(case_ids: list[int]) -> dict[int, int]:
+    """The supervision order each of these cases is under (cases under none are left out)."""
+    found: dict[int, int] = {}
+    for start in range(0, len(case_ids), ID_CHUNK):
+        found.update(db.session.execute(
+            select(HotspotOrderCase.case_id, HotspotOrderCase.order_id)
+            .where(HotspotOrderCase.case_id.in_(case_ids[start:start + ID_CHUNK]))).all())
+    return found
+
+
 def rows(spots: list[Hotspot], filters: Filters) -> list[dict]:
-    ids = [request.id for spot in spots for request in spot.requests]
-    ordered = dict(db.session.execute(select(HotspotOrderCase.case_id, HotspotOrderCase.order_id)
-                                      .where(HotspotOrderCase.case_id.in_(ids or [-1]))).all())
+    ordered = orders_of([request.id for spot in spots for request in spot.requests])
     found = []
     for spot in spots:
         category_code = spot.category[1] if spot.category else None
