@@ -176,7 +176,7 @@ def _create(new: NewCase, actor: User | None):
         category_id, klass = (category.id, category.klass) if category else (None, None)
         id_number = new.id_number.strip().upper() if new.id_number else None
         process_id = new.process_id or current_app.config["CASE_PROCESS_ID"]
-        definition_id = repository.latest_definition_id(process_id)
+        definition_id = repository.release_definition_id(process_id)
         if definition_id is None:
             raise NotFound(f"process '{process_id}' is not deployed")
         actor_id = actor.id if actor else None
