@@ -24,11 +24,19 @@ from app import audit, forms
 from app.accounts.models import User
 from app.clock import utcnow
 from app.engine import validation
-from app.engine.errors import DeploymentError, NotFound
-from app.engine.models import ProcessDefinition, ProcessForm, ProcessInstance, ProcessRelease
+from app.engine.errors import DeploymentError, InvalidData, NotFound
+from app.engine.models import (
+    ProcessChoice,
+    ProcessDefinition,
+    ProcessForm,
+    ProcessInstance,
+    ProcessRelease,
+)
 from app.engine.scripting import ScriptRejected, check_source
 from app.extensions import db
 from app.forms.registry import FormDefinition, FormError
+from app.organisation.models import CLASSES
+from app.timelimits.models import REQUEST_TYPES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -439,16 +447,6 @@ def release_definition_id(process_id: str) -> int | None:
     return db.session.connection().execute(_RELEASE_ID, {"process_id": process_id}).scalar()
 
 
-def list_latest() -> list[ProcessDefinition]:
-    newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
-              .group_by(ProcessDefinition.process_id).subquery())
-    return list(db.session.scalars(
-        select(ProcessDefinition).join(newest, (ProcessDefinition.process_id == newest.c.process_id)
-                                       & (ProcessDefinition.version == newest.c.v))
-        .order_by(ProcessDefinition.process_id)
-    ))
-
-
 def parsed_process(definition: ProcessDefinition) -> ParsedProcess:
     """The parsed spec of a deployed version, parsing it at most once per process.
 
@@ -491,3 +489,87 @@ def _remember(definition: ProcessDefinition, parsed: ParsedProcess) -> None:
 def clear_cache() -> None:
     """Forget parsed specs (tests reset the database between cases)."""
     _parsed.clear()
+
+
+def process_choices() -> list[ProcessChoice]:
+    return list(db.session.scalars(select(ProcessChoice).order_by(
+        ProcessChoice.request_type, ProcessChoice.klass.is_(None), ProcessChoice.klass)))
+
+
+def chosen_process_id(request_type: str | None, klass: str | None) -> str | None:
+    """The process an administrator chose for new cases of this request type and class (a
+    choice for the class wins over one for any class); None: no choice, the default applies."""
+    if request_type is None:
+        return None
+    return db.session.connection().execute(_CHOSEN, {"request_type": request_type, "klass": klass}).scalar()
+
+
+_choices = ProcessChoice.__table__
+_CHOSEN = (select(_choices.c.process_id)
+           .where(_choices.c.request_type == bindparam("request_type"),
+                  (_choices.c.klass == bindparam("klass")) | _choices.c.klass.is_(None))
+           .order_by(_choices.c.klass.is_(None)).limit(1))
+
+
+def _choice_problems(request_type: str, klass: str | None, process_id: str | None) -> dict[str, list[str]]:
+    errors = {}
+    if request_type not in REQUEST_TYPES:
+        errors["request_type"] = ["must be one of: " + ", ".join(REQUEST_TYPES)]
+    if klass is not None and klass not in CLASSES:
+        errors["klass"] = ["must be one of: " + ", ".join(CLASSES) + " (or null: any class)"]
+    if process_id is not None and release_definition_id(process_id) is None:
+        errors["process_id"] = [f"process '{process_id}' is not deployed"]
+    return errors
+
+
+def _find_choice(request_type: str, klass: str | None) -> ProcessChoice | None:
+    same_class = ProcessChoice.klass.is_(None) if klass is None else ProcessChoice.klass == klass
+    return db.session.scalars(select(ProcessChoice).where(ProcessChoice.request_type == request_type,
+                                                          same_class)).first()
+
+
+def set_process_choice(request_type: str, klass: str | None, process_id: str, actor) -> ProcessChoice:
+    """New cases of `request_type` (and `klass`; None: any class) start on `process_id`; audited."""
+    errors = _choice_problems(request_type, klass, process_id)
+    if errors:
+        raise InvalidData("invalid process choice", errors)
+    choice = _find_choice(request_type, klass)
+    old = {"process_id": choice.process_id} if choice else None
+    if choice is None:
+        choice = ProcessChoice(request_type=request_type, klass=klass, process_id=process_id)
+        db.session.add(choice)
+    choice.process_id = process_id
+    db.session.flush()
+    audit.record(actor, "process_choice", f"{request_type}/{klass or '*'}", "update" if old else "create",
+                 old, {"process_id": process_id})
+    return choice
+
+
+def delete_process_choice(request_type: str, klass: str | None, actor) -> None:
+    """Cases of this request type and class start on the default process again; audited."""
+    errors = _choice_problems(request_type, klass, None)
+    if errors:
+        raise InvalidData("invalid process choice", errors)
+    choice = _find_choice(request_type, klass)
+    if choice is None:
+        raise NotFound(f"no process choice for {request_type} / {klass or 'any class'}")
+    audit.record(actor, "process_choice", f"{request_type}/{klass or '*'}", "delete",
+                 {"process_id": choice.process_id}, None)
+    db.session.delete(choice)
+    db.session.flush()
+
+
+def version_detail(process_id: str, version: int) -> dict:
+    """One version with whether it is the release and the ids of its forms."""
+    definition = get_version(process_id, version)
+    return {**{c.key: getattr(definition, c.key) for c in ProcessDefinition.__table__.c},
+            "is_release": release_definition_id(process_id) == definition.id,
+            "forms": list(bundle_forms(definition.id))}
+
+
+def version_form(process_id: str, version: int, form_id: str) -> str:
+    """The JSON text of one form deployed with a version."""
+    found = bundle_forms(get_version(process_id, version).id).get(form_id)
+    if found is None:
+        raise NotFound(f"version {version} of process '{process_id}' has no form '{form_id}'")
+    return found
