@@ -20,8 +20,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from app import audit, forms
+from app import forms
 from app.accounts.models import User
+from app.audit import service as audit
 from app.clock import utcnow
 from app.engine import validation
 from app.engine.errors import DeploymentError, InvalidData, NotFound
@@ -247,8 +248,9 @@ def deploy_bundle(bpmn: bytes, filename: str, forms: dict[str, bytes], deployed_
 def deploy(xml: bytes, filename: str, deployed_by_id: int | None = None) -> list[ProcessDefinition]:
     """Deploy a file of the repository's workflows/ (start-up, `flask workflows deploy`).
 
-    Forms not in the release come from forms/ on disk. A bundle that was ever deployed, as any
-    version, is left alone: a restart or a release never reverts a designer's newer deployment.
+    Its forms come from forms/ on disk (FORMS_DIR), else from the release. A bundle that was ever
+    deployed, as any version, is left alone: a restart or a release never reverts a designer's
+    newer deployment.
     """
     return _deploy(xml, filename, {}, deployed_by_id, dry_run=False, activate=True,
                    from_disk=True).definitions
@@ -338,23 +340,26 @@ def _uploaded_forms(uploads: dict[str, bytes]) -> tuple[dict[str, FormDefinition
 
 def _bundle_forms(parsed: dict[str, ParsedProcess], uploaded: dict[str, FormDefinition],
                   from_disk: bool) -> dict[str, FormDefinition]:
-    """The forms the file's user tasks name: uploaded, else the release's, else (workflows/ only)
-    forms/ on disk. Uploads no task names are not part of the bundle."""
+    """The forms the file's user tasks name: uploaded (for workflows/: forms/ on disk, which is
+    what the repository's release ships with the file), else the process release's. Uploads no
+    task names are not part of the bundle."""
     named = {t.form_key for t in next(iter(parsed.values())).user_tasks.values() if t.form_key}
     releases = [r for r in (release_definition_id(pid) for pid in parsed) if r is not None]
     bundle = {}
     for form_id in sorted(named):
-        form = uploaded.get(form_id)
+        form = uploaded.get(form_id) or (_disk_form(form_id) if from_disk else None)
         for release in releases:
             form = form or forms.for_definition(release, form_id)
-        if form is None and from_disk:
-            try:
-                form = forms.get(form_id)
-            except FormError as exc:
-                raise DeploymentError(str(exc)) from None
         if form is not None:
             bundle[form_id] = form
     return bundle
+
+
+def _disk_form(form_id: str) -> FormDefinition | None:
+    try:
+        return forms.get(form_id)
+    except FormError as exc:
+        raise DeploymentError(str(exc)) from None
 
 
 def _point_release(process_id: str, definition_id: int, actor_id: int | None) -> int | None:
@@ -487,8 +492,9 @@ def _remember(definition: ProcessDefinition, parsed: ParsedProcess) -> None:
 
 
 def clear_cache() -> None:
-    """Forget parsed specs (tests reset the database between cases)."""
+    """Forget parsed specs and forms (tests reset the database between cases)."""
     _parsed.clear()
+    forms.registry.clear_cache()
 
 
 def process_choices() -> list[ProcessChoice]:
