@@ -18,7 +18,7 @@ from app.engine.tasks import complete
 from app.extensions import db
 from tests import factories as f
 from tests.factories import _TEST_BPMN
-from tests.web_helpers import signed_in
+from tests.web_helpers import post_form, signed_in
 
 COMPLAINT = (_TEST_BPMN / "simple_complaint.bpmn").read_bytes()
 #: simple_complaint.bpmn whose `handle` task is answered with the form `lamp-report`.
@@ -350,3 +350,31 @@ def test_migration_0017_keeps_versions_deployed_before_bundles_with_their_forms_
                 if d.process_id == "complaint"] == [2]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_an_administrator_chooses_the_process_of_a_request_type_on_the_processes_page(client, city):
+    # given two deployed processes
+    f.deploy("simple_complaint.bpmn")
+    f.deploy("enforcement.bpmn", ENFORCEMENT)
+    signed_in(client, "admin")
+    page = client.get("/admin/processes").get_data(as_text=True)
+    assert 'id="process-enforcement"' in page and 'id="process-complaint"' in page
+
+    # when a choice names no process it is refused by field, and nothing is saved
+    bad = {"request_type": "report", "klass": "", "process_id": "none"}
+    refused = post_form(client, "/admin/processes", bad, page="/admin/processes")
+    assert refused.status_code == 422 and "is not deployed" in refused.get_data(as_text=True)
+    assert repository.process_choices() == []
+
+    # and a good one is saved, listed, and removed again
+    saved = post_form(client, "/admin/processes", {"request_type": "report", "klass": "enforcement",
+                                                   "process_id": "enforcement"}, page="/admin/processes")
+    assert saved.status_code == 302 and repository.chosen_process_id("report", "enforcement") == "enforcement"
+    assert 'id="process-choices"' in client.get("/admin/processes").get_data(as_text=True)
+    removed = post_form(client, "/admin/processes/choices/delete",
+                        {"request_type": "report", "klass": "enforcement"}, page="/admin/processes")
+    assert removed.status_code == 302 and repository.process_choices() == []
+
+    # and a handler may not see the page
+    signed_in(client, "handler")
+    assert client.get("/admin/processes").status_code == 403
