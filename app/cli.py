@@ -18,8 +18,8 @@ workflows_cli = AppGroup("workflows", help="Deploy and list BPMN process definit
 @click.argument("path", type=click.Path(exists=True, path_type=Path), required=False)
 def deploy_command(path: Path | None):
     """Deploy a .bpmn file, or every .bpmn in a directory (default: WORKFLOWS_DIR), with the forms its
-    tasks name (from the release, else FORMS_DIR). A bundle deployed before, as any version, is
-    left alone: a restart never reverts a newer deployment."""
+    tasks name (from FORMS_DIR, else the process's release). A bundle deployed before, as any
+    version, is left alone: a restart never reverts a newer deployment."""
     path = path or Path(current_app.config["WORKFLOWS_DIR"])
     files = sorted(path.glob("*.bpmn")) if path.is_dir() else [path]
     try:

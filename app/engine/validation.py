@@ -5,9 +5,6 @@ designer fixes a file in one round. (The validation part of issue 13 extends the
 """
 from dataclasses import dataclass
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -17,12 +14,10 @@ class Problem:
 
 def check_bundle(root, parsed: dict, forms: dict) -> list[Problem]:
     """Every problem of the bundle: `root` is the BPMN's lxml root, `parsed` the processes
-    `repository.parse` found in it, `forms` {form_id: FormDefinition} the bundle's forms."""
-    return _form_references(parsed, forms)
+    `repository.parse` found in it, `forms` {form_id: FormDefinition} the bundle's forms.
 
-
-def _form_references(parsed: dict, forms: dict) -> list[Problem]:
-    """A user task's form must be in the bundle, or nobody could ever complete the task."""
+    A user task's form must be in the bundle, or nobody could ever complete the task.
+    """
     user_tasks = next(iter(parsed.values())).user_tasks if parsed else {}
     return [Problem(element, f"user task '{element}' names the form '{task.form_key}', which is "
                              f"neither uploaded with the file nor in the process's current version: "
