@@ -312,7 +312,6 @@ def _new_version(pid: str, process: ParsedProcess, bpmn: bytes, filename: str, d
     except IntegrityError:
         return latest_definition(pid)
     _remember(definition, process)
-    forms.registry.remember(definition.id, bundle)
     if activate or db.session.get(ProcessRelease, pid) is None:
         _point_release(pid, definition.id, deployed_by_id)
     return definition

@@ -170,12 +170,6 @@ def for_definition(definition_id: int, form_id: str) -> FormDefinition | None:
     return forms.get(form_id)
 
 
-def remember(definition_id: int, forms: dict[str, FormDefinition]) -> None:
-    """Keep the forms just deployed with a version, so its first task does not read them again."""
-    with _lock:
-        _by_definition[definition_id] = dict(forms)
-
-
 def get(form_id: str) -> FormDefinition | None:
     """The form with this id from FORMS_DIR (default: the repository's forms/), loaded once.
 
