@@ -378,3 +378,28 @@ def test_an_administrator_chooses_the_process_of_a_request_type_on_the_processes
     # and a handler may not see the page
     signed_in(client, "handler")
     assert client.get("/admin/processes").status_code == 403
+
+
+def test_an_administrator_rolls_a_process_back_on_the_processes_page(client, city):
+    # given versions 1 and 2 of the complaint process, 2 the release
+    f.deploy("simple_complaint.bpmn")
+    f.deploy("simple_complaint.bpmn", COMPLAINT.replace(b"Handle and reply", b"Handle"))
+    signed_in(client, "admin")
+
+    def make_release(version: str):
+        return post_form(client, "/admin/processes/complaint/release", {"version": version},
+                         page="/admin/processes")
+
+    # when the administrator makes version 1 the release
+    rolled = make_release("1")
+
+    # then new cases start on version 1, and the change is audited
+    assert rolled.status_code == 302
+    assert version_of(f.case("lamp", unit_row=city["village"]).id) == ("complaint", 1)
+    assert db.session.scalars(select(AdminChange.new)).one() == {"version": 1}
+
+    # and no version, or an unknown one, changes nothing
+    none = make_release("")
+    assert none.status_code == 422 and 'id="processes"' in none.get_data(as_text=True)
+    unknown = make_release("7")
+    assert unknown.status_code == 404 and repository.processes_overview()[0]["release_version"] == 1

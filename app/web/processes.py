@@ -1,5 +1,6 @@
 """Administration of processes (permission "admin:manage"): the deployed processes with the
-version new cases start on, and which process a request type and class start on.
+version new cases start on (the release, which an administrator may point at an older version to
+roll back), and which process a request type and class start on.
 
 Forms call the same service as the API (app/engine/repository.py), as the signed-in
 administrator (the audit's actor); a refused choice is shown again with the per-field messages.
@@ -20,13 +21,15 @@ bp = Blueprint("web_processes", __name__, url_prefix="/admin/processes")
 _FIELDS = ("request_type", "klass", "process_id")
 
 
-def _page(form: dict | None = None, errors: dict | None = None, status: int = 200):
+def _page(form: dict | None = None, errors: dict | None = None, status: int = 200,
+          release_errors: dict | None = None):
     processes = repository.processes_overview()
     return render_template(
         "admin/processes.html", processes=processes, choices=repository.process_choices(),
         process_options=[(p["process_id"], p["name"]) for p in processes],
         request_types=labels.choices(REQUEST_TYPES, labels.REQUEST_TYPES),
-        classes=labels.choices(CLASSES, labels.CLASSES), form=form or {}, errors=errors or {}), status
+        classes=labels.choices(CLASSES, labels.CLASSES), form=form or {}, errors=errors or {},
+        release_errors=release_errors or {}), status
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -43,6 +46,22 @@ def processes():
         return _page(form, refused.errors, 422)
     flash(_("New cases of this request type now start on process %(process)s.", process=form["process_id"]),
           "success")
+    return redirect(url_for("web_processes.processes"))
+
+
+@bp.post("/<process_id>/release")
+@login_required("admin:manage")
+def release(process_id: str):
+    version = request.form.get("version", "").strip()
+    try:
+        with transaction():
+            repository.set_release(process_id, int(version), current_user().id)
+    except ValueError:
+        return _page(release_errors={"version": [_("Choose a version.")]}, status=422)
+    except NotFound:
+        abort(404)
+    flash(_("New cases of process %(process)s now start on version %(version)s.", process=process_id,
+            version=version), "success")
     return redirect(url_for("web_processes.processes"))
 
 
