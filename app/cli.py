@@ -17,7 +17,9 @@ workflows_cli = AppGroup("workflows", help="Deploy and list BPMN process definit
 @workflows_cli.command("deploy")
 @click.argument("path", type=click.Path(exists=True, path_type=Path), required=False)
 def deploy_command(path: Path | None):
-    """Deploy a .bpmn file, or every .bpmn in a directory (default: WORKFLOWS_DIR)."""
+    """Deploy a .bpmn file, or every .bpmn in a directory (default: WORKFLOWS_DIR), with the forms its
+    tasks name (from FORMS_DIR, else the process's release). A bundle deployed before, as any
+    version, is left alone: a restart never reverts a newer deployment."""
     path = path or Path(current_app.config["WORKFLOWS_DIR"])
     files = sorted(path.glob("*.bpmn")) if path.is_dir() else [path]
     try:
@@ -31,10 +33,11 @@ def deploy_command(path: Path | None):
 
 @workflows_cli.command("list")
 def list_command():
-    """Show the latest version of every deployed process."""
-    for definition in repository.list_latest():
-        click.echo(f"{definition.process_id} v{definition.version} {definition.sha256[:12]} "
-                   f"{definition.filename}")
+    """Show every deployed process: its newest version and the release new cases start on."""
+    for process in repository.processes_overview():
+        newest = process["versions"][0]
+        click.echo(f"{process['process_id']} v{newest['version']} {newest['bundle_sha256'][:12]} "
+                   f"release v{process['release_version']}")
 
 
 @click.command("scheduler")

@@ -203,7 +203,9 @@ def populate(conn, args, now) -> dict:
     step("membership", Membership.__table__, memberships)
 
     definition = {"id": 1, "process_id": PROCESS_ID, "name": signature(args), "version": 1,
-                  "sha256": hashlib.sha256(DUMMY_BPMN.encode()).hexdigest(), "filename": "bench_inbox.bpmn",
+                  "sha256": hashlib.sha256(DUMMY_BPMN.encode()).hexdigest(),
+                  "bundle_sha256": hashlib.sha256(DUMMY_BPMN.encode()).hexdigest(),
+                  "filename": "bench_inbox.bpmn",
                   "bpmn_xml": DUMMY_BPMN, "deployed_at": now}
     step("process_definition", ProcessDefinition.__table__, [definition])
 

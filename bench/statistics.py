@@ -651,9 +651,10 @@ def fill(args) -> bool:
         # migration 0016 does for an existing installation
         cursor.execute("SET LOCAL session_replication_role = replica")
         definition_id = cursor.execute(
-            "INSERT INTO process_definition (process_id, name, version, sha256, filename, bpmn_xml,"
-            " deployed_at) VALUES (%s, %s, 1, %s, 'bench_statistics.bpmn', %s, now()) RETURNING id",
-            (PROCESS_ID, signature(args), "0" * 64, DUMMY_BPMN)).fetchone()[0]
+            "INSERT INTO process_definition (process_id, name, version, sha256, bundle_sha256, filename,"
+            " bpmn_xml, deployed_at) VALUES (%s, %s, 1, %s, %s, 'bench_statistics.bpmn', %s, now())"
+            " RETURNING id",
+            (PROCESS_ID, signature(args), "0" * 64, "0" * 64, DUMMY_BPMN)).fetchone()[0]
         indexes = cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%s)"
             " AND indexname NOT IN (SELECT conname FROM pg_constraint)", (list(COLUMNS),)).fetchall()

@@ -115,12 +115,13 @@ def test_deploy_through_the_api_refuses_invalid_files_with_422(client, app):
                           data={"file": (io.BytesIO(bad), "flow_to_nowhere.bpmn")})
     assert refused.status_code == 422
     assert refused.json["code"] == "invalid_bpmn" and refused.json["element_id"] == "f3"
+    assert [e["element_id"] for e in refused.json["errors"]] == ["f3"]
     assert definitions() == 0
     ok = client.post("/api/v1/workflows", headers=headers,
                      data={"file": (io.BytesIO(COMPLAINT), "complaint.bpmn")})
-    assert ok.status_code == 201 and [d["version"] for d in ok.json] == [1]
+    assert ok.status_code == 201 and [d["version"] for d in ok.json["definitions"]] == [1]
     listed = client.get("/api/v1/workflows", headers=headers)
-    assert [(d["process_id"], d["version"]) for d in listed.json] == [("complaint", 1)]
+    assert [(p["process_id"], p["release_version"]) for p in listed.json] == [("complaint", 1)]
 
 
 def test_a_version_is_parsed_once_not_per_request(app, monkeypatch):

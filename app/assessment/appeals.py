@@ -63,7 +63,7 @@ def file(user: User, rating_id: int, reason: str, process_id: str) -> RatingAppe
         refusal = _refusal(user, rating, _open_appeal(rating.id) is not None)
         if refusal is not None:
             raise refusal
-        definition_id = repository.latest_definition_id(process_id)
+        definition_id = repository.release_definition_id(process_id)
         if definition_id is None:
             raise NotFound(f"process '{process_id}' is not deployed")
         appeal = RatingAppeal(rating_id=rating.id, case_id=rating.case_id, unit_id=rating.unit_id,

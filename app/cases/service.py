@@ -84,7 +84,9 @@ class NewCase:
     id_number: str | None = None  # stored only encrypted
     request_type: str | None = None  # R6: consultation, help, complaint, report, suggestion
     public: bool = False  # the requester chose to publish it (app/cases/publication.py)
-    process_id: str | None = None  # default: the CASE_PROCESS_ID setting
+    #: default: the process an administrator chose for its request type and class, else the
+    #: CASE_PROCESS_ID setting
+    process_id: str | None = None
     data: dict | None = None  # extra start variables (kept small: ids and decisions)
     #: Called with the new case id inside the registering transaction (e.g. to store its photos),
     #: so the case and what belongs to it are written together or not at all.
@@ -175,8 +177,9 @@ def _create(new: NewCase, actor: User | None):
         category = _lookup(_CATEGORY_BY_CODE, "category_code", new.category_code, row=True)
         category_id, klass = (category.id, category.klass) if category else (None, None)
         id_number = new.id_number.strip().upper() if new.id_number else None
-        process_id = new.process_id or current_app.config["CASE_PROCESS_ID"]
-        definition_id = repository.latest_definition_id(process_id)
+        process_id = (new.process_id or repository.chosen_process_id(new.request_type, klass)
+                      or current_app.config["CASE_PROCESS_ID"])
+        definition_id = repository.release_definition_id(process_id)
         if definition_id is None:
             raise NotFound(f"process '{process_id}' is not deployed")
         actor_id = actor.id if actor else None

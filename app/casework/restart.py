@@ -24,7 +24,7 @@ def restart(user: User, number: str, reason: str, process_id: str):
             raise Conflict(f"case {number} is still open; only a closed case can be restarted")
         if case.unit_id is None:
             raise Conflict(f"case {number} was never handled by a unit; register a new request instead")
-        definition_id = repository.latest_definition_id(process_id)
+        definition_id = repository.release_definition_id(process_id)
         if definition_id is None:
             raise NotFound(f"process '{process_id}' is not deployed")
         execute(update(_cases).where(_cases.c.id == case.id)

@@ -12,14 +12,19 @@ class EngineError(Exception):
 
 
 class DeploymentError(EngineError):
-    """The BPMN file is invalid; nothing was deployed."""
+    """The BPMN file or its forms are invalid; nothing was deployed.
+
+    `problems` is every problem found ({element_id, message}); `element_id` names the first.
+    """
 
     status = 422
     code = "invalid_bpmn"
 
-    def __init__(self, message: str, element_id: str | None = None):
+    def __init__(self, message: str, element_id: str | None = None, problems: list[dict] | None = None):
         super().__init__(message, element_id=element_id)
         self.element_id = element_id
+        self.problems = problems or [{"element_id": element_id, "message": message}]
+        self.errors = self.problems
 
 
 class NotFound(EngineError):

@@ -11,7 +11,8 @@ from app.extensions import db
 
 
 class ProcessDefinition(db.Model):
-    """One deployed version of a BPMN process; the XML is kept so any version can be re-parsed."""
+    """One deployed version of a BPMN process; the XML and its forms (ProcessForm) are kept so any
+    version can be re-parsed and its tasks rendered with their own forms. Never changed."""
 
     __tablename__ = "process_definition"
     __table_args__ = (UniqueConstraint("process_id", "version"),)
@@ -20,10 +21,45 @@ class ProcessDefinition(db.Model):
     name: Mapped[str] = mapped_column(String(200), default="")
     version: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
+    #: Hash over the BPMN and its forms: a bundle deployed once is recognised at start-up.
+    bundle_sha256: Mapped[str] = mapped_column(String(64), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     bpmn_xml: Mapped[str] = mapped_column(Text)
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ProcessForm(db.Model):
+    """A form of one deployed version (the bundle): tasks of that version render and validate with it."""
+
+    __tablename__ = "process_form"
+    __table_args__ = (UniqueConstraint("definition_id", "form_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    form_id: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(Text)
+
+
+class ProcessRelease(db.Model):
+    """The version of a process new cases start on; an administrator may point it back (roll back)."""
+
+    __tablename__ = "process_release"
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ProcessChoice(db.Model):
+    """Which process a new case starts on by its request type and class (klass None: any class)."""
+
+    __tablename__ = "process_choice"
+    __table_args__ = (UniqueConstraint("request_type", "klass"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_type: Mapped[str] = mapped_column(String(20))
+    klass: Mapped[str | None] = mapped_column(String(20))
+    process_id: Mapped[str] = mapped_column(String(200))
 
 
 class ProcessInstance(db.Model):

@@ -131,7 +131,7 @@ def _accepted(loaded, spiff_task, meta, data: dict[str, Any]) -> dict[str, Any]:
     if meta is None:
         return data
     if meta.form_key:
-        form = forms.get(meta.form_key)
+        form = forms.for_definition(loaded.row.definition_id, meta.form_key)
         if form is None:
             runtime.run(loaded, _missing_form(meta.form_key), source="task", task_id=str(spiff_task.id))
         data = forms.validate(form, data, context=spiff_task.data)
@@ -167,7 +167,7 @@ def form_context(user: User, task_id: str) -> tuple[Any, dict, list | None]:
 
 def _missing_form(form_key: str):
     def fail():
-        raise LookupError(f"the form '{form_key}' is not in the forms directory")
+        raise LookupError(f"the form '{form_key}' is not deployed with this version of the process")
     return fail
 
 

@@ -1,17 +1,19 @@
 """Camunda Forms (form-js JSON) for user tasks, enforced on the server.
 
-Process designers keep one `forms/<id>.form` file per form (written with the Camunda Modeler
-form editor or by hand); a BPMN user task names it with `camunda:formRef="<id>"`. The browser
+Process designers keep one `<id>.form` file per form (written with the form editor or by hand)
+and deploy it together with the BPMN whose user task names it with `camunda:formRef="<id>"`. The browser
 renders the same file with the vendored form-js viewer, but its checks can be bypassed, so the
 server validates every task submission against the form before the process sees it:
 
-- `registry` loads and checks the files (`get(form_id)`, cached per process); a file the server
-  could not enforce faithfully is refused with `FormError` when it loads;
+- `registry` loads and checks the files; a file the server could not enforce faithfully is
+  refused with `FormError` when it loads. A deployed version keeps its forms in the database
+  (its bundle): `for_definition(definition_id, form_id)` is the form a task of that version uses,
+  parsed once per version; `get(form_id)` reads forms/ on disk, only for deploying workflows/;
 - `validation.validate(form, data, context)` returns the accepted data (only the form's visible
   fields, cleaned) or raises `app.engine.errors.InvalidData` with errors per field;
 - `feel` evaluates the small FEEL subset allowed in `conditional.hide`.
 """
-from app.forms.registry import FormError, get
+from app.forms.registry import FormError, for_definition, get, load_source
 from app.forms.validation import validate
 
-__all__ = ["FormError", "get", "validate"]
+__all__ = ["FormError", "for_definition", "get", "load_source", "validate"]

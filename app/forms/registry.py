@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_app_context
+from sqlalchemy import select
 
+from app.engine.models import ProcessForm
+from app.extensions import db
 from app.forms.feel import Condition, compile_expression
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "forms"
@@ -103,11 +106,18 @@ class FormDefinition:
 def load_file(path: str | Path) -> FormDefinition:
     """Read and check one .form file; FormError says what is wrong and where."""
     path = Path(path)
-    name = path.name
     try:
         source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormError(f"{path.name}: not a readable JSON file: {exc}") from exc
+    return load_source(source, path.name)
+
+
+def load_source(source: str, name: str) -> FormDefinition:
+    """Check the text of a form file called `name` (uploaded, or stored with a deployed version)."""
+    try:
         document = json.loads(source)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
         raise FormError(f"{name}: not a readable JSON file: {exc}") from exc
     if not isinstance(document, dict):
         raise FormError(f"{name}: the top level must be a JSON object")
@@ -140,11 +150,31 @@ def load_directory(path: str | Path) -> dict[str, FormDefinition]:
 
 
 _cache: dict[str, dict[str, FormDefinition]] = {}
+#: definition id -> its bundle's forms; a deployed version never changes, so neither does this.
+_by_definition: dict[int, dict[str, FormDefinition]] = {}
 _lock = threading.Lock()
 
 
+def for_definition(definition_id: int, form_id: str) -> FormDefinition | None:
+    """The form `form_id` of one deployed version, as stored with it (parsed once per version).
+
+    A task renders and validates with the form of its own version, whatever later versions did.
+    """
+    forms = _by_definition.get(definition_id)
+    if forms is None:
+        rows = db.session.execute(select(ProcessForm.form_id, ProcessForm.filename, ProcessForm.source)
+                                  .where(ProcessForm.definition_id == definition_id)).all()
+        forms = {row.form_id: load_source(row.source, row.filename) for row in rows}
+        with _lock:
+            forms = _by_definition.setdefault(definition_id, forms)
+    return forms.get(form_id)
+
+
 def get(form_id: str) -> FormDefinition | None:
-    """The form with this id from FORMS_DIR (default: the repository's forms/), loaded once."""
+    """The form with this id from FORMS_DIR (default: the repository's forms/), loaded once.
+
+    Only deploying from the repository's workflows/ directory reads forms from disk; running tasks
+    use `for_definition`."""
     configured = current_app.config.get("FORMS_DIR") if has_app_context() else None
     directory = str(Path(configured or DEFAULT_DIR).resolve())
     with _lock:
@@ -158,6 +188,7 @@ def clear_cache() -> None:
     """Forget loaded forms (tests, or after editing files in a running process)."""
     with _lock:
         _cache.clear()
+        _by_definition.clear()
 
 
 class _Loader:

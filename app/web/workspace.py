@@ -93,7 +93,7 @@ def _unit_choices() -> list[dict]:
 
 def _form_for(task, data: dict, allowed: list | None) -> tuple[dict | None, dict]:
     """The form-js schema (only the allowed actions offered) and its initial data."""
-    form = forms.get(task.form_key) if task.form_key else None
+    form = forms.for_definition(task.definition_id, task.form_key) if task.form_key else None
     if form is None:
         return None, {}
     schema = form.schema()
