@@ -53,7 +53,7 @@ def test_incidents_are_listed_for_administrators_only(client, app):
     f.deploy("script_between_tasks.bpmn")
     unit = f.unit("V1")
     f.user("handler", (unit, "handler"))
-    f.user("admin", (unit, "administrator"))
+    f.user("admin", (f.unit("C1", "city", territory=f.territory("210900"), kind="centre"), "administrator"))
     case = f.case(unit_row=unit, process_id="script_between_tasks")
     client.post(f"/api/v1/tasks/{open_task(case.id).id}/complete", json={"data": {"divisor": 0}},
                 headers=f.auth(client, "handler"))

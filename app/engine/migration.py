@@ -264,11 +264,13 @@ def _save_on(loaded: runtime.LoadedInstance, parsed: ParsedProcess, definition_i
         execute(_REFRESH_TIMER, timers)
 
 
-def revert(migration_id: int, actor_id: int | None) -> InstanceMigration:
-    """Put the instance back as it was before the migration, if nothing happened to it since."""
+def revert(migration_id: int, actor_id: int | None, process_id: str | None = None) -> InstanceMigration:
+    """Put the instance back as it was before the migration, if nothing happened to it since.
+    `process_id` (from a URL) must be the migration's process."""
     with transaction():
         record = db.session.get(InstanceMigration, migration_id)
-        if record is None:
+        if record is None or (process_id is not None and db.session.get(
+                ProcessDefinition, record.to_definition_id).process_id != process_id):
             raise NotFound(f"no migration {migration_id}")
         if record.reverted_at is not None:
             raise Conflict(f"migration {migration_id} was reverted already")

@@ -1,0 +1,123 @@
+"""Repairing stuck cases: the incidents list, moving a case to a step, closing it with a reason."""
+import pytest
+from sqlalchemy import select
+
+from app.cases.models import Case
+from app.engine.models import CaseEvent, HumanTask, Incident, ProcessInstance
+from app.extensions import db
+from tests import factories as f
+
+
+@pytest.fixture
+def city(app):
+    """A city whose centre has an administrator, a village office (township 001) with a handler,
+    and township 002 whose administrator must not reach township 001's cases."""
+    city = f.territory("210900", "city")
+    village = f.unit("V1", territory=f.territory("210900001", "township", city))
+    f.user("handler", (village, "handler"))
+    f.user("admin", (f.unit("C210900", "city", territory=city, kind="centre"), "administrator"))
+    other = f.territory("210900002", "township", city)
+    f.user("stranger", (f.unit("T2", "township", territory=other, kind="centre"), "administrator"))
+    return village
+
+
+def open_tasks(case_id) -> list[str]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(HumanTask.element_id).where(
+        HumanTask.case_id == case_id, HumanTask.status == "open")))
+
+
+def complete(client, case_id, data=None):
+    task_id = db.session.scalar(select(HumanTask.id).where(HumanTask.case_id == case_id,
+                                                           HumanTask.status == "open"))
+    return client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data or {}},
+                       headers=f.auth(client, "handler"))
+
+
+def stuck_case(client, village):
+    """A case whose step after `first` is a gateway reading a variable nobody sets."""
+    f.deploy("failing_condition.bpmn")
+    case = f.case(unit_row=village, process_id="failing_condition", territory_code="210900001")
+    failed = complete(client, case.id)
+    assert failed.status_code == 422 and failed.json["element_id"] == "route"
+    return case
+
+
+def test_a_case_stuck_on_a_failing_expression_is_moved_to_a_step_and_completes(client, city):
+    # given a case stuck at `first`: completing it fails on the gateway's condition every time
+    case = stuck_case(client, city)
+    assert complete(client, case.id).status_code == 422
+    admin = f.auth(client, "admin")
+    listed = client.get("/api/v1/incidents", headers=admin).json
+    assert [(i["case_number"], i["element_id"]) for i in listed] == [(case.number, "route")] * 2
+
+    # when the administrator moves the case past the gateway to `small`, giving a reason
+    steps = client.get(f"/api/v1/cases/{case.number}/repair", headers=admin).json
+    assert {s["element_id"] for s in steps} == {"first", "large", "small"}
+    reason = "amount is not asked for; small claims"
+    moved = client.post(f"/api/v1/cases/{case.number}/repair/move-to", headers=admin,
+                        json={"element_id": "small", "reason": reason})
+
+    # then the case waits at `small`, the incidents are settled, and the timeline says who and why
+    assert moved.status_code == 200 and (moved.json["from"], moved.json["to"]) == ("first", "small")
+    assert open_tasks(case.id) == ["small"]
+    assert client.get("/api/v1/incidents", headers=admin).json == []
+    event = db.session.scalar(select(CaseEvent).where(CaseEvent.kind == "repair_moved"))
+    assert event.actor_id == f.user_id("admin")
+    assert event.payload == {"from": "first", "to": "small", "reason": reason}
+    # and the handler completes it: the process ends and the case closes
+    assert complete(client, case.id).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "closed"
+    assert db.session.scalar(select(ProcessInstance.status)) == "completed"
+
+
+def test_a_case_is_moved_back_to_a_step_it_passed(client, city):
+    f.deploy("two_steps.bpmn")
+    case = f.case(unit_row=city, process_id="two_steps", territory_code="210900001",
+                  data={"due": f.due_in(3600)})
+    assert complete(client, case.id).status_code == 200
+    assert open_tasks(case.id) == ["second"]
+
+    moved = client.post(f"/api/v1/cases/{case.number}/repair/move-to", headers=f.auth(client, "admin"),
+                        json={"element_id": "first", "reason": "the first answer was wrong"})
+
+    assert moved.status_code == 200
+    assert open_tasks(case.id) == ["first"]
+    cancelled = db.session.scalar(select(HumanTask.status).where(HumanTask.element_id == "second"))
+    assert cancelled == "cancelled"
+    assert complete(client, case.id).status_code == 200 and open_tasks(case.id) == ["second"]
+
+
+def test_a_stuck_case_is_closed_with_a_reason(client, city):
+    case = stuck_case(client, city)
+    admin = f.auth(client, "admin")
+
+    missing = client.post(f"/api/v1/cases/{case.number}/repair/close", headers=admin, json={"reason": ""})
+    assert missing.status_code == 422 and "reason" in str(missing.json)
+    closed = client.post(f"/api/v1/cases/{case.number}/repair/close", headers=admin,
+                         json={"reason": "duplicate of an older case"})
+
+    assert closed.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "closed"
+    assert open_tasks(case.id) == []
+    assert db.session.scalar(select(ProcessInstance.status)) == "cancelled"
+    assert db.session.scalar(select(Incident.status)) == "resolved"
+    kinds = list(db.session.scalars(select(CaseEvent.kind).order_by(CaseEvent.id)))
+    assert "repair_closed" in kinds and kinds[-1] == "case_closed"
+    again = client.post(f"/api/v1/cases/{case.number}/repair/close", headers=admin, json={"reason": "again"})
+    assert again.status_code == 409
+
+
+def test_repair_needs_the_permission_the_jurisdiction_and_a_real_step(client, city):
+    case = stuck_case(client, city)
+    url = f"/api/v1/cases/{case.number}/repair/move-to"
+    body = {"element_id": "small", "reason": "test"}
+
+    assert client.post(url, headers=f.auth(client, "handler"), json=body).status_code == 403
+    assert client.post(url, headers=f.auth(client, "stranger"), json=body).status_code == 404
+    assert client.get("/api/v1/incidents", headers=f.auth(client, "stranger")).json == []
+    unknown = client.post(url, headers=f.auth(client, "admin"), json={"element_id": "route", "reason": "x"})
+    assert unknown.status_code == 422 and "element_id" in unknown.json["errors"]
+    assert open_tasks(case.id) == ["first"]
