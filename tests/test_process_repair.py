@@ -6,6 +6,7 @@ from app.cases.models import Case
 from app.engine.models import CaseEvent, HumanTask, Incident, ProcessInstance
 from app.extensions import db
 from tests import factories as f
+from tests import web_helpers as web
 
 
 @pytest.fixture
@@ -120,4 +121,37 @@ def test_repair_needs_the_permission_the_jurisdiction_and_a_real_step(client, ci
     assert client.get("/api/v1/incidents", headers=f.auth(client, "stranger")).json == []
     unknown = client.post(url, headers=f.auth(client, "admin"), json={"element_id": "route", "reason": "x"})
     assert unknown.status_code == 422 and "element_id" in unknown.json["errors"]
+    assert open_tasks(case.id) == ["first"]
+
+
+def test_the_incidents_page_and_the_repair_form_move_a_stuck_case(client, city):
+    # given a stuck case and its administrator signed in to the web pages
+    case = stuck_case(client, city)
+    web.signed_in(client, "admin")
+
+    # the incidents page shows the element, the cause and the case
+    page = client.get("/repair/incidents").get_data(as_text=True)
+    assert case.number in page and "route" in page and "amount" in page
+
+    # a move without a reason is refused on the form, and nothing moves
+    form = f"/repair/cases/{case.number}"
+    refused = web.post_form(client, f"{form}/move", {"element_id": "small", "reason": " "}, page=form)
+    assert refused.status_code == 422 and "move-reason-error" in refused.get_data(as_text=True)
+    assert open_tasks(case.id) == ["first"]
+
+    # with a reason the case moves, and the case page says so
+    moved = web.post_form(client, f"{form}/move", {"element_id": "small", "reason": "<b>small</b> claim"},
+                          page=form)
+    assert moved.status_code == 302 and moved.location.endswith(f"/cases/{case.number}")
+    assert open_tasks(case.id) == ["small"]
+
+
+def test_the_repair_pages_are_for_administrators_and_need_the_form_token(client, city):
+    case = stuck_case(client, city)
+    web.signed_in(client, "handler")
+    assert client.get("/repair/incidents").status_code == 403
+    assert client.get(f"/repair/cases/{case.number}").status_code == 403
+    web.signed_in(client, "admin")
+    forged = client.post(f"/repair/cases/{case.number}/close", data={"close_reason": "no token"})
+    assert forged.status_code in (400, 403)
     assert open_tasks(case.id) == ["first"]
