@@ -14,13 +14,16 @@ from app.extensions import db
 blp = Blueprint("migrations", __name__, description="Migrating running cases between process versions")
 
 
+_ID = validate.Range(min=1, max=2**31 - 1)
+
+
 class TargetArgs(Schema):
-    target_version = fields.Integer(validate=validate.Range(min=1),
+    target_version = fields.Integer(validate=_ID,
                                     metadata={"description": "default: the newest version"})
 
 
 class MigrateArgs(TargetArgs):
-    instance_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=1000))
+    instance_ids = fields.List(fields.Integer(validate=_ID), required=True, validate=validate.Length(min=1, max=1000))
     dry_run = fields.Boolean(load_default=False)
 
 
