@@ -2,13 +2,14 @@
 import pytest
 from sqlalchemy import func, select
 
-from app.engine import migration
+from app.engine import migration, repository
 from app.engine.errors import Conflict
 from app.engine.migration_models import InstanceMigration
 from app.engine.models import CaseEvent, HumanTask, ProcessInstance, Timer
 from app.extensions import db
 from tests import factories as f
-from tests.factories import _TEST_BPMN, due_in
+from tests.complaint_city import Desk, build_city
+from tests.factories import _TEST_BPMN, _WORKFLOWS, due_in
 
 V1 = (_TEST_BPMN / "two_steps.bpmn").read_bytes()
 # Version 2 puts a legal review between the two steps.
@@ -212,3 +213,62 @@ def test_a_case_that_was_never_on_the_process_is_refused_by_name(handler):
     _, v2 = two_versions()
     [outcome] = migration.migrate(v2.id, [instance_of(other.id).id], actor_id=None).results
     assert not outcome.migrated and "script_between_tasks" in outcome.reason
+
+
+def test_complaint_cases_at_handling_and_cooperating_migrate_to_a_changed_version_and_close(client, app):
+    # given the complaint process with one case at handling and one with two cooperating units
+    city = build_city()
+    units = city["units"]
+    at_handling = Desk(client)
+    at_handling.village_case(units)
+    at_handling.sign_for("handler_village")
+    cooperating = Desk(client, tokens=at_handling.tokens)
+    cooperating.register(title="无证经营 Unlicensed stall", category_code="market", request_type="report")
+    cooperating.do("registrar", "triage", action="accept")
+    cooperating.do("dispatcher", "dispatch", action="assign", unit_id=units["lead"].id, level="county",
+                   complexity="complex", cooperating_unit_ids=[units["police"].id, units["urban"].id])
+    cooperating.sign_for("handler_lead")
+    due_before = at_handling.case()["due_at"]
+
+    # when version 2 renames the handling step and both cases are migrated to it
+    renamed = (_WORKFLOWS / "complaint.bpmn").read_bytes().replace(
+        'name="办理答复 Handle and reply"'.encode(), 'name="办理并答复 Handle, then reply"'.encode())
+    [v2] = f.deploy("complaint.bpmn", renamed)
+    running = db.session.scalars(select(ProcessInstance.id).where(ProcessInstance.status == "running"))
+    report = migration.migrate(v2.id, list(running), actor_id=None)
+
+    # then both moved, keep who holds them and when they are due, and run on to their end
+    assert report.migrated == 2, [r.reason for r in report.results]
+    assert at_handling.holders() == [("handle", "V-XINGLONG", "handler")]
+    assert at_handling.case()["due_at"] == due_before
+    handle = db.session.scalar(select(HumanTask).where(HumanTask.status == "open",
+                                                       HumanTask.element_id == "handle"))
+    assert handle.name == "办理并答复 Handle, then reply"
+    assert cooperating.holders() == [("cooperate", "P-POLICE", "handler"),
+                                     ("cooperate", "U-URBAN", "handler")]
+    at_handling.reply("handler_village")
+    at_handling.approve_reply("reviewer_village")
+    at_handling.rate("satisfied", "resolved")
+    assert at_handling.case()["status"] == "closed"
+    cooperating.do("handler_police", "cooperate", part="已出警核查")
+    cooperating.do("handler_urban", "cooperate", part="已暂扣经营工具")
+    assert cooperating.holders() == [("handle", "E-MARKET", "handler")]
+
+
+def test_a_cooperation_in_progress_finishes_on_a_freshly_parsed_version(client, app):
+    # given a case whose two cooperating units are at work (a multi-instance task)
+    units = build_city()["units"]
+    desk = Desk(client)
+    desk.register(title="无证经营 Unlicensed stall", category_code="market", request_type="report")
+    desk.do("registrar", "triage", action="accept")
+    desk.do("dispatcher", "dispatch", action="assign", unit_id=units["lead"].id, level="county",
+            complexity="complex", cooperating_unit_ids=[units["police"].id, units["urban"].id])
+    desk.sign_for("handler_lead")
+
+    # when the server restarts (its parsed versions are gone) before both parts are in
+    repository.clear_cache()
+    desk.do("handler_police", "cooperate", part="已出警核查")
+    desk.do("handler_urban", "cooperate", part="已暂扣经营工具")
+
+    # then the loop still hears its parts and the lead unit replies
+    assert desk.holders() == [("handle", "E-MARKET", "handler")]

@@ -23,7 +23,8 @@ class TargetArgs(Schema):
 
 
 class MigrateArgs(TargetArgs):
-    instance_ids = fields.List(fields.Integer(validate=_ID), required=True, validate=validate.Length(min=1, max=1000))
+    instance_ids = fields.List(fields.Integer(validate=_ID), required=True,
+                               validate=validate.Length(min=1, max=1000))
     dry_run = fields.Boolean(load_default=False)
 
 

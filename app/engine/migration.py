@@ -1,7 +1,7 @@
 """Instance migration: move running cases onto another deployed version of their process.
 
 SpiffWorkflow 3.2 aligns the two specs (`SpecDiff`: by element id, then by position in the
-flow) and re-points an instance's tasks (`migrate_workflow`). The moved instance is saved
+flow) and the instance's tasks are re-pointed as its `migrate_workflow` does. The moved instance is saved
 through the runtime's one save path, so the task and timer mirrors and the history follow as
 after any other step. Each migration keeps the state it replaced (`instance_migration`), so it
 can be reverted while nothing else happened to the case.
@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select, update
@@ -141,7 +142,8 @@ class _Plan:
             return
         changed_waits = [t for t in workflow.get_tasks(state=TaskState.WAITING)
                          if t.task_spec in spec_diff.changed]
-        migrate_workflow(diff, workflow, self.target.spec, reset_mask=TaskState.READY)
+        serialization.connect_loops(self.target)
+        _repoint(diff, workflow, self.target.spec)
         for task in changed_waits:  # a changed timer is set again; unchanged ones keep their time
             if task.id in workflow.tasks:
                 task.reset_branch(None)
@@ -151,6 +153,21 @@ class _Plan:
         if foreign:
             self.reason = (f"parts of the case have no place in version {self.target.version}: "
                            f"{', '.join(foreign)}")
+
+
+def _repoint(diff: WorkflowDiff, workflow, spec) -> None:
+    """SpiffWorkflow's `migrate_workflow`, except that an instance of a multi-instance task is not
+    reset: resetting drops the item it works on, and the loop could never finish."""
+    workflow.spec = spec
+    for task in workflow.tasks.values():
+        if diff.alignment.get(task) is not None:
+            task.task_spec = diff.alignment[task]
+    for task in list(workflow.get_tasks(state=TaskState.READY, skip_subprocesses=True)):
+        in_loop = task.parent is not None and isinstance(task.parent.task_spec, LoopTask)
+        if task.id in workflow.tasks and not in_loop:
+            task.reset_branch(None)  # its predicted successors come from the new version
+    if workflow.last_task not in workflow.tasks:
+        workflow.last_task = None
 
 
 def _target(target_definition_id: int) -> ProcessDefinition:
