@@ -1,9 +1,12 @@
 """Repairing stuck cases: the incidents list, moving a case to a step, closing it with a reason."""
+import time
+
 import pytest
 from sqlalchemy import select
 
 from app.cases.models import Case
-from app.engine.models import CaseEvent, HumanTask, Incident, ProcessInstance
+from app.engine import scripting, timers
+from app.engine.models import CaseEvent, HumanTask, Incident, ProcessInstance, Timer
 from app.extensions import db
 from tests import factories as f
 from tests import web_helpers as web
@@ -155,3 +158,31 @@ def test_the_repair_pages_are_for_administrators_and_need_the_form_token(client,
     forged = client.post(f"/repair/cases/{case.number}/close", data={"close_reason": "no token"})
     assert forged.status_code in (400, 403)
     assert open_tasks(case.id) == ["first"]
+
+
+def test_a_case_whose_timer_keeps_failing_is_moved_past_it(client, city, monkeypatch):
+    # given a case whose timer fired and whose follow-up fails every time (an incident)
+    def lookup_down():
+        raise ConnectionError("lookup service retired")
+
+    monkeypatch.setitem(scripting._globals, "flaky_lookup", lookup_down)
+    f.deploy("timer_then_script.bpmn")
+    case = f.case(unit_row=city, process_id="timer_then_script", territory_code="210900001",
+                  data={"due": f.due_in(0.2)})
+    time.sleep(0.4)
+    timers.fire_due("test-worker")
+    db.session.expire_all()
+    assert db.session.scalar(select(Timer.status)) == "incident"
+
+    # when the administrator moves the case to the step after the failing script
+    moved = client.post(f"/api/v1/cases/{case.number}/repair/move-to", headers=f.auth(client, "admin"),
+                        json={"element_id": "after_timer", "reason": "the lookup service is retired"})
+
+    # then the timer is cancelled, the incident settled, and the case goes on to its end
+    assert moved.status_code == 200 and moved.json["from"] == "wait"
+    db.session.expire_all()
+    assert db.session.scalar(select(Timer.status)) == "cancelled"
+    assert db.session.scalar(select(Incident.status)) == "resolved"
+    assert open_tasks(case.id) == ["after_timer"]
+    assert complete(client, case.id).status_code == 200
+    assert db.session.get(Case, case.id).status == "closed"

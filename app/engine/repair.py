@@ -13,6 +13,7 @@ branches that never run.
 from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select, update
 
@@ -91,7 +92,7 @@ def move_to(user: User, number: str, element_id: str, reason: str | None) -> dic
             raise InvalidData("no such step", {"element_id": [
                 f"'{element_id}' is not a user task of version {loaded.parsed.version}"]})
         entries = {_entry(t).id: _entry(t) for t in workflow.get_tasks(state=_WAITING, skip_subprocesses=True)
-                   if t.task_spec.manual or _entry(t) is not t}
+                   if t.task_spec.manual or isinstance(t.task_spec, CatchingEvent)}
         if len(entries) != 1:
             where = ", ".join(sorted(e.task_spec.bpmn_id or e.task_spec.name for e in entries.values()))
             raise Conflict(f"case {number} waits at {len(entries)} steps ({where or 'none'}); a move starts "
