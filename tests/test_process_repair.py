@@ -10,6 +10,7 @@ from app.engine.models import CaseEvent, HumanTask, Incident, ProcessInstance, T
 from app.extensions import db
 from tests import factories as f
 from tests import web_helpers as web
+from tests.complaint_city import Desk, build_city
 
 
 @pytest.fixture
@@ -186,3 +187,22 @@ def test_a_case_whose_timer_keeps_failing_is_moved_past_it(client, city, monkeyp
     assert open_tasks(case.id) == ["after_timer"]
     assert complete(client, case.id).status_code == 200
     assert db.session.get(Case, case.id).status == "closed"
+
+
+def test_a_case_waiting_at_several_steps_at_once_is_not_moved(client, app):
+    # given a case whose two cooperating units work on it at the same time
+    city = build_city()
+    units = city["units"]
+    f.user("admin", (city["centre"], "administrator"))
+    desk = Desk(client)
+    desk.register(title="无证经营 Unlicensed stall", category_code="market", request_type="report")
+    desk.do("registrar", "triage", action="accept")
+    desk.do("dispatcher", "dispatch", action="assign", unit_id=units["lead"].id, level="county",
+            complexity="complex", cooperating_unit_ids=[units["police"].id, units["urban"].id])
+    desk.sign_for("handler_lead")
+
+    refused = client.post(f"/api/v1/cases/{desk.number}/repair/move-to", headers=f.auth(client, "admin"),
+                          json={"element_id": "handle", "reason": "skip the cooperation"})
+
+    assert refused.status_code == 409 and "exactly one" in refused.json["message"]
+    assert desk.holders() == [("cooperate", "P-POLICE", "handler"), ("cooperate", "U-URBAN", "handler")]
