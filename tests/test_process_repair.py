@@ -206,3 +206,36 @@ def test_a_case_waiting_at_several_steps_at_once_is_not_moved(client, app):
 
     assert refused.status_code == 409 and "exactly one" in refused.json["message"]
     assert desk.holders() == [("cooperate", "P-POLICE", "handler"), ("cooperate", "U-URBAN", "handler")]
+
+
+def test_a_timer_incident_is_retried_from_the_incidents_page_within_the_jurisdiction(client, city,
+                                                                                    monkeypatch):
+    # given a case whose timer follow-up failed once because an outside system was down
+    calls = []
+
+    def flaky_lookup():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("lookup service unavailable")
+        return "found"
+
+    monkeypatch.setitem(scripting._globals, "flaky_lookup", flaky_lookup)
+    f.deploy("timer_then_script.bpmn")
+    case = f.case(unit_row=city, process_id="timer_then_script", territory_code="210900001",
+                  data={"due": f.due_in(0.2)})
+    time.sleep(0.4)
+    timers.fire_due("test-worker")
+    incident_id = db.session.scalar(select(Incident.id))
+
+    # an administrator of another township may not retry it
+    outside = client.post(f"/api/v1/incidents/{incident_id}/retry", headers=f.auth(client, "stranger"))
+    assert outside.status_code == 404
+
+    # when the city's administrator presses Retry on the incidents page
+    web.signed_in(client, "admin")
+    retried = web.post_form(client, f"/repair/incidents/{incident_id}/retry", page="/repair/incidents")
+
+    # then the process moves on and the incident is gone from the page
+    assert retried.status_code == 302
+    assert open_tasks(case.id) == ["after_timer"]
+    assert f"incident-{incident_id}" not in client.get("/repair/incidents").get_data(as_text=True)

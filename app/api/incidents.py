@@ -58,7 +58,7 @@ def list_open():
 @blp.response(200, IncidentSchema)
 def retry(incident_id):
     with transaction():
-        incident = incidents.prepare_retry(incident_id)
+        incident = incidents.prepare_retry(incident_id, current_user())
         timer_id = incident.timer_id
     timers.fire(timer_id)
     return incident

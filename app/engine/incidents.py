@@ -2,7 +2,7 @@
 from sqlalchemy import exists, select, update
 
 from app.accounts.models import User
-from app.cases.access import visible_cases
+from app.cases.access import may_see, visible_cases
 from app.cases.models import Case
 from app.clock import utcnow
 from app.engine.errors import Conflict, NotFound
@@ -54,10 +54,11 @@ def _refresh_flag(instance_id: int) -> None:
                        .values(incident_open=still_open))
 
 
-def prepare_retry(incident_id: int) -> Incident:
-    """Mark an incident resolved and put its timer back in the queue; the caller commits."""
+def prepare_retry(incident_id: int, user: User) -> Incident:
+    """Mark an incident resolved and put its timer back in the queue; the caller commits. An
+    incident of a case outside the user's jurisdiction is 'not found'."""
     incident = db.session.get(Incident, incident_id)
-    if incident is None:
+    if incident is None or not may_see(user, incident.case_id):
         raise NotFound(f"no incident {incident_id}")
     if incident.status != "open":
         raise Conflict(f"incident {incident_id} is already {incident.status}")

@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.engine import incidents, repair, timers
-from app.engine.errors import Conflict, InvalidData
+from app.engine.errors import Conflict, InvalidData, ProcessIncident
 from app.engine.transaction import transaction
 from app.web.security import current_user, login_required
 
@@ -21,17 +21,15 @@ def incident_list():
 @bp.post("/incidents/<int:incident_id>/retry")
 @login_required("incident:manage")
 def retry(incident_id: int):
-    visible = {row.id for row in incidents.open_incidents(current_user(), limit=1000)}
-    if incident_id not in visible:
-        flash(_("No such open incident within your jurisdiction."), "error")
-        return redirect(url_for(".incident_list"))
     try:
         with transaction():
-            timer_id = incidents.prepare_retry(incident_id).timer_id
+            timer_id = incidents.prepare_retry(incident_id, current_user()).timer_id
         timers.fire(timer_id)
         flash(_("Incident %(id)d retried.", id=incident_id), "success")
     except Conflict as refused:
         flash(refused.message, "error")
+    except ProcessIncident as failed:
+        flash(_("The retry failed again: %(message)s", message=failed.message), "error")
     return redirect(url_for(".incident_list"))
 
 
