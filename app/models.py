@@ -6,6 +6,7 @@ from app.audit.models import AdminChange
 from app.cases.models import Case, CaseNumberCounter
 from app.casework.models import AccountabilityReferral, CaseReply, UnitAssessment
 from app.channels.models import ChannelKey
+from app.engine.migration_models import InstanceMigration
 from app.engine.models import (
     CaseEvent,
     HumanTask,
@@ -46,6 +47,7 @@ __all__ = [
     "HotspotOrderCase",
     "HumanTask",
     "Incident",
+    "InstanceMigration",
     "Membership",
     "Notification",
     "OutboxMessage",

@@ -53,7 +53,7 @@ def test_incidents_are_listed_for_administrators_only(client, app):
     f.deploy("script_between_tasks.bpmn")
     unit = f.unit("V1")
     f.user("handler", (unit, "handler"))
-    f.user("admin", (unit, "administrator"))
+    f.user("admin", (f.unit("C1", "city", territory=f.territory("210900"), kind="centre"), "administrator"))
     case = f.case(unit_row=unit, process_id="script_between_tasks")
     client.post(f"/api/v1/tasks/{open_task(case.id).id}/complete", json={"data": {"divisor": 0}},
                 headers=f.auth(client, "handler"))
@@ -75,7 +75,7 @@ def test_a_timer_whose_follow_up_fails_becomes_an_incident_and_can_be_retried(cl
     monkeypatch.setitem(scripting._globals, "flaky_lookup", flaky_lookup)
     f.deploy("timer_then_script.bpmn")
     unit = f.unit("V1")
-    f.user("admin", (unit, "administrator"))
+    f.user("admin", (f.unit("C1", "city", territory=f.territory("210900"), kind="centre"), "administrator"))
     case = f.case(unit_row=unit, process_id="timer_then_script", data={"due": due_in(0.2)})
     time.sleep(0.4)
 

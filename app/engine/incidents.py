@@ -1,6 +1,9 @@
 """Incidents: run-time process errors, recorded outside the failed transaction so they survive it."""
 from sqlalchemy import exists, select, update
 
+from app.accounts.models import User
+from app.cases.access import may_see, visible_cases
+from app.cases.models import Case
 from app.clock import utcnow
 from app.engine.errors import Conflict, NotFound
 from app.engine.models import Incident, ProcessInstance, Timer
@@ -25,9 +28,14 @@ def record(instance_id: int, case_id: int, source: str, message: str, element_id
     return incident
 
 
-def open_incidents(limit: int = 100) -> list[Incident]:
-    return list(db.session.scalars(
-        select(Incident).where(Incident.status == "open").order_by(Incident.id.desc()).limit(limit)))
+def open_incidents(user: User, limit: int = 100) -> list:
+    """Open incidents of cases within the user's jurisdiction, newest first, with the case number."""
+    incidents, cases = Incident.__table__, Case.__table__
+    return list(db.session.execute(
+        select(*incidents.c, cases.c.number.label("case_number"))
+        .select_from(incidents.join(cases, cases.c.id == incidents.c.case_id))
+        .where(incidents.c.status == "open", visible_cases(user))
+        .order_by(incidents.c.id.desc()).limit(limit)))
 
 
 def resolve_for_task(instance_id: int, task_id: str) -> None:
@@ -46,10 +54,11 @@ def _refresh_flag(instance_id: int) -> None:
                        .values(incident_open=still_open))
 
 
-def prepare_retry(incident_id: int) -> Incident:
-    """Mark an incident resolved and put its timer back in the queue; the caller commits."""
+def prepare_retry(incident_id: int, user: User) -> Incident:
+    """Mark an incident resolved and put its timer back in the queue; the caller commits. An
+    incident of a case outside the user's jurisdiction is 'not found'."""
     incident = db.session.get(Incident, incident_id)
-    if incident is None:
+    if incident is None or not may_see(user, incident.case_id):
         raise NotFound(f"no incident {incident_id}")
     if incident.status != "open":
         raise Conflict(f"incident {incident_id} is already {incident.status}")

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
@@ -51,4 +52,20 @@ def dumps(workflow: BpmnWorkflow) -> str:
 def loads(state: str, parsed: ParsedProcess, script_engine) -> BpmnWorkflow:
     dct = json.loads(state)
     _serializer.migrate(dct)
+    connect_loops(parsed)
     return _converter.restore(dct, parsed, script_engine)
+
+
+def connect_loops(parsed: ParsedProcess) -> None:
+    """Let each multi-instance task hear its instances complete. SpiffWorkflow connects this only
+    when the loop creates its first instance, on the spec object; a freshly parsed spec (after a
+    restart, or a version an instance was migrated to) would leave a running loop deaf for good."""
+    if getattr(parsed, "loops_connected", False):
+        return
+    for spec in [parsed.spec, *parsed.subprocess_specs.values()]:
+        for task_spec in list(spec.task_specs.values()):
+            if isinstance(task_spec, LoopTask):
+                child = spec.task_specs[task_spec.task_spec]
+                if not child.completed_event.is_connected(task_spec.merge_child):
+                    child.completed_event.connect(task_spec.merge_child)
+    parsed.loops_connected = True

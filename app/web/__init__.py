@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
         notifications,
         processes,
         public,
+        repair,
         statistics,
         workspace,
     )
@@ -49,7 +50,7 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)  # Flask-Babel (zh_CN default, English) and POST /language
 
     for module in (auth, account, home, cases, admin, notifications, workspace, public, desk, statistics,
-                   analysis, assessment, processes):
+                   analysis, assessment, processes, repair):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     labels.init_app(app)

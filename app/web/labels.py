@@ -28,7 +28,10 @@ EVENTS = {"case_created": N_("Case registered"), "case_closed": N_("Case closed"
           "process_started": N_("Process started"), "process_completed": N_("Process completed"),
           "task_created": N_("Task created"), "task_claimed": N_("Task claimed"),
           "task_completed": N_("Task completed"), "task_cancelled": N_("Task cancelled"),
-          "timer_fired": N_("Timer fired")}
+          "timer_fired": N_("Timer fired"), "migrated": N_("Moved to another process version"),
+          "migration_reverted": N_("Process version migration reverted"),
+          "repair_moved": N_("Moved to a step by an administrator"),
+          "repair_closed": N_("Closed by an administrator")}
 LEVELS = {"city": N_("City"), "county": N_("County (district)"), "township": N_("Township (subdistrict)"),
           "village": N_("Village (community)"), "grid": N_("Grid"), "compound": N_("Residential compound"),
           "building": N_("Building"), "group": N_("Villagers' group"), "department": N_("Department")}
