@@ -8,8 +8,6 @@ from app.api.fields import UtcDateTime
 from app.api.security import permission_required
 from app.engine import migration, repository
 from app.engine.errors import NotFound
-from app.engine.models import ProcessDefinition
-from app.extensions import db
 
 blp = Blueprint("migrations", __name__, description="Migrating running cases between process versions")
 
@@ -19,7 +17,7 @@ _ID = validate.Range(min=1, max=2**31 - 1)
 
 class TargetArgs(Schema):
     target_version = fields.Integer(validate=_ID,
-                                    metadata={"description": "default: the newest version"})
+                                    metadata={"description": "default: the release"})
 
 
 class MigrateArgs(TargetArgs):
@@ -70,16 +68,13 @@ class MigrationSchema(Schema):
 
 
 def _target_id(process_id: str, version: int | None) -> int:
-    if version is None:
-        latest = repository.latest_definition(process_id)
-        if latest is None:
-            raise NotFound(f"process '{process_id}' is not deployed")
-        return latest.id
-    found = db.session.scalar(db.select(ProcessDefinition.id).where(
-        ProcessDefinition.process_id == process_id, ProcessDefinition.version == version))
-    if found is None:
-        raise NotFound(f"process '{process_id}' has no version {version}")
-    return found
+    """The version asked for, else the release: the version new cases start on."""
+    if version is not None:
+        return repository.get_version(process_id, version).id
+    release = repository.release_definition_id(process_id)
+    if release is None:
+        raise NotFound(f"process '{process_id}' is not deployed")
+    return release
 
 
 @blp.route("/<process_id>/migrations")
