@@ -145,7 +145,7 @@ def test_deploying_from_the_workbench_makes_the_next_version_deployed_by_the_des
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ("not json", "JSON object"),
+    ("not json", "JSON"),
     ({"filename": "x.bpmn"}, "bpmn"),
     ({"bpmn": SIMPLE, "filename": "../x.bpmn"}, "filename"),
     ({"bpmn": SIMPLE, "forms": {"a": 1}}, "forms"),
