@@ -127,8 +127,8 @@ def test_a_valid_bundle_passes_the_dry_run_without_being_deployed(client, people
 
     response = post_json(client, "/designer/check", bundle(RENAMED))
 
-    assert response.status_code == 200 and response.json == {"ok": True, "dry_run": True, "problems": [],
-                                                              "definitions": []}
+    assert response.status_code == 200
+    assert (response.json["ok"], response.json["dry_run"], response.json["problems"]) == (True, True, [])
     assert versions() == 1
 
 
@@ -183,7 +183,7 @@ def test_the_pickers_offer_phases_roles_and_registered_functions_with_their_para
     assert "handling" in {p["code"] for p in catalogue["phases"]}
     assert "handler" in {r["code"] for r in catalogue["roles"]}
     deadline = next(fn for fn in catalogue["functions"] if fn["name"] == "deadline")
-    assert deadline["params"][0].startswith("phase")
+    assert deadline["params"].startswith("(phase")
 
 
 def test_migrating_without_choosing_a_case_names_the_field(client, people):

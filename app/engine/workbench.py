@@ -110,8 +110,9 @@ def _first_line(text: str | None) -> str:
 
 def catalogue() -> dict:
     """What the pickers offer: phases (for deadline()), roles (candidate groups) and the
-    registered functions with their parameters. The validation part's `catalogue()` wins when
-    present (it reads the phase and role tables administrators extend)."""
+    registered functions with their signature, and the meaning properties with their values. The
+    validation part's `catalogue()` wins when present (it reads the phase and role tables
+    administrators extend, and knows the meanings)."""
     provided = getattr(_module("app.engine.validation"), "catalogue", None)
     if provided is not None:
         return provided()
@@ -119,11 +120,11 @@ def catalogue() -> dict:
     for name in sorted(scripting.registered_names()):
         fn = scripting._globals[name]
         try:
-            params = [str(p) for p in inspect.signature(fn).parameters.values()]
+            params = str(inspect.signature(fn))
         except (TypeError, ValueError):
-            params = []
+            params = "(...)"
         functions.append({"name": name, "params": params, "doc": _first_line(inspect.getdoc(fn))})
     return {"phases": [{"code": code, "name": gettext(labels.PHASES.get(code, code))} for code in PHASES],
             "roles": [{"code": code, "name": gettext(labels.ROLES.get(code, code))} for code in ROLES],
-            "functions": functions}
+            "functions": functions, "meanings": {}}
 

@@ -112,8 +112,20 @@
       var element = selected(isType("bpmn:ScriptTask"), msg.msgNeedsScript);
       if (!element) { return; }
       var script = element.businessObject.script;
-      var call = fn.name + "(" + fn.params.map(function (p) { return p.split(/[:=]/)[0].trim(); }).join(", ") + ")";
+      var call = fn.name + "(" + parameterNames(fn.params).join(", ") + ")";
       modeling.updateProperties(element, { scriptFormat: "python", script: (script ? script + "\n" : "") + call });
+      done(element);
+    }
+    /* "(phase: str, part: str = 'due')" -> ["phase", "part"] */
+    function parameterNames(signature) {
+      var inside = String(signature).replace(/^\(|\)(\s*->.*)?$/g, "");
+      return inside.split(",").map(function (p) { return p.split(/[:=]/)[0].trim(); })
+        .filter(function (p) { return p && p !== "*" && p !== "/"; });
+    }
+    function setMeaning(kind, value) {
+      var element = selected();
+      if (!element) { return; }
+      property(element, kind, value);
       done(element);
     }
     function property(element, name, value) {
@@ -172,6 +184,13 @@
 
     /* --- validate and deploy ------------------------------------------------------------------ */
     var result = document.getElementById("bundle-result"), problems = document.getElementById("bundle-problems");
+    /* The shape a problem's element id belongs to: itself, or the event whose definition it is
+       (a timer's timerEventDefinition has an id of its own). */
+    function diagramElement(id) {
+      return registry.get(id) || registry.filter(function (element) {
+        return (element.businessObject.eventDefinitions || []).some(function (d) { return d.id === id; });
+      })[0];
+    }
     function showProblems(list) {
       problems.textContent = "";
       registry.getAll().forEach(function (element) { canvas.removeMarker(element.id, "has-problem"); });
@@ -181,8 +200,9 @@
         button.className = "problem";
         button.dataset.element = problem.element_id || "";
         button.textContent = (problem.element_id || msg.msgWholeFile) + ": " + problem.message;
-        var element = problem.element_id && registry.get(problem.element_id);
+        var element = problem.element_id && diagramElement(problem.element_id);
         if (element) {
+          button.dataset.diagramElement = element.id;
           canvas.addMarker(element.id, "has-problem");
           button.addEventListener("click", function () {
             selection.select(element);
@@ -241,8 +261,14 @@
           function () { setRole(r.code); });
       });
       catalogue.functions.forEach(function (fn) {
-        pickerItem(document.getElementById("picker-functions"), fn.name + "(" + fn.params.join(", ") + ")", fn.doc,
-          function () { addCall(fn); });
+        pickerItem(document.getElementById("picker-functions"), fn.name + "(" + parameterNames(fn.params).join(", ") + ")",
+          fn.doc, function () { addCall(fn); });
+      });
+      Object.keys(catalogue.meanings || {}).forEach(function (kind) {
+        catalogue.meanings[kind].forEach(function (value) {
+          pickerItem(document.getElementById("picker-meanings"), kind + " = " + value, kind + "=" + value,
+            function () { setMeaning(kind, value); });
+        });
       });
       var first = Object.keys(forms).sort()[0];
       return modeler.importXML(bundle.xml).then(function () {
