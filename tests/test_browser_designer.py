@@ -179,6 +179,8 @@ def test_the_version_page_shows_where_open_cases_wait_and_the_diff_colours_the_n
     page.wait_for_selector("#diff-changes[data-ready=true]")
     assert page.locator('#diff-new .djs-element.diff-added[data-element-id="review"]').count() == 1
     assert page.locator('#diff-changes tr[data-element="review"][data-change="added"]').count() == 1
+    changed = page.locator('#diff-changes tr[data-element="flow_handle_closed"][data-change="changed"]')
+    assert 'targetRef: "#ref:closed" → "#ref:review"' in changed.inner_text()
     accessible(page)
     shot(page, "designer-diff")
 

@@ -6,8 +6,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from app.engine import workbench
-from app.engine.models import ProcessDefinition
+from app.engine import repository, workbench
+from app.engine.models import ProcessDefinition, ProcessInstance
 from app.extensions import db
 from tests import factories as f
 from tests.web_helpers import csrf_token, is_login_redirect, post_form, signed_in
@@ -192,3 +192,32 @@ def test_migrating_without_choosing_a_case_names_the_field(client, people):
     response = post_form(client, "/designer/complaint/v1/migrate", {}, page="/designer/")
     assert response.status_code == 422
     assert "instance" in response.get_data(as_text=True)
+
+
+@pytest.mark.skipif(not hasattr(repository, "set_release"), reason="needs issue 13's bundles part")
+def test_making_an_older_version_the_release_starts_new_cases_on_it(client, people):
+    # given version 2 is the release
+    f.deploy("simple_complaint.bpmn")
+    f.deploy("simple_complaint.bpmn", RENAMED.encode())
+    signed_in(client, "designer")
+
+    # when the designer makes version 1 the release again (a roll back)
+    response = post_form(client, "/designer/complaint/release", {"version": "1"}, page="/designer/")
+
+    # then the list marks version 1 and a new case starts on it
+    assert response.status_code == 302
+    assert [v["version"] for v in workbench.overview()[0]["versions"] if v["is_release"]] == [1]
+    started = f.case("after the roll back", unit_row=people["village"])
+    assert db.session.scalar(select(ProcessDefinition.version).join(
+        ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id).where(
+        ProcessInstance.case_id == started.id)) == 1
+
+
+def test_a_release_of_a_version_that_does_not_exist_is_refused_with_a_message(client, people):
+    f.deploy("simple_complaint.bpmn")
+    signed_in(client, "designer")
+    response = post_form(client, "/designer/complaint/release", {"version": "7"}, page="/designer/",
+                         follow_redirects=True)
+    assert response.status_code == 200
+    assert '<p class="notice error" role="status">' in response.get_data(as_text=True)
+    assert [v["is_release"] for v in workbench.overview()[0]["versions"]] == [True]

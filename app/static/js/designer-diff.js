@@ -52,8 +52,10 @@
       removed.forEach(function (id) { row(id, "removed", changes._removed[id].name || ""); });
       changed.forEach(function (id) {
         var attrs = changes._changed[id].attrs || {};
+        /* bpmn-js-differ 3.2 hands jsondiffpatch's [old, new] to changed(model, key, newValue,
+           oldValue), so its "oldValue" holds the newer value: shown here as older → newer. */
         row(id, "changed", Object.keys(attrs).map(function (name) {
-          return name + ": " + JSON.stringify(attrs[name].oldValue) + " → " + JSON.stringify(attrs[name].newValue);
+          return name + ": " + JSON.stringify(attrs[name].newValue) + " → " + JSON.stringify(attrs[name].oldValue);
         }).join("; "));
       });
       moved.forEach(function (id) { row(id, "layout", ""); });
