@@ -5,20 +5,27 @@
 # For each library below: `npm pack` downloads the exact pinned tarball from the npm registry
 # (npm checks it against the registry's sha512 integrity), the listed files are copied into
 # app/static/vendor/<dir>/ together with the package's licence file, and VERSIONS.md is
-# rewritten. Only prebuilt dist files are used, so no dependency tree is installed and no
+# rewritten. For LIBRARIES only prebuilt dist files are used, so no dependency tree is installed and no
 # package scripts run.
 #
 # Usage:  scripts/vendor.sh          (needs node + npm and access to the npm registry)
 # Output: app/static/vendor/**       (generated; commit it, do not edit it by hand)
 #
 # To add or upgrade a library, add or edit ONE line in LIBRARIES and run the script again.
+#
+# The designer's workbench needs packages that ship no browser bundle (the bpmn-js Modeler with
+# the Camunda properties panel, bpmn-js-differ). Those are pinned in scripts/vendor-build/
+# (package.json + package-lock.json, installed with `npm ci --ignore-scripts`, so every transitive
+# package is the locked one and checked against its integrity) and bundled by esbuild from
+# scripts/vendor-build/modeler-entry.js into app/static/vendor/bpmn-modeler/. To upgrade one, edit
+# package.json, run `npm install --ignore-scripts` there to refresh the lock, and run this script.
 set -euo pipefail
 
 # dir | package@version | files to copy, relative to the package root (globs allowed) | note
 LIBRARIES=(
   "redoc     | redoc@2.5.4              | bundles/redoc.standalone.js bundles/redoc.standalone.js.LICENSE.txt | API docs at /api/docs (OPENAPI_REDOC_URL). 2.x on purpose: 3.x sends telemetry to otel.cloud.redocly.com and loads icons from cdn.redocly.com"
   "bpmn-js   | bpmn-js@18.31.1          | dist/bpmn-viewer.production.min.js dist/assets/*.css | viewer only; the bpmn.io watermark must stay visible (licence)"
-  "form-js   | @bpmn-io/form-js@1.23.0  | dist/form-viewer.umd.js dist/assets/form-js.css | viewer only; the bpmn.io watermark must stay visible (licence)"
+  "form-js   | @bpmn-io/form-js@1.23.0  | dist/form-viewer.umd.js dist/assets/form-js.css dist/form-editor.umd.js dist/assets/form-js-editor.css dist/assets/properties-panel.css dist/assets/draggle.css | viewer, and the editor for the designer's workbench; the bpmn.io watermark must stay visible (licence)"
   "htmx      | htmx.org@2.0.11          | dist/htmx.min.js | 2.x line; 4.x is a breaking rewrite"
   "chart.js  | chart.js@4.6.1           | dist/chart.umd.js | "
 )
@@ -71,6 +78,37 @@ for line in "${LIBRARIES[@]}"; do
   integrities+=("- $name@$version \`$integrity\`")
 done
 
+# --- bundled from pinned npm packages (no browser bundle of their own) -----------------------------
+BUILD="$WORK/vendor-build"
+mkdir -p "$BUILD"
+cp "$ROOT/scripts/vendor-build/package.json" "$ROOT/scripts/vendor-build/package-lock.json" \
+   "$ROOT/scripts/vendor-build/modeler-entry.js" "$BUILD/"
+echo "vendor.sh: npm ci in scripts/vendor-build (locked) -> app/static/vendor/bpmn-modeler/"
+(cd "$BUILD" && npm ci --ignore-scripts --no-audit --no-fund --silent --loglevel=error)
+OUT="$VENDOR/bpmn-modeler"
+mkdir -p "$OUT/bpmn-font/css" "$OUT/bpmn-font/font"
+(cd "$BUILD" && node node_modules/esbuild/bin/esbuild modeler-entry.js --bundle --minify \
+   --platform=browser --format=iife --target=es2019 --legal-comments=eof --log-level=warning \
+   --outfile="$OUT/bpmn-modeler.js")
+cp "$BUILD/node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css" "$OUT/"
+# bpmn.css loads the icon font from ../font (the embedded variant is a data: font, which the CSP refuses)
+cp "$BUILD/node_modules/bpmn-js/dist/assets/bpmn-font/css/bpmn.css" "$OUT/bpmn-font/css/"
+cp "$BUILD/node_modules/bpmn-js/dist/assets/bpmn-font/font/"bpmn.woff* "$OUT/bpmn-font/font/"
+for package in bpmn-js bpmn-js-properties-panel @bpmn-io/properties-panel camunda-bpmn-moddle \
+               camunda-bpmn-js-behaviors bpmn-js-differ diagram-js; do
+  cp "$BUILD/node_modules/$package/LICENSE" "$OUT/LICENSE.$(basename "$package")"
+done
+built="$(cd "$BUILD" && node -e '
+  const lock = require("./package-lock.json"), top = require("./package.json").dependencies;
+  process.stdout.write(Object.keys(top).filter(n => n !== "esbuild").map(n => {
+    const p = lock.packages["node_modules/" + n];
+    return "- " + n + "@" + p.version + " `" + p.integrity + "`";
+  }).join("\n"));
+')"
+esbuild_version="$(cd "$BUILD" && node -e 'process.stdout.write(require("./node_modules/esbuild/package.json").version)')"
+size="$(du -sk "$OUT" | cut -f1)"
+rows+=("| \`bpmn-modeler/\` | bpmn-js Modeler + bpmn-js-properties-panel (Camunda 7) + bpmn-js-differ | see below | MIT and bpmn.io licences (LICENSE.* files) | ${size} KB | bpmn-modeler.js properties-panel.css bpmn-font/ | built by esbuild ${esbuild_version} from scripts/vendor-build (package-lock.json); the bpmn.io watermark must stay visible (licence) |")
+
 {
   echo "# Vendored front-end libraries"
   echo
@@ -85,6 +123,11 @@ done
   echo "Tarball integrity (as published on the npm registry):"
   echo
   printf '%s\n' "${integrities[@]}"
+  echo
+  echo "Bundled into \`bpmn-modeler/bpmn-modeler.js\` (versions and integrity from"
+  echo "scripts/vendor-build/package-lock.json; their dependencies are locked there too):"
+  echo
+  echo "$built"
 } >"$VENDOR/VERSIONS.md"
 
 echo "vendor.sh: total $(du -sh "$VENDOR" | cut -f1) in app/static/vendor/"

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         assessment,
         auth,
         cases,
+        designer,
         desk,
         home,
         notifications,
@@ -50,7 +51,7 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)  # Flask-Babel (zh_CN default, English) and POST /language
 
     for module in (auth, account, home, cases, admin, notifications, workspace, public, desk, statistics,
-                   analysis, assessment, processes, repair):
+                   analysis, assessment, processes, repair, designer):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     labels.init_app(app)
