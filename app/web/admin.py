@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.accounts import sessions
 from app.accounts.importing import COLUMNS, IMPORTERS, MAX_FILE_BYTES
-from app.accounts.models import ROLES, User
+from app.accounts.models import User
 from app.audit import service as audit
 from app.channels import keys
 from app.clock import to_naive_utc
@@ -32,7 +32,7 @@ from app.organisation.admin import Duplicate
 from app.organisation.models import CLASSES, TERRITORY_LEVELS, UNIT_KINDS, UNIT_LEVELS, Territory
 from app.timelimits import calendar as work_calendar
 from app.timelimits import limits, overrides
-from app.timelimits.models import COMPLEXITIES, LIMIT_UNITS, PHASES, REQUEST_TYPES
+from app.timelimits.models import COMPLEXITIES, LIMIT_UNITS, REQUEST_TYPES
 from app.timelimits.models import LEVELS as LIMIT_LEVELS
 from app.web import labels
 from app.web.cases import page_number
@@ -231,7 +231,7 @@ def users():
     paging = _paging()
     rows = service.list_users(limit=paging["limit"], offset=paging["offset"])
     return render_template("admin/users.html", listing=_page_of(rows, paging), form=form, errors=errors,
-                           roles=labels.choices(ROLES, labels.ROLES), created=created,
+                           roles=labels.role_choices(), created=created,
                            generated_password=generated), status
 
 
@@ -248,7 +248,7 @@ def _user_page(username: str, errors: dict | None = None, form: dict | None = No
     memberships = sorted(user.memberships, key=lambda m: (m.unit.code, m.role))
     return render_template("admin/user.html", user=user, memberships=memberships,
                            sessions=sessions.active(user.id), current=set(), errors=errors or {},
-                           form=form or {}, roles=labels.choices(ROLES, labels.ROLES),
+                           form=form or {}, roles=labels.role_choices(),
                            generated_password=generated_password), status
 
 
@@ -384,7 +384,7 @@ def _time_limits_page(form: dict | None = None, errors: dict | None = None, shar
     return render_template(
         "admin/time_limits.html", rows=limits.all_limits(), changes=changes, users=users, form=form,
         errors=errors or {}, share=share, share_errors=share_errors or {},
-        phases=labels.choices(PHASES, labels.PHASES),
+        phases=labels.phase_choices(),
         request_types=labels.choices(REQUEST_TYPES, labels.REQUEST_TYPES),
         classes=labels.choices(CLASSES, labels.CLASSES),
         complexities=labels.choices(COMPLEXITIES, labels.COMPLEXITIES),
@@ -408,7 +408,7 @@ def time_limits():
         return _time_limits_page(form=form, errors=_row_errors(refused, "limits.0"), status=422)
     if changed:
         flash(_("Time limit saved: %(phase)s %(amount)s %(unit)s",
-                phase=labels.label(row["phase"], labels.PHASES), amount=f"{row['amount']:g}",
+                phase=labels.phase_label(row["phase"]), amount=f"{row['amount']:g}",
                 unit=labels.label(row["unit"], labels.LIMIT_UNITS)), "success")
     else:
         flash(_("The time limit has not changed."), "success")
