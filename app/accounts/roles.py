@@ -60,7 +60,7 @@ def role_codes() -> list[str]:
 def scopes() -> dict[str, str]:
     """role code -> scope, for the jurisdiction rule (one small query)."""
     found = {code: scope for code, (_, _, scope) in BUILTIN.items()}
-    found.update(db.session.execute(select(Role.code, Role.scope)).tuples())
+    found.update((code, scope) for code, scope in db.session.execute(select(Role.code, Role.scope)))
     return found
 
 

@@ -16,6 +16,7 @@ def init_app(app) -> None:
         channel_keys,
         incidents,
         notifications,
+        phases_roles,
         statistics,
         supervision,
         tasks,
@@ -26,7 +27,7 @@ def init_app(app) -> None:
     api.init_app(app)
     prefixes = {module: f"/api/v1/{module.blp.name}" for module in
                 (auth, cases, tasks, workflows, incidents, admin, notifications, supervision, statistics)}
-    prefixes |= dict.fromkeys((timelimits, channel_keys, audit), "/api/v1/admin")
+    prefixes |= dict.fromkeys((timelimits, channel_keys, audit, phases_roles), "/api/v1/admin")
     prefixes[analysis] = "/api/v1/statistics"  # hot spots and the report, beside the figures
     prefixes[assessment] = "/api/v1/statistics"  # beside the figures it ranks
     for module, prefix in prefixes.items():

@@ -90,9 +90,9 @@ def _read(root, parsed: dict, forms: dict) -> _Bundle:
             _add_code(bundle, _element_id(prop), name, (prop.get("value") or "").strip(), "eval", name)
     for node in root.iter(f"{{{BPMN_NS}}}userTask"):
         allowed = node.find(".//camunda:property[@name='allowedActions']", NS)
-        bundle.tasks.append(_Task(
-            node.get("id"), node.get(f"{{{CAMUNDA_NS}}}formKey") or node.get(f"{{{CAMUNDA_NS}}}formRef"),
-            node.get(f"{{{CAMUNDA_NS}}}candidateGroups"), allowed.get("value") if allowed is not None else None))
+        form_key = node.get(f"{{{CAMUNDA_NS}}}formKey") or node.get(f"{{{CAMUNDA_NS}}}formRef")
+        bundle.tasks.append(_Task(node.get("id"), form_key, node.get(f"{{{CAMUNDA_NS}}}candidateGroups"),
+                                  allowed.get("value") if allowed is not None else None))
     return bundle
 
 
@@ -183,9 +183,12 @@ def _written_names(bundle: _Bundle) -> set[str]:
         written.update(form.keys if form is not None else ())
     for code in bundle.code:
         if code.tag == "script":
-            written.update(n.id for n in ast.walk(code.tree)
-                           if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+            written |= _names(code.tree, ast.Store)
     return written
+
+
+def _names(tree: ast.AST, context: type) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
 
 
 def _conditions_read_written(bundle: _Bundle) -> Iterator[Problem]:
@@ -193,8 +196,7 @@ def _conditions_read_written(bundle: _Bundle) -> Iterator[Problem]:
     for code in bundle.code:
         if code.tag != "conditionExpression":
             continue
-        local = {n.id for n in ast.walk(code.tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        read = {n.id for n in ast.walk(code.tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        local, read = _names(code.tree, ast.Store), _names(code.tree, ast.Load)
         for name in sorted(read - written - local):
             yield Problem(code.element_id, f"the condition of '{code.element_id}' reads '{name}', which no "
                                            f"form field, script or start data sets; set it in a script or "
