@@ -75,7 +75,8 @@ class _Bundle:
 
 
 def _element_id(node) -> str:
-    while node is not None and node.get("id") is None:
+    """The id of the flow element a node belongs to (an event, not its eventDefinition)."""
+    while node is not None and (node.get("id") is None or str(node.tag).endswith("EventDefinition")):
         node = node.getparent()
     return node.get("id") if node is not None else "?"
 
