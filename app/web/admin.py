@@ -1,6 +1,7 @@
 """Administration pages (permission "admin:manage"): territories, units, categories, the routing
 catalogue and users, each a list with a simple create form, the CSV/XLSX import, the time-limit
-table with its change log and the yellow-light share, the working-day calendar (official holidays,
+table with its change log and the yellow-light share, the phases and roles BPMN files name, the
+working-day calendar (official holidays,
 make-up days, overrides, a deadline checker), channel API keys, and the audit of every change.
 
 The forms call the same service functions as the JSON API (app/organisation/admin.py,
@@ -16,7 +17,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.accounts import sessions
+from app.accounts import roles, sessions
 from app.accounts.importing import COLUMNS, IMPORTERS, MAX_FILE_BYTES
 from app.accounts.models import User
 from app.audit import service as audit
@@ -427,6 +428,57 @@ def yellow_share():
         return _time_limits_page(share=typed, share_errors=errors, status=422)
     flash(_("Yellow-light share set to %(value)s.", value=f"{value:g}"), "success")
     return redirect(url_for(".time_limits"))
+
+
+# --- phases and roles --------------------------------------------------------------------------
+
+PHASE_FORM = ("code", "name_zh", "name_en", "amount", "unit")
+ROLE_FORM = ("code", "name_zh", "name_en", "scope")
+
+
+def _phases_roles_page(phase_form: dict | None = None, phase_errors: dict | None = None,
+                       role_form: dict | None = None, role_errors: dict | None = None, status: int = 200):
+    return render_template(
+        "admin/phases_roles.html", phases=limits.all_phases(), roles=roles.all_roles(),
+        phase_form=phase_form or {"unit": "working_days"}, phase_errors=phase_errors or {},
+        role_form=role_form or {"scope": "unit"}, role_errors=role_errors or {},
+        units=labels.choices(LIMIT_UNITS, labels.LIMIT_UNITS),
+        scopes=[(scope, labels.label(scope, labels.ROLE_SCOPES)) for scope in roles.SCOPES]), status
+
+
+@bp.get("/phases-roles")
+@login_required("admin:manage")
+def phases_roles():
+    """Phases (each with its general time limit) and roles (each with the scope its holders see):
+    what BPMN files name in deadline('<phase>') and candidateGroups."""
+    return _phases_roles_page()
+
+
+@bp.post("/phases")
+@login_required("admin:manage")
+def add_phase():
+    form = _form(*PHASE_FORM)
+    phase = {name: form[name] for name in ("code", "name_zh", "name_en")}
+    try:
+        with transaction():
+            limits.add_phase(phase, {"amount": _number(form["amount"]), "unit": form["unit"]}, current_user())
+    except InvalidData as refused:
+        return _phases_roles_page(phase_form=form, phase_errors=_row_errors(refused, "limit"), status=422)
+    flash(_("Phase %(code)s created with its time limit.", code=form["code"]), "success")
+    return redirect(url_for(".phases_roles"))
+
+
+@bp.post("/roles")
+@login_required("admin:manage")
+def add_role():
+    form = _form(*ROLE_FORM)
+    try:
+        with transaction():
+            roles.add_role(form, current_user())
+    except InvalidData as refused:
+        return _phases_roles_page(role_form=form, role_errors=_row_errors(refused, ""), status=422)
+    flash(_("Role %(code)s created.", code=form["code"]), "success")
+    return redirect(url_for(".phases_roles"))
 
 
 # --- working-day calendar ----------------------------------------------------------------------

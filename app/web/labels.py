@@ -14,6 +14,9 @@ ROLES = {"registrar": N_("Registrar"), "dispatcher": N_("Dispatcher"), "handler"
          "unit_reviewer": N_("Unit reviewer"), "platform_supervisor": N_("Platform supervisor"),
          "leader": N_("Leader"), "administrator": N_("Administrator"),
          "process_designer": N_("Process designer"), "auditor": N_("Auditor")}
+ROLE_SCOPES = {"territory": N_("Cases of the unit's territory and below"),
+               "unit": N_("Cases the unit holds or has a task of"),
+               "tasks": N_("Only cases they hold a task of")}
 STATUSES = {"open": N_("In progress"), "closed": N_("Closed")}
 EVENTS = {"case_created": N_("Case registered"), "case_closed": N_("Case closed"),
           "route_proposed": N_("Unit proposed"), "assigned": N_("Assigned"), "escalated": N_("Escalated"),
@@ -81,7 +84,8 @@ _TABLES = {"status_label": STATUSES, "event_label": EVENTS, "level_label": LEVEL
            "directive_label": DIRECTIVES, "rating_label": RATINGS, "outcome_label": OUTCOMES,
            "calendar_reason_label": CALENDAR_REASONS, "weekday_label": WEEKDAYS,
            "audit_entity_label": AUDIT_ENTITIES, "audit_action_label": AUDIT_ACTIONS,
-           "appeal_status_label": APPEAL_STATUSES, "assessment_result_label": ASSESSMENT_RESULTS}
+           "appeal_status_label": APPEAL_STATUSES, "assessment_result_label": ASSESSMENT_RESULTS,
+           "role_scope_label": ROLE_SCOPES}
 
 
 def label(code: str | None, table: dict) -> str:
