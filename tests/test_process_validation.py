@@ -82,6 +82,9 @@ def test_an_unknown_candidate_role_is_refused_until_an_administrator_adds_the_ro
         roles.add_role({"code": "legal_officer", "name_zh": "法制员", "name_en": "Legal officer",
                         "scope": "unit"})
     assert problems_of(xml) == []
+    several = xml.replace('candidateGroups="legal_officer"', 'candidateGroups="legal_officer, registrar"')
+    [problem] = problems_of(several)
+    assert problem.element_id == "triage" and "name one role" in problem.message
 
 
 def test_a_registered_function_called_with_arguments_it_does_not_take_is_refused(app):

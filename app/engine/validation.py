@@ -6,7 +6,7 @@ to change, so a designer fixes a file in one round:
 - every formKey/formRef names a form of the bundle;
 - every phase named in a call (`deadline('x')`, `mark_overdue('x')`: any registered function's
   `phase` argument) exists (the time-limit table's phases, app/timelimits/limits.phase_codes);
-- every candidate role (camunda:candidateGroups) exists (app/accounts/roles.role_codes);
+- every candidate role (camunda:candidateGroups: one role) exists (app/accounts/roles.role_codes);
 - every called function is registered, and each call binds to its signature;
 - sequence flow conditions read only variables a form field, a script or the start data writes;
 - `allowedActions` values are options of the task form's `action` field, none listed twice;
@@ -166,6 +166,11 @@ def _roles(bundle: _Bundle) -> Iterator[Problem]:
 
     known = None
     for task in bundle.tasks:
+        if task.groups and "," in task.groups:
+            yield Problem(task.element_id, f"user task '{task.element_id}' names several roles in "
+                                           f"candidateGroups ('{task.groups}'), which matches nobody; "
+                                           f"name one role")
+            continue
         for role in meanings.values(task.groups):
             known = role_codes() if known is None else known
             if role not in known:
