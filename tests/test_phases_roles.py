@@ -1,10 +1,12 @@
 """Phases and roles are data an administrator extends: a designer's new step gets its own time limit
 and its own role without a programmer, and the access rules follow a new role's scope."""
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from app.accounts import roles
 from app.accounts.models import Role, User
 from app.audit.models import AdminChange
 from app.cases.access import may_see
@@ -14,6 +16,7 @@ from app.timelimits.models import Phase, TimeLimit
 from tests import factories as f
 from tests.web_helpers import csrf_token, signed_in
 
+BPMN = Path(__file__).resolve().parent / "bpmn"
 LEGAL_REVIEW = {"code": "legal_review", "name_zh": "法制审核", "name_en": "Legal review",
                 "limit": {"amount": 3, "unit": "working_days"}}
 
@@ -100,6 +103,29 @@ def test_a_new_role_is_accepted_for_memberships_and_sees_cases_by_its_scope(clie
         "username": "xiaoli", "display_name": "x",
         "memberships": [{"unit_code": "210921-OFFICE", "role": "janitor"}]})
     assert refused.status_code == 422 and "legal_officer" in refused.json["errors"]["memberships"][0]
+
+
+def test_a_user_holding_only_an_added_role_works_the_tasks_offered_to_it(client, city):
+    # given a role an administrator added and a process whose task is offered to it
+    roles.add_role({"code": "legal_officer", "name_zh": "法制员", "name_en": "Legal officer",
+                    "scope": "unit"})
+    db.session.commit()
+    xml = (BPMN / "simple_complaint.bpmn").read_text("utf-8").replace(
+        'camunda:candidateGroups="handler"', 'camunda:candidateGroups="legal_officer"')
+    f.deploy("legal.bpmn", xml.encode())
+    f.user("falv", (city["county_office"], "legal_officer"))
+    case = f.case("执法案件", unit_row=city["county_office"], territory_code="210921")
+    headers = f.auth(client, "falv")
+
+    # when the holder of the new role opens the inbox and completes the task
+    inbox = client.get("/api/v1/tasks", headers=headers)
+    assert inbox.status_code == 200, inbox.json
+    [task] = [t for t in inbox.json if t["case_number"] == case.number]
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}}, headers=headers)
+
+    # then the case moves on, and the role grants nothing beyond working its tasks
+    assert done.status_code == 200, done.json
+    assert client.get("/api/v1/admin/phases", headers=headers).status_code == 403
 
 
 def test_a_built_in_role_keeps_its_scope_and_bad_roles_are_refused(client, city):

@@ -12,7 +12,7 @@ from app.cases.service import start_variables
 from app.engine import repository
 from app.engine.models import HumanTask, Incident
 from app.engine.transaction import transaction
-from app.engine.validation import START_VARIABLES, check_bundle
+from app.engine.validation import START_VARIABLES, catalogue, check_bundle
 from app.extensions import db
 from app.forms.registry import load_directory
 from app.timelimits import limits
@@ -149,6 +149,18 @@ def test_every_problem_of_a_file_is_reported_at_once(app):
                   ("<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">rating_ok<",
                    "<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">rating_okay<"))
     assert set(by_element(problems_of(xml))) == {"handle_overdue", "triage", "refuse", "f_happy"}
+
+
+def test_the_catalogue_lists_what_the_rules_accept(app):
+    with transaction():
+        limits.add_phase({"code": "legal_review", "name_zh": "法制审核", "name_en": "Legal review"})
+    found = catalogue()
+    assert {"code": "legal_review", "name": "法制审核 Legal review", "name_zh": "法制审核",
+            "name_en": "Legal review"} in found["phases"]
+    assert "handler" in [r["code"] for r in found["roles"]]
+    deadline = next(fn for fn in found["functions"] if fn["name"] == "deadline")
+    assert deadline["params"] == "(phase: str, part: str = 'due') -> str"
+    assert found["meanings"]["queue"] == ["dispatch", "review", "revisit"]
 
 
 def test_the_start_data_the_validator_knows_is_what_cases_start_with(app):

@@ -279,6 +279,23 @@ RULES: tuple[Callable[[_Bundle], Iterator[Problem]], ...] = (
     _meanings)
 
 
+def catalogue() -> dict:
+    """What a designer may name, for the workbench's pickers: phases and roles (built-in and added),
+    registered functions with their parameters, and the meaning properties with their values."""
+    from app.accounts.roles import all_roles
+    from app.timelimits.limits import all_phases
+
+    def named(row: dict) -> dict:
+        return {"code": row["code"], "name": f"{row['name_zh']} {row['name_en']}",
+                "name_zh": row["name_zh"], "name_en": row["name_en"]}
+
+    functions = [{"name": name, "params": str(inspect.signature(fn)),
+                  "doc": (inspect.getdoc(fn) or "").split("\n\n")[0]}
+                 for name, fn in sorted(registered_functions().items())]
+    return {"phases": [named(p) for p in all_phases()], "roles": [named(r) for r in all_roles()],
+            "functions": functions, "meanings": {k: list(v) for k, v in meanings.VOCABULARY.items()}}
+
+
 def check_bundle(root, parsed: dict, forms: dict) -> list[Problem]:
     """Every problem of a BPMN file (lxml root; `parsed` = repository.parse's result) with its forms
     ({form_id: FormDefinition}); empty when it may be deployed."""
