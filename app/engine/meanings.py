@@ -15,12 +15,17 @@ element ids that have a meaning in any deployed version, for SQL filters such as
 `element_id IN (...)` that keep using the indexes; app/engine/validation.py refuses unknown values
 and a process that lacks a meaning the product needs.
 """
+import logging
+
 from flask import g, has_request_context
 from sqlalchemy import select
 
 from app.engine import repository
+from app.engine.errors import DeploymentError
 from app.engine.models import ProcessDefinition
 from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 MEANING, QUEUE, PUBLIC_STATUS = "meaning", "queue", "publicStatus"
 #: property name -> the values it may take.
@@ -77,11 +82,20 @@ def has(definition_id: int, element_id: str, kind: str, value: str) -> bool:
     return element_id in for_definition(definition_id).get((kind, value), frozenset())
 
 
+def _readable(definition_id: int) -> Meanings:
+    """A version that no longer parses (e.g. it calls a function since removed) has no meanings:
+    its cases are stuck anyway (an incident), and it must not take every inbox down with it."""
+    try:
+        return for_definition(definition_id)
+    except DeploymentError as exc:
+        log.warning("process definition %s has no meanings: %s", definition_id, exc.message)
+        return {}
+
+
 def elements(kind: str, value: str) -> frozenset[str]:
     """Element ids marked `kind`=`value` in any deployed version (once per request)."""
     memo = g.setdefault("_meaning_elements", {}) if has_request_context() else {}
     if (kind, value) not in memo:
         ids = db.session.scalars(select(ProcessDefinition.id)).all()
-        memo[(kind, value)] = frozenset().union(
-            *(for_definition(i).get((kind, value), frozenset()) for i in ids))
+        memo[(kind, value)] = frozenset().union(*(_readable(i).get((kind, value), frozenset()) for i in ids))
     return memo[(kind, value)]
