@@ -1,5 +1,6 @@
 """Meanings live in the BPMN: a designer may rename an element in the modeler and the product keeps
 working as long as the element carries its meaning (camunda:property meaning / queue / publicStatus)."""
+import json
 import re
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def test_the_shipped_process_marks_every_queue_and_meaning_the_product_used_by_e
 
 def test_renamed_triage_and_dispatch_tasks_keep_the_desk_and_the_dispatch_queue_working(client, app):
     # given the city's process, then a designer's copy where triage and dispatch have new ids
-    build_city()
+    city = build_city()
     xml = renamed(renamed(COMPLAINT, "triage", "check_request"), "dispatch", "allocate")
     f.deploy("complaint.bpmn", xml.encode())
 
@@ -66,8 +67,15 @@ def test_renamed_triage_and_dispatch_tasks_keep_the_desk_and_the_dispatch_queue_
     number = a_call_at_the_desk(client)
 
     # then the desk triaged it (by meaning) and it waits in the dispatch queue under its new id
-    assert Desk(client, number=number).holders() == [("allocate", "C-CITY", "dispatcher")]
+    desk = Desk(client, number=number)
+    assert desk.holders() == [("allocate", "C-CITY", "dispatcher")]
     assert queue_elements("dispatcher", "dispatch") == ["allocate"]
+    # with the routing catalogue's proposal pre-filled in its form
+    task = desk.task("dispatcher", "allocate")
+    signed_in(client, "dispatcher")
+    page = client.get(f"/tasks/{task}").get_data(as_text=True)
+    initial = json.loads(re.search(r'id="task-form-data">(.*?)</script>', page, re.S).group(1))
+    assert (initial["unit_id"], initial["level"]) == (city["units"]["village"].id, "village")
 
 
 def test_a_renamed_task_without_its_queue_property_leaves_the_queue(client, app):
