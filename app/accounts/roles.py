@@ -17,7 +17,8 @@ from app.engine.errors import InvalidData
 from app.extensions import db
 
 SCOPES = ("territory", "unit", "tasks")
-CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+CODE = re.compile(r"^[a-z][a-z0-9_]+$")
+CODE_MAX = 40
 NAME_MAX = 100
 
 #: code -> (Chinese name, English name, scope) of the roles the product ships with.
@@ -69,16 +70,26 @@ def names() -> dict[str, tuple[str, str]]:
     return {row.code: (row.name_zh, row.name_en) for row in _rows() if row.code not in BUILTIN}
 
 
-def _problems(data: Any, creating: bool) -> dict[str, list[str]]:
+def entry_problems(data: Any, code_max: int | None) -> dict[str, list[str]]:
+    """What is wrong with a catalogue entry (a role, a phase): its code (of at most `code_max`
+    characters) when one is being created, and its Chinese and English names."""
     if not isinstance(data, dict):
         return {"": ["must be an object"]}
     errors: dict[str, list[str]] = {}
-    if creating and not (isinstance(data.get("code"), str) and CODE.match(data["code"])):
-        errors["code"] = ["2 to 40 lower-case letters, digits or _, starting with a letter"]
+    code = data.get("code")
+    if code_max is not None and not (isinstance(code, str) and len(code) <= code_max and CODE.match(code)):
+        errors["code"] = [f"2 to {code_max} lower-case letters, digits or _, starting with a letter"]
     for name in ("name_zh", "name_en"):
         value = data.get(name)
         if not (isinstance(value, str) and value.strip() and len(value) <= NAME_MAX):
             errors[name] = [f"1 to {NAME_MAX} characters"]
+    return errors
+
+
+def _problems(data: Any, creating: bool) -> dict[str, list[str]]:
+    errors = entry_problems(data, CODE_MAX if creating else None)
+    if "" in errors:
+        return errors
     if data.get("scope") not in SCOPES:
         errors["scope"] = ["must be one of: " + ", ".join(SCOPES)]
     return errors

@@ -35,12 +35,12 @@ working_hours for less), auto_escalate a boolean. Any invalid row → `InvalidDa
 them in `with transaction():`.
 """
 import math
-import re
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
+from app.accounts.roles import entry_problems
 from app.audit import service as audit
 from app.clock import utcnow
 from app.engine.errors import InvalidData
@@ -269,8 +269,7 @@ BUILTIN_PHASES: dict[str, tuple[str, str]] = {
     "rating_window": ("评价期", "Rating window"), "extension_max": ("最长延期", "Maximum extension"),
     "appeal_review": ("申诉审核", "Appeal review"),
 }
-PHASE_CODE = re.compile(r"^[a-z][a-z0-9_]{1,29}$")
-PHASE_NAME_MAX = 100
+PHASE_CODE_MAX = 30  # the length of time_limit.phase
 
 
 def phase_as_dict(row: Phase) -> dict[str, Any]:
@@ -298,25 +297,14 @@ def phase_names() -> dict[str, tuple[str, str]]:
             if row.code not in BUILTIN_PHASES}
 
 
-def _phase_problems(data: Any, creating: bool) -> dict[str, list[str]]:
-    if not isinstance(data, dict):
-        return {"": ["must be an object"]}
-    errors: dict[str, list[str]] = {}
-    if creating and not (isinstance(data.get("code"), str) and PHASE_CODE.match(data["code"])):
-        errors["code"] = ["2 to 30 lower-case letters, digits or _, starting with a letter"]
-    for name in ("name_zh", "name_en"):
-        value = data.get(name)
-        if not (isinstance(value, str) and value.strip() and len(value) <= PHASE_NAME_MAX):
-            errors[name] = [f"1 to {PHASE_NAME_MAX} characters"]
-    return errors
-
-
 def add_phase(data: dict[str, Any], limit: dict[str, Any] | None = None, user=None) -> Phase:
     """A new phase (code, name_zh, name_en) and, when given, its general time limit
     ({amount, unit}), in one change: a phase nobody gave a limit would leave `deadline()` without
     an answer. Audited; InvalidData names the fields at fault and nothing is written."""
-    errors = _phase_problems(data, creating=True)
-    if "code" not in errors and (data["code"] in BUILTIN_PHASES or db.session.get(Phase, data["code"])):
+    errors = entry_problems(data, PHASE_CODE_MAX)
+    taken = not errors.keys() & {"", "code"} and (
+        data["code"] in BUILTIN_PHASES or db.session.get(Phase, data["code"]) is not None)
+    if taken:
         errors["code"] = [f"the phase {data['code']} exists already"]
     if limit is not None:
         errors.update({f"limit.{k}": v for k, v in limit_problems(
@@ -343,7 +331,7 @@ def update_phase(code: str, data: dict[str, Any], user=None) -> Phase:
         db.session.add(row)
     if row is None:
         raise InvalidData("unknown phase", {"code": [f"there is no phase {code}"]})
-    errors = _phase_problems(data, creating=False)
+    errors = entry_problems(data, None)
     if errors:
         raise InvalidData("invalid phase", errors)
     old = phase_as_dict(row)
