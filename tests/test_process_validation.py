@@ -56,7 +56,7 @@ def test_a_deadline_naming_an_unknown_phase_is_refused_until_an_administrator_ad
     # then the file is refused, naming the timer and where to add the phase
     [problem] = problems_of(xml)
     assert problem.element_id == "handle_overdue"
-    assert "'legal_review'" in problem.message and "Administration → Phases" in problem.message
+    assert "'legal_review'" in problem.message and "Administration → Phases and roles" in problem.message
 
     # when an administrator adds the phase with its limit, the same file passes
     with transaction():
@@ -76,7 +76,7 @@ def test_an_unknown_candidate_role_is_refused_until_an_administrator_adds_the_ro
                    'id="triage" name="受理审查 Triage" camunda:candidateGroups="legal_officer"'))
     [problem] = problems_of(xml)
     assert problem.element_id == "triage"
-    assert "'legal_officer'" in problem.message and "Administration → Roles" in problem.message
+    assert "'legal_officer'" in problem.message and "Administration → Phases and roles" in problem.message
 
     with transaction():
         roles.add_role({"code": "legal_officer", "name_zh": "法制员", "name_en": "Legal officer",

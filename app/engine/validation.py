@@ -158,7 +158,8 @@ def _functions(bundle: _Bundle) -> Iterator[Problem]:
             if phase.value not in phases:
                 yield Problem(code.element_id, f"{where} names the phase '{phase.value}' in {name}(), which "
                                                f"does not exist; add it with its time limit under "
-                                               f"Administration → Phases, or use one of: {', '.join(phases)}")
+                                               f"Administration → Phases and roles, or use one of: "
+                                               f"{', '.join(phases)}")
 
 
 def _roles(bundle: _Bundle) -> Iterator[Problem]:
@@ -176,7 +177,7 @@ def _roles(bundle: _Bundle) -> Iterator[Problem]:
             if role not in known:
                 yield Problem(task.element_id, f"user task '{task.element_id}' offers itself to the role "
                                                f"'{role}' (candidateGroups), which does not exist; add it "
-                                               f"under Administration → Roles, or use one of: "
+                                               f"under Administration → Phases and roles, or use one of: "
                                                f"{', '.join(known)}")
 
 
