@@ -4,16 +4,11 @@ The designer adds a "legal review" step after handling: a user task dropped on t
 role from the picker, a new form drawn in the form editor, a deadline timer on a new phase;
 validation refuses what is wrong with the element named (a click selects it), the fix passes,
 the bundle is deployed, a case runs through the new step and a case started on the old version
-is migrated — and the migration reverted. The first tests run on any branch; the path through
-deploy, the new phase and migration needs issue 13's bundles, validation and migration parts
-(`needs_all_parts`). Screenshots go to HUIYIN_ARTIFACTS (default test-artifacts/).
+is migrated — and the migration reverted. Screenshots go to HUIYIN_ARTIFACTS (default test-artifacts/).
 """
-import importlib.util
-
 import pytest
 from sqlalchemy import select
 
-from app.engine import repository
 from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from app.extensions import db
 from tests import factories as f
@@ -34,12 +29,6 @@ WITH_REVIEW = SIMPLE.replace(
           b'<bpmndi:BPMNShape id="review_di" bpmnElement="review">'
           b'<dc:Bounds x="420" y="200" width="100" height="80" /></bpmndi:BPMNShape>'
           b'<bpmndi:BPMNShape id="closed_di"')
-
-needs_all_parts = pytest.mark.skipif(
-    not (hasattr(repository, "deploy_bundle") and importlib.util.find_spec("app.engine.migration")
-         and importlib.util.find_spec("app.engine.validation")),
-    reason="needs issue 13's bundles (repository.deploy_bundle), validation and migration parts")
-
 
 @pytest.fixture
 def people(app):
@@ -240,7 +229,6 @@ def migrate_old_case(page, base: str, number: str) -> None:
     page.wait_for_selector("#migration-report")
 
 
-@needs_all_parts
 def test_a_designer_adds_a_step_with_a_new_form_and_phase_deploys_it_and_migrates_an_old_case(
         browser, live_server, client, people):
     # given a case waiting at "handle" on version 1
@@ -267,7 +255,6 @@ def test_a_designer_adds_a_step_with_a_new_form_and_phase_deploys_it_and_migrate
     assert instance_version(old_case.id) == 2
 
 
-@needs_all_parts
 def test_a_migration_is_reverted_from_the_workbench(browser, live_server, people):
     f.deploy("simple_complaint.bpmn")
     old_case = f.case("old", unit_row=people["village"])

@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from app.engine import repository, workbench
+from app.engine import repository
 from app.engine.models import ProcessDefinition, ProcessInstance
 from app.extensions import db
 from tests import factories as f
@@ -71,7 +71,7 @@ def test_the_list_shows_each_version_with_its_open_cases_and_the_release(client,
     html = client.get("/designer/").get_data(as_text=True)
 
     # then version 2 is the release with no open case, version 1 holds the one case
-    rows = {v["version"]: v for v in workbench.overview()[0]["versions"]}
+    rows = {v["version"]: v for v in repository.processes_overview()[0]["versions"]}
     assert (rows[1]["open_cases"], rows[2]["open_cases"]) == (1, 0)
     assert rows[2]["is_release"] and not rows[1]["is_release"]
     v2 = html[html.index('data-version="2"'):html.index('data-version="1"')]
@@ -140,7 +140,7 @@ def test_deploying_from_the_workbench_makes_the_next_version_deployed_by_the_des
 
     assert response.status_code == 200, response.json
     assert response.json["definitions"] == [{"process_id": "complaint", "version": 2}]
-    newest = workbench.version("complaint", 2)
+    newest = repository.get_version("complaint", 2)
     assert newest.deployed_by_id == people["designer"].id and newest.bpmn_xml == RENAMED
 
 
@@ -194,7 +194,6 @@ def test_migrating_without_choosing_a_case_names_the_field(client, people):
     assert "instance" in response.get_data(as_text=True)
 
 
-@pytest.mark.skipif(not hasattr(repository, "set_release"), reason="needs issue 13's bundles part")
 def test_making_an_older_version_the_release_starts_new_cases_on_it(client, people):
     # given version 2 is the release
     f.deploy("simple_complaint.bpmn")
@@ -206,7 +205,7 @@ def test_making_an_older_version_the_release_starts_new_cases_on_it(client, peop
 
     # then the list marks version 1 and a new case starts on it
     assert response.status_code == 302
-    assert [v["version"] for v in workbench.overview()[0]["versions"] if v["is_release"]] == [1]
+    assert [v["version"] for v in repository.processes_overview()[0]["versions"] if v["is_release"]] == [1]
     started = f.case("after the roll back", unit_row=people["village"])
     assert db.session.scalar(select(ProcessDefinition.version).join(
         ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id).where(
@@ -220,4 +219,4 @@ def test_a_release_of_a_version_that_does_not_exist_is_refused_with_a_message(cl
                          follow_redirects=True)
     assert response.status_code == 200
     assert '<p class="notice error" role="status">' in response.get_data(as_text=True)
-    assert [v["is_release"] for v in workbench.overview()[0]["versions"]] == [True]
+    assert [v["is_release"] for v in repository.processes_overview()[0]["versions"]] == [True]

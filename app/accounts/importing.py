@@ -49,7 +49,8 @@ from datetime import date, datetime, time
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts.models import ROLES, Membership, User
+from app.accounts.models import Membership, User
+from app.accounts.roles import role_codes
 from app.accounts.security import hash_password
 from app.audit import service as audit
 from app.engine.transaction import transaction
@@ -352,12 +353,12 @@ def _duplicates_in_file(table, key: Callable, field_name: str, problems: _Proble
 
 # --- users -------------------------------------------------------------------------------------
 
-def _roles(text: str) -> tuple[list[str], list[str]]:
+def _roles(text: str, roles: list[str]) -> tuple[list[str], list[str]]:
     """(known roles without repeats, unknown names)."""
     known, unknown = [], []
     for name in filter(None, _ROLE_SEPARATORS.split(text)):
         role = ROLE_ALIASES.get(name, name.lower())
-        if role not in ROLES:
+        if role not in roles:
             unknown.append(name)
         elif role not in known:
             known.append(role)
@@ -370,7 +371,7 @@ def _active(text: str) -> bool | None:
 
 
 def _validate_users(table, problems: _Problems) -> list[dict]:
-    plan = []
+    plan, all_roles = [], role_codes()
     for number, row in table:
         problems.add(number, "username", rules.username_problem(row["username"]))
         problems.add(number, "display_name", rules.text_problem(row["display_name"]))
@@ -378,9 +379,10 @@ def _validate_users(table, problems: _Problems) -> list[dict]:
             problems.add(number, "password", rules.password_problem(row["password"]))
         if not row["unit_code"]:
             problems.add(number, "unit_code", "is required")
-        roles, unknown = _roles(row["roles"])
+        roles, unknown = _roles(row["roles"], all_roles)
         if unknown:
-            problems.add(number, "roles", f"unknown role {', '.join(unknown)}; roles are: {', '.join(ROLES)}")
+            problems.add(number, "roles",
+                         f"unknown role {', '.join(unknown)}; roles are: {', '.join(all_roles)}")
         elif not roles:
             problems.add(number, "roles", "at least one role is required")
         active = _active(row.get("active", ""))

@@ -8,6 +8,8 @@ from app.clock import utcnow
 from app.extensions import db
 from app.organisation.models import Unit
 
+#: The roles the product ships with (rows of `role` with builtin true); administrators add more as
+#: rows (app/accounts/roles.py), each with a scope that decides which cases it sees.
 ROLES = (
     "registrar",
     "dispatcher",
@@ -19,6 +21,20 @@ ROLES = (
     "process_designer",
     "auditor",
 )
+
+
+class Role(db.Model):
+    """A role a membership can hold and a BPMN task can name (candidateGroups). `scope` says what
+    its holders see: "territory" (the cases of their unit's territory and below) or "unit" (the
+    cases their unit holds or has a task of); see app/cases/access.py."""
+
+    __tablename__ = "role"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(10))
+    builtin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class User(db.Model):

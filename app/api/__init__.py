@@ -17,6 +17,7 @@ def init_app(app) -> None:
         incidents,
         migrations,
         notifications,
+        phases_roles,
         process_choices,
         statistics,
         supervision,
@@ -28,7 +29,8 @@ def init_app(app) -> None:
     api.init_app(app)
     prefixes = {module: f"/api/v1/{module.blp.name}" for module in
                 (auth, cases, tasks, workflows, incidents, admin, notifications, supervision, statistics)}
-    prefixes |= dict.fromkeys((timelimits, channel_keys, audit, process_choices), "/api/v1/admin")
+    prefixes |= dict.fromkeys((timelimits, channel_keys, audit, process_choices, phases_roles),
+                              "/api/v1/admin")
     prefixes[migrations] = "/api/v1/workflows"  # /<process_id>/migrations, beside the versions
     prefixes[analysis] = "/api/v1/statistics"  # hot spots and the report, beside the figures
     prefixes[assessment] = "/api/v1/statistics"  # beside the figures it ranks

@@ -17,7 +17,7 @@ from datetime import UTC, date
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.exc import IntegrityError
 
 from app.api.blueprint import Blueprint
@@ -27,7 +27,7 @@ from app.clock import to_naive_utc, utcnow
 from app.engine.errors import InvalidData
 from app.engine.transaction import transaction
 from app.timelimits import calendar, limits, overrides
-from app.timelimits.models import LIMIT_UNITS, PHASES
+from app.timelimits.models import LIMIT_UNITS
 from app.timelimits.reapply import reapply
 
 blp = Blueprint("timelimits", __name__, description="Time limits and calendar")
@@ -146,8 +146,14 @@ def set_working_hours(payload):
         return _working_hours_view(limits.set_working_hours(payload["intervals"], g.user))
 
 
+def _known_phase(code: str) -> bool:
+    if code in limits.phase_codes():
+        return True
+    raise ValidationError(f"unknown phase {code!r}; phases are: " + ", ".join(limits.phase_codes()))
+
+
 class ReapplySchema(Schema):
-    phase = fields.String(required=True, validate=validate.OneOf(PHASES))
+    phase = fields.String(required=True, validate=lambda code: _known_phase(code))
 
 
 class ReapplyResultSchema(Schema):

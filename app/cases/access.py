@@ -1,32 +1,40 @@
 """Jurisdiction: which cases a user may see (and so act on), as one SQL condition.
 
-- Territory-wide roles (leader, platform_supervisor, dispatcher, registrar, auditor, administrator)
-  see the cases of their unit's territory and everything below it; on the root territory (the
-  city centre) that is every case.
-- Unit roles (handler, unit_reviewer) see the cases their units are responsible for or have a
-  task of, now or earlier (a township that escalated a case still sees how it ended).
+- Territory-wide roles (scope "territory": leader, platform_supervisor, dispatcher, registrar,
+  auditor, administrator and any role an administrator adds with that scope) see the cases of
+  their unit's territory and everything below it; on the root territory (the city centre) that
+  is every case.
+- Unit roles (scope "unit": handler, unit_reviewer, ...) see the cases their units are responsible
+  for or have a task of, now or earlier (a township that escalated a case still sees how it ended).
 - Anyone sees a case they hold a task of.
+
+Scopes come from app/accounts/roles.py (the built-in roles and the table `role`).
 
 Everything else answers 'not found', so case numbers cannot be probed.
 """
 from sqlalchemy import and_, exists, false, or_, select, true
 
+from app.accounts import roles
 from app.accounts.models import User
 from app.cases.models import Case
 from app.engine.models import HumanTask
 from app.extensions import db
 from app.organisation.models import Territory, Unit
 
-TERRITORY_ROLES = {"leader", "platform_supervisor", "dispatcher", "registrar", "auditor", "administrator"}
-UNIT_ROLES = {"handler", "unit_reviewer"}
-
 _cases, _tasks, _territories = Case.__table__, HumanTask.__table__, Territory.__table__
+
+
+def scoped_units(user: User) -> tuple[set[int], list[int]]:
+    """(units where the user holds a territory-wide role, units where they hold a unit role)."""
+    scope = roles.scopes() if user.memberships else {}
+    territory_units = {m.unit_id for m in user.memberships if scope.get(m.role) == "territory"}
+    unit_ids = sorted({m.unit_id for m in user.memberships if scope.get(m.role) == "unit"})
+    return territory_units, unit_ids
 
 
 def visible_cases(user: User):
     """SQL condition on case_record for the cases `user` may see."""
-    territory_units = {m.unit_id for m in user.memberships if m.role in TERRITORY_ROLES}
-    unit_ids = sorted({m.unit_id for m in user.memberships if m.role in UNIT_ROLES})
+    territory_units, unit_ids = scoped_units(user)
     conditions = [exists().where(_tasks.c.case_id == _cases.c.id, _tasks.c.assignee_id == user.id)]
     if territory_units:
         paths = db.session.execute(

@@ -9,7 +9,7 @@ from app.accounts.models import User
 from app.cases import duplicates
 from app.cases.service import NewCase, check, create_case, get_visible
 from app.cases.validation import storable
-from app.engine import history, tasks
+from app.engine import history, meanings, tasks
 from app.engine.transaction import transaction
 from app.extensions import db
 from app.organisation.models import Territory
@@ -84,7 +84,8 @@ def register_call(user: User, call: Call) -> Outcome:
         if found:
             return Outcome("duplicates", duplicates=found)
     case, _ = create_case(new, user)
-    triage = next((h for h in tasks.open_for_case(case.id) if h.element_id == "triage"), None)
+    marked = meanings.elements(meanings.MEANING, "triage")
+    triage = next((h for h in tasks.open_for_case(case.id) if h.element_id in marked), None)
     if triage is not None:  # the desk triages as it registers: accepted, or answered at once
         data = {"action": call.decision, **({"answer": call.answer} if call.decision == "answer" else {})}
         tasks.complete(user, triage.id, data)

@@ -25,8 +25,8 @@ from app.cases.models import Case
 from app.cases.service import NewCase, check, create_case
 from app.casework.models import CaseReply
 from app.citizen.scope import MATTERS, OUT_OF_SCOPE
-from app.engine import tasks
-from app.engine.errors import InvalidData
+from app.engine import meanings, tasks
+from app.engine.errors import Conflict, InvalidData
 from app.engine.models import HumanTask
 from app.extensions import db
 from app.i18n import N_
@@ -166,10 +166,18 @@ class PublicView:
     resolution: str | None
 
 
+def _open_tasks(case_id: int) -> list:
+    return db.session.execute(select(HumanTask.element_id, HumanTask.due_at).where(
+        HumanTask.case_id == case_id, HumanTask.status == "open")).all()
+
+
 def public_view(case: Case) -> PublicView:
-    open_tasks = db.session.execute(select(HumanTask.element_id, HumanTask.due_at).where(
-        HumanTask.case_id == case.id, HumanTask.status == "open")).all()
-    handling_due = [due for element, due in open_tasks if element in ("handle", "first_contact") and due]
+    """What the requester sees: the answer date is the due date of an open task marked `reply_due`
+    in the BPMN, and they may rate while a task marked `rating` is open (app/engine/meanings.py)."""
+    open_tasks = _open_tasks(case.id)
+    answering = meanings.elements(meanings.MEANING, "reply_due")
+    rating = meanings.elements(meanings.MEANING, "rating")
+    handling_due = [due for element, due in open_tasks if element in answering and due]
     reply = db.session.execute(
         select(CaseReply.result, CaseReply.policy_basis, CaseReply.contact_phone, Unit.name)
         .outerjoin(Unit, Unit.id == CaseReply.unit_id)
@@ -182,7 +190,7 @@ def public_view(case: Case) -> PublicView:
         reply_result=redact(reply.result, names) if reply else None,
         reply_policy=redact(reply.policy_basis, names) if reply else None,
         reply_unit=reply.name if reply else None, reply_phone=reply.contact_phone if reply else None,
-        can_rate=any(element == "rating" for element, _ in open_tasks),
+        can_rate=any(element in rating for element, _ in open_tasks),
         satisfaction=case.satisfaction, resolution=case.resolution)
 
 
@@ -191,4 +199,8 @@ def rate(case: Case, satisfaction: str, resolution: str, comment: str) -> None:
     data = {"satisfaction": satisfaction, "resolution": resolution, "rating_channel": "online"}
     if comment:
         data["rating_comment"] = comment
-    tasks.complete_for_requester(case.id, "rating", data)
+    rating = meanings.elements(meanings.MEANING, "rating")
+    element = next((element for element, _ in _open_tasks(case.id) if element in rating), None)
+    if element is None:
+        raise Conflict(f"case {case.number} is not waiting for a rating")
+    tasks.complete_for_requester(case.id, element, data)

@@ -118,7 +118,7 @@ def run(loaded: LoadedInstance, step: Callable[[], Any], source: str,
         element_id = None
         if isinstance(exc, WorkflowTaskException) and exc.task_spec is not None:
             element_id = getattr(exc.task_spec, "bpmn_id", None) or exc.task_spec.name
-        message = str(exc) if isinstance(exc, SpiffWorkflowException) else f"{type(exc).__name__}: {exc}"
+        message = describe(exc)
         db.session.rollback()
         text = f"the process failed at '{element_id}': {message}"
         if source == "start":  # the instance was never saved: nothing to attach an incident to
@@ -126,6 +126,21 @@ def run(loaded: LoadedInstance, step: Callable[[], Any], source: str,
         incident = incidents.record(loaded.row.id, loaded.row.case_id, source, message, element_id,
                                     timer_id, task_id)
         raise ProcessIncident(text, element_id=element_id, incident_id=incident.id) from None
+
+
+def describe(exc: BaseException) -> str:
+    """The error as an operator needs it: SpiffWorkflow's own words ("Error evaluating expression
+    ...") followed by the real cause it wraps (e.g. "LookupError: no time limit for phase ...")."""
+    if not isinstance(exc, SpiffWorkflowException):
+        return f"{type(exc).__name__}: {exc}"
+    cause, seen = exc.__cause__ or exc.__context__, {id(exc)}
+    while cause is not None and isinstance(cause, SpiffWorkflowException) and id(cause) not in seen:
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc)
+    if cause is None or id(cause) in seen:
+        return text
+    return text if str(cause) in text else f"{text.rstrip('. ')}: {type(cause).__name__}: {cause}"
 
 
 def save(loaded: LoadedInstance, actor_id: int | None, completed: dict | None = None,

@@ -41,6 +41,11 @@ def registered_names() -> set[str]:
     return set(_globals) - {"__builtins__"}
 
 
+def registered_functions() -> dict[str, Callable]:
+    """name -> function of everything BPMN code may call beyond the safe builtins."""
+    return {name: fn for name, fn in _globals.items() if name != "__builtins__"}
+
+
 # str.format can walk attributes from inside a string ("{0.__class__}"), so it is refused too.
 _FORBIDDEN_ATTRS = {"format", "format_map"}
 

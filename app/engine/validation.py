@@ -1,9 +1,43 @@
-"""Checks a bundle (a BPMN file and its forms) must pass before it is deployed.
+"""Checks a BPMN file and its forms before they are deployed (and on a dry run).
 
-Every rule reports all the problems it finds, each naming the element and what to change, so a
-designer fixes a file in one round. (The validation part of issue 13 extends the rule set.)
+`check_bundle` runs every rule and returns ALL problems, each naming the element and saying what
+to change, so a designer fixes a file in one round:
+
+- every formKey/formRef names a form of the bundle;
+- every phase named in a call (`deadline('x')`, `mark_overdue('x')`: any registered function's
+  `phase` argument) exists (the time-limit table's phases, app/timelimits/limits.phase_codes);
+- every candidate role (camunda:candidateGroups: one role) exists (app/accounts/roles.role_codes);
+- every called function is registered, and each call binds to its signature;
+- sequence flow conditions read only variables a form field, a script or the start data writes;
+- `allowedActions` values are options of the task form's `action` field, none listed twice;
+- a camunda:property is given once per element;
+- meanings (app/engine/meanings.py) use known values, sit on user tasks, and each meaning the
+  product needs from the process is present.
 """
-from dataclasses import dataclass
+import ast
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from app.engine import meanings
+from app.engine.scripting import SAFE_BUILTINS, registered_functions
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+
+#: What a process starts with: the case process (cases/service.start_variables) and the appeal
+#: process (assessment/appeals.file). tests/test_process_validation.py keeps them in step.
+START_VARIABLES = frozenset({
+    "case_id", "unit_id", "territory_id", "category_id", "klass", "request_type", "level", "restart",
+    "appeal_id", "rating_id", "appeal_reason",
+})
+#: element tag -> (what the text is called in a message, ast mode)
+_CODE_TAGS = {"conditionExpression": ("condition", "eval"), "timeDate": ("timer date", "eval"),
+              "timeDuration": ("timer duration", "eval"), "timeCycle": ("timer cycle", "eval"),
+              "loopCardinality": ("loop cardinality", "eval"),
+              "completionCondition": ("completion condition", "eval"), "script": ("script", "exec")}
+_CODE_PROPERTIES = ("candidateUnit", "allowedActions")
 
 
 @dataclass(frozen=True)
@@ -12,14 +46,262 @@ class Problem:
     message: str
 
 
-def check_bundle(root, parsed: dict, forms: dict) -> list[Problem]:
-    """Every problem of the bundle: `root` is the BPMN's lxml root, `parsed` the processes
-    `repository.parse` found in it, `forms` {form_id: FormDefinition} the bundle's forms.
+@dataclass
+class _Code:
+    """One expression or script of the file, parsed."""
 
-    A user task's form must be in the bundle, or nobody could ever complete the task.
-    """
-    user_tasks = next(iter(parsed.values())).user_tasks if parsed else {}
-    return [Problem(element, f"user task '{element}' names the form '{task.form_key}', which is "
-                             f"neither uploaded with the file nor in the process's current version: "
-                             f"upload {task.form_key}.form with it")
-            for element, task in user_tasks.items() if task.form_key and task.form_key not in forms]
+    element_id: str
+    what: str
+    tree: ast.AST
+    tag: str
+
+
+@dataclass
+class _Task:
+    element_id: str
+    form_key: str | None
+    groups: str | None
+    allowed_actions: str | None
+
+
+@dataclass
+class _Bundle:
+    root: object
+    parsed: dict
+    forms: dict
+    code: list[_Code] = field(default_factory=list)
+    tasks: list[_Task] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _element_id(node) -> str:
+    """The id of the flow element a node belongs to (an event, not its eventDefinition)."""
+    while node is not None and (node.get("id") is None or str(node.tag).endswith("EventDefinition")):
+        node = node.getparent()
+    return node.get("id") if node is not None else "?"
+
+
+def _read(root, parsed: dict, forms: dict) -> _Bundle:
+    bundle = _Bundle(root, parsed, forms)
+    for tag, (what, mode) in _CODE_TAGS.items():
+        for node in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            _add_code(bundle, _element_id(node), what, (node.text or "").strip(), mode, tag)
+    for name in _CODE_PROPERTIES:
+        for prop in root.iterfind(f".//camunda:property[@name='{name}']", NS):
+            _add_code(bundle, _element_id(prop), name, (prop.get("value") or "").strip(), "eval", name)
+    for node in root.iter(f"{{{BPMN_NS}}}userTask"):
+        allowed = node.find(".//camunda:property[@name='allowedActions']", NS)
+        form_key = node.get(f"{{{CAMUNDA_NS}}}formKey") or node.get(f"{{{CAMUNDA_NS}}}formRef")
+        bundle.tasks.append(_Task(node.get("id"), form_key, node.get(f"{{{CAMUNDA_NS}}}candidateGroups"),
+                                  allowed.get("value") if allowed is not None else None))
+    return bundle
+
+
+def _add_code(bundle: _Bundle, element_id: str, what: str, text: str, mode: str, tag: str) -> None:
+    if not text:
+        return
+    try:
+        bundle.code.append(_Code(element_id, what, ast.parse(text, mode=mode), tag))
+    except SyntaxError as exc:
+        bundle.problems.append(Problem(element_id, f"the {what} of '{element_id}' is not valid Python "
+                                                   f"({exc.msg}); correct it"))
+
+
+def _calls(bundle: _Bundle) -> Iterator[tuple[_Code, ast.Call, str]]:
+    for code in bundle.code:
+        for node in ast.walk(code.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                yield code, node, node.func.id
+
+
+def _bound(fn: Callable, call: ast.Call) -> inspect.BoundArguments | None:
+    """The call's arguments bound to the function's parameters (None: *args/**kwargs in the call)."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    return inspect.signature(fn).bind(*call.args, **{k.arg: k.value for k in call.keywords})
+
+
+# --- the rules ---------------------------------------------------------------------------------
+
+def _forms_resolve(bundle: _Bundle) -> Iterator[Problem]:
+    for task in bundle.tasks:
+        if task.form_key and task.form_key not in bundle.forms:
+            yield Problem(task.element_id, f"user task '{task.element_id}' names the form '{task.form_key}', "
+                                           f"which is not in the bundle: add {task.form_key}.form to the "
+                                           f"deployment or correct formRef")
+
+
+def _functions(bundle: _Bundle) -> Iterator[Problem]:
+    """Registered functions exist and are called with arguments their signature accepts; a phase
+    argument names an existing phase."""
+    from app.timelimits.limits import phase_codes
+
+    functions, phases = registered_functions(), None
+    for code, call, name in _calls(bundle):
+        where = f"the {code.what} of '{code.element_id}'"
+        if name in SAFE_BUILTINS:
+            continue
+        fn = functions.get(name)
+        if fn is None:
+            yield Problem(code.element_id, f"{where} calls '{name}', which is not a registered function; "
+                                           f"use one of: {', '.join(sorted(functions))}")
+            continue
+        try:
+            bound = _bound(fn, call)
+        except TypeError as exc:
+            yield Problem(code.element_id, f"{where} calls {name}() with arguments it does not take ({exc}); "
+                                           f"call it as {name}{inspect.signature(fn)}")
+            continue
+        phase = bound.arguments.get("phase") if bound else None
+        if isinstance(phase, ast.Constant) and isinstance(phase.value, str):
+            phases = phase_codes() if phases is None else phases
+            if phase.value not in phases:
+                yield Problem(code.element_id, f"{where} names the phase '{phase.value}' in {name}(), which "
+                                               f"does not exist; add it with its time limit under "
+                                               f"Administration → Phases and roles, or use one of: "
+                                               f"{', '.join(phases)}")
+
+
+def _roles(bundle: _Bundle) -> Iterator[Problem]:
+    from app.accounts.roles import role_codes
+
+    known = None
+    for task in bundle.tasks:
+        if task.groups and "," in task.groups:
+            yield Problem(task.element_id, f"user task '{task.element_id}' names several roles in "
+                                           f"candidateGroups ('{task.groups}'), which matches nobody; "
+                                           f"name one role")
+            continue
+        for role in meanings.values(task.groups):
+            known = role_codes() if known is None else known
+            if role not in known:
+                yield Problem(task.element_id, f"user task '{task.element_id}' offers itself to the role "
+                                               f"'{role}' (candidateGroups), which does not exist; add it "
+                                               f"under Administration → Phases and roles, or use one of: "
+                                               f"{', '.join(known)}")
+
+
+def _written_names(bundle: _Bundle) -> set[str]:
+    """Variables the process data can hold: start data, fields of the tasks' forms, names scripts
+    assign."""
+    written = set(START_VARIABLES)
+    for task in bundle.tasks:
+        form = bundle.forms.get(task.form_key) if task.form_key else None
+        written.update(form.keys if form is not None else ())
+    for code in bundle.code:
+        if code.tag == "script":
+            written |= _names(code.tree, ast.Store)
+    return written
+
+
+def _names(tree: ast.AST, context: type) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
+
+
+def _conditions_read_written(bundle: _Bundle) -> Iterator[Problem]:
+    written = _written_names(bundle) | set(SAFE_BUILTINS) | set(registered_functions())
+    for code in bundle.code:
+        if code.tag != "conditionExpression":
+            continue
+        local, read = _names(code.tree, ast.Store), _names(code.tree, ast.Load)
+        for name in sorted(read - written - local):
+            yield Problem(code.element_id, f"the condition of '{code.element_id}' reads '{name}', which no "
+                                           f"form field, script or start data sets; set it in a script or "
+                                           f"a form of an earlier task, or correct the name")
+
+
+def _literal_lists(tree: ast.AST) -> Iterator[list[str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            yield [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+
+
+def _allowed_actions(bundle: _Bundle) -> Iterator[Problem]:
+    for task in bundle.tasks:
+        if not task.allowed_actions:
+            continue
+        try:
+            tree = ast.parse(task.allowed_actions, mode="eval")
+        except SyntaxError:
+            continue  # reported with the other code
+        form = bundle.forms.get(task.form_key) if task.form_key else None
+        action = form.field("action") if form is not None else None
+        where = f"allowedActions of user task '{task.element_id}'"
+        if form is not None and action is None:
+            yield Problem(task.element_id, f"{where}: the form '{task.form_key}' has no 'action' field; add "
+                                           f"one with these actions as its options, or remove allowedActions")
+        for listed in _literal_lists(tree):
+            for value in sorted({v for v in listed if listed.count(v) > 1}):
+                yield Problem(task.element_id, f"{where} lists '{value}' twice; list each action once")
+            options = action.options if action is not None else None
+            for value in dict.fromkeys(listed):
+                if options is not None and value not in options:
+                    yield Problem(task.element_id, f"{where} offers '{value}', which is not an option of the "
+                                                   f"action field of the form '{task.form_key}' (options: "
+                                                   f"{', '.join(map(str, options))}); add the option to the "
+                                                   f"form or correct the value")
+
+
+def _properties_once(bundle: _Bundle) -> Iterator[Problem]:
+    for properties in bundle.root.iterfind(".//camunda:properties", NS):
+        names = [p.get("name") for p in properties.iterfind("camunda:property", NS)]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            element = _element_id(properties)
+            yield Problem(element, f"'{element}' has the property '{name}' more than once; keep one "
+                                   f"(several values go in one property, separated by commas)")
+
+
+def _meanings(bundle: _Bundle) -> Iterator[Problem]:
+    marked: set[str] = set()
+    user_tasks = {t.element_id for t in bundle.tasks}
+    for kind, allowed in meanings.VOCABULARY.items():
+        for prop in bundle.root.iterfind(f".//camunda:property[@name='{kind}']", NS):
+            element = _element_id(prop)
+            if element not in user_tasks:
+                yield Problem(element, f"'{element}' is marked {kind}, but only user tasks can have it; "
+                                       f"move the property to a user task")
+            for value in meanings.values(prop.get("value")):
+                if value not in allowed:
+                    yield Problem(element, f"'{element}' has {kind} '{value}', which the product does not "
+                                           f"know; use one of: {', '.join(allowed)}")
+                elif kind == meanings.MEANING and element in user_tasks:
+                    marked.add(value)
+    called = {name for _, _, name in _calls(bundle)}
+    process = next(iter(bundle.parsed), None)
+    for function, (meaning, why) in meanings.NEEDS.items():
+        if function in called and meaning not in marked:
+            yield Problem(process, f"the process calls {function}() but no user task is marked with the "
+                                   f"meaning '{meaning}' ({why}); add <camunda:property name=\"meaning\" "
+                                   f"value=\"{meaning}\"/> to that task")
+
+
+RULES: tuple[Callable[[_Bundle], Iterator[Problem]], ...] = (
+    _forms_resolve, _functions, _roles, _conditions_read_written, _allowed_actions, _properties_once,
+    _meanings)
+
+
+def catalogue() -> dict:
+    """What a designer may name, for the workbench's pickers: phases and roles (built-in and added),
+    registered functions with their parameters, and the meaning properties with their values."""
+    from app.accounts.roles import all_roles
+    from app.timelimits.limits import all_phases
+
+    def named(row: dict) -> dict:
+        return {"code": row["code"], "name": f"{row['name_zh']} {row['name_en']}",
+                "name_zh": row["name_zh"], "name_en": row["name_en"]}
+
+    functions = [{"name": name, "params": str(inspect.signature(fn)),
+                  "doc": (inspect.getdoc(fn) or "").split("\n\n")[0]}
+                 for name, fn in sorted(registered_functions().items())]
+    return {"phases": [named(p) for p in all_phases()], "roles": [named(r) for r in all_roles()],
+            "functions": functions, "meanings": {k: list(v) for k, v in meanings.VOCABULARY.items()}}
+
+
+def check_bundle(root, parsed: dict, forms: dict) -> list[Problem]:
+    """Every problem of a BPMN file (lxml root; `parsed` = repository.parse's result) with its forms
+    ({form_id: FormDefinition}); empty when it may be deployed."""
+    bundle = _read(root, parsed, forms)
+    problems = list(bundle.problems)
+    for rule in RULES:
+        problems.extend(rule(bundle))
+    return list(dict.fromkeys(problems))

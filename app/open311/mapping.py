@@ -1,12 +1,9 @@
 """How a case looks to Open311 clients: status open/closed, the `detailed_status` extension, the
 responsible unit, and — only for a published case — its description through the one masking
 function (app/privacy/redaction.py). No address, name or phone ever."""
+from app.engine import meanings
 from app.privacy.redaction import redact
 from app.timelimits.process_functions import iso_utc
-
-#: Where the case's open task stands -> detailed_status (CitySDK/Open311 extension values).
-_RECEIVED = {"triage"}
-_PROCESSED = {"rating", "revisit"}
 
 
 def iso(moment) -> str | None:
@@ -15,13 +12,15 @@ def iso(moment) -> str | None:
 
 
 def detailed_status(case, open_elements: set[str]) -> str:
+    """Where the case's open tasks stand, by their `publicStatus` in the BPMN (CitySDK/Open311
+    extension values): RECEIVED while one is marked so, PROCESSED when all are, else IN_PROCESS."""
     if case.outcome == "not_accepted":
         return "REJECTED"
     if case.status == "closed":
         return "ARCHIVED"
-    if open_elements & _RECEIVED:
+    if open_elements & meanings.elements(meanings.PUBLIC_STATUS, "RECEIVED"):
         return "RECEIVED"
-    if open_elements and open_elements <= _PROCESSED:
+    if open_elements and open_elements <= meanings.elements(meanings.PUBLIC_STATUS, "PROCESSED"):
         return "PROCESSED"
     return "IN_PROCESS"
 

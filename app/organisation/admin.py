@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import sessions, throttle
-from app.accounts.models import ROLES, Membership, User
+from app.accounts.models import Membership, User
+from app.accounts.roles import role_codes
 from app.accounts.security import hash_password
 from app.audit import service as audit
 from app.engine.errors import Conflict, InvalidData, NotFound
@@ -458,15 +459,15 @@ def list_users(unit_code: str | None = None, limit: int = 100, offset: int = 0) 
 
 def _memberships(errors: _Errors, memberships: list[dict]) -> list[tuple[Unit, str]]:
     """[{"unit_code", "role"}] -> [(unit, role)] without repeats; problems go under "memberships"."""
-    result, seen = [], set()
+    result, seen, known = [], set(), role_codes()
     for item in memberships:
         code, role = item.get("unit_code"), item.get("role")
         unit = _by_code(Unit, code)
         if unit is None:
             errors.add("memberships", f"no unit {code}" if code else "unit_code is required")
-        if role not in ROLES:
-            errors.add("memberships", f"unknown role {role!r}; roles are: " + ", ".join(ROLES))
-        if unit is not None and role in ROLES and (unit.id, role) not in seen:
+        if role not in known:
+            errors.add("memberships", f"unknown role {role!r}; roles are: " + ", ".join(known))
+        if unit is not None and role in known and (unit.id, role) not in seen:
             seen.add((unit.id, role))
             result.append((unit, role))
     return result

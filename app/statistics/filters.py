@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.cases.access import TERRITORY_ROLES, UNIT_ROLES
+from app.cases.access import scoped_units
 from app.clock import utcnow
 from app.engine.errors import Forbidden, InvalidData
 from app.extensions import db
@@ -137,7 +137,7 @@ class Scope:
 
 
 def scope_of(user: User) -> Scope:
-    territory_units = {m.unit_id for m in user.memberships if m.role in TERRITORY_ROLES}
+    territory_units, unit_ids = scoped_units(user)
     if territory_units:
         rows = db.session.execute(select(Territory.path, Territory.parent_id)
                                   .join(Unit, Unit.territory_id == Territory.id)
@@ -145,7 +145,7 @@ def scope_of(user: User) -> Scope:
         if not rows or any(parent is None for _, parent in rows):
             return Scope(None)
         return Scope(tuple(sorted(path for path, _ in rows)))
-    own = tuple(sorted({m.unit_id for m in user.memberships if m.role in UNIT_ROLES}))
+    own = tuple(unit_ids)
     if not own:
         raise Forbidden("statistics are for platform, territory and unit staff")
     return Scope(None, own)

@@ -26,7 +26,8 @@ appeal_review 5 working days (the platform's decision on a unit's appeal of a ra
 
 Validation (`update_limits`)
 ----------------------------
-phase ∈ PHASES, unit ∈ LIMIT_UNITS, each dimension null or in its allowed set, amount a number
+phase ∈ phase_codes() (the built-in PHASES and the ones an administrator added), unit ∈ LIMIT_UNITS,
+each dimension null or in its allowed set, amount a number
 > 0 and at most MAX_AMOUNT[unit] (60 working/calendar days, 480 working hours or hours, 10080
 minutes = 7 days) and whole for working_days (the calendar counts whole working days; use
 working_hours for less), auto_escalate a boolean. Any invalid row → `InvalidData` naming every problem as
@@ -39,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.accounts.roles import entry_problems
 from app.audit import service as audit
 from app.clock import utcnow
 from app.engine.errors import InvalidData
@@ -51,6 +53,7 @@ from app.timelimits.models import (
     LIMIT_UNITS,
     PHASES,
     REQUEST_TYPES,
+    Phase,
     Setting,
     TimeLimit,
 )
@@ -108,9 +111,9 @@ def seed_defaults() -> int:
 
 
 def all_limits() -> list[TimeLimit]:
-    """Every row, ordered by phase (in PHASES order), then from general to specific."""
+    """Every row, ordered by phase (in phase_codes() order), then from general to specific."""
     rows = db.session.scalars(select(TimeLimit)).all()
-    order = {phase: i for i, phase in enumerate(PHASES)}
+    order = {phase: i for i, phase in enumerate(phase_codes())}
     return sorted(rows, key=lambda r: (order.get(r.phase, len(order)), _specificity(r),
                                        tuple(getattr(r, d) or "" for d in DIMENSIONS)))
 
@@ -174,15 +177,15 @@ def limit_problems(amount: Any, unit: Any) -> dict[str, list[str]]:
     return errors
 
 
-def _problems(row: Any) -> dict[str, str]:
+def _problems(row: Any, known_phases: list[str]) -> dict[str, str]:
     if not isinstance(row, dict):
         return {"": "must be an object"}
     problems = {}
     for name in row:
         if name not in ROW_FIELDS:
             problems[name] = "unknown field"
-    if row.get("phase") not in PHASES:
-        problems["phase"] = "must be one of: " + ", ".join(PHASES)
+    if row.get("phase") not in known_phases:
+        problems["phase"] = "must be one of: " + ", ".join(known_phases)
     for dim in DIMENSIONS:
         value = row.get(dim)
         if value is not None and value not in DIMENSION_CHOICES[dim]:
@@ -211,8 +214,9 @@ def update_limits(rows: list[dict[str, Any]], user=None) -> list[TimeLimit]:
         raise InvalidData("limits must be a list", {"limits": ["must be a list"]})
     errors: dict[str, list[str]] = {}
     seen: dict[tuple, int] = {}
+    known_phases = phase_codes()
     for index, row in enumerate(rows):
-        problems = _problems(row)
+        problems = _problems(row, known_phases)
         if not problems:
             key = _key(row)
             if key in seen:
@@ -253,6 +257,88 @@ def update_limits(rows: list[dict[str, Any]], user=None) -> list[TimeLimit]:
 def list_changes(limit: int = 100, offset: int = 0):
     """The table's changes from the audit (app/audit), newest first."""
     return audit.changes(entity="time_limit", limit=limit, offset=offset)
+
+
+# --- phases ------------------------------------------------------------------------------------
+
+#: code -> (Chinese name, English name) of the phases the product ships with.
+BUILTIN_PHASES: dict[str, tuple[str, str]] = {
+    "dispatch": ("分拨", "Dispatch"), "sign_for": ("签收", "Signing for"),
+    "first_contact": ("首次联系", "First contact"), "handling": ("办理", "Handling"),
+    "unit_review": ("单位审核", "Unit review"), "platform_review": ("平台审核", "Platform review"),
+    "rating_window": ("评价期", "Rating window"), "extension_max": ("最长延期", "Maximum extension"),
+    "appeal_review": ("申诉审核", "Appeal review"),
+}
+PHASE_CODE_MAX = 30  # the length of time_limit.phase
+
+
+def phase_as_dict(row: Phase) -> dict[str, Any]:
+    return {"code": row.code, "name_zh": row.name_zh, "name_en": row.name_en, "builtin": row.builtin}
+
+
+def all_phases() -> list[dict[str, Any]]:
+    """Every phase: the built-in ones (valid even before the table is seeded) in their usual
+    order, then the ones administrators added, by code."""
+    found = {code: {"code": code, "name_zh": zh, "name_en": en, "builtin": True}
+             for code, (zh, en) in BUILTIN_PHASES.items()}
+    for row in db.session.scalars(select(Phase)):
+        found[row.code] = phase_as_dict(row) | {"builtin": row.code in BUILTIN_PHASES}
+    order = {code: i for i, code in enumerate(PHASES)}
+    return sorted(found.values(), key=lambda p: (order.get(p["code"], len(order)), p["code"]))
+
+
+def phase_codes() -> list[str]:
+    return [p["code"] for p in all_phases()]
+
+
+def phase_names() -> dict[str, tuple[str, str]]:
+    """code -> (Chinese name, English name) of the phases added as rows."""
+    return {row.code: (row.name_zh, row.name_en) for row in db.session.scalars(select(Phase))
+            if row.code not in BUILTIN_PHASES}
+
+
+def add_phase(data: dict[str, Any], limit: dict[str, Any] | None = None, user=None) -> Phase:
+    """A new phase (code, name_zh, name_en) and, when given, its general time limit
+    ({amount, unit}), in one change: a phase nobody gave a limit would leave `deadline()` without
+    an answer. Audited; InvalidData names the fields at fault and nothing is written."""
+    errors = entry_problems(data, PHASE_CODE_MAX)
+    taken = not errors.keys() & {"", "code"} and (
+        data["code"] in BUILTIN_PHASES or db.session.get(Phase, data["code"]) is not None)
+    if taken:
+        errors["code"] = [f"the phase {data['code']} exists already"]
+    if limit is not None:
+        errors.update({f"limit.{k}": v for k, v in limit_problems(
+            limit.get("amount") if isinstance(limit, dict) else None,
+            limit.get("unit") if isinstance(limit, dict) else None).items()})
+    if errors:
+        raise InvalidData("invalid phase", errors)
+    row = Phase(code=data["code"], name_zh=data["name_zh"].strip(), name_en=data["name_en"].strip(),
+                builtin=False)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(user, "phase", row.code, "create", None, phase_as_dict(row))
+    if limit is not None:
+        update_limits([{"phase": row.code, "amount": limit["amount"], "unit": limit["unit"]}], user)
+    return row
+
+
+def update_phase(code: str, data: dict[str, Any], user=None) -> Phase:
+    """Rename a phase (its code stays: BPMN files name it); audited."""
+    row = db.session.get(Phase, code)
+    if row is None and code in BUILTIN_PHASES:
+        zh, en = BUILTIN_PHASES[code]
+        row = Phase(code=code, name_zh=zh, name_en=en, builtin=True)
+        db.session.add(row)
+    if row is None:
+        raise InvalidData("unknown phase", {"code": [f"there is no phase {code}"]})
+    errors = entry_problems(data, None)
+    if errors:
+        raise InvalidData("invalid phase", errors)
+    old = phase_as_dict(row)
+    row.name_zh, row.name_en = data["name_zh"].strip(), data["name_en"].strip()
+    db.session.flush()
+    audit.record(user, "phase", row.code, "update", old, phase_as_dict(row))
+    return row
 
 
 # --- settings ----------------------------------------------------------------------------------

@@ -11,10 +11,25 @@ from app.extensions import db
 
 REQUEST_TYPES = ("consultation", "help", "complaint", "report", "suggestion")  # 咨询 求助 投诉 举报 建议
 COMPLEXITIES = ("simple", "complex", "especially_complex")
+#: The phases the product ships with (rows of `phase` with builtin true; always valid, even before
+#: the table is seeded). Administrators add more as rows: see limits.phase_codes().
 PHASES = ("dispatch", "sign_for", "first_contact", "handling", "unit_review", "platform_review",
           "rating_window", "extension_max", "appeal_review")
 LEVELS = ("village", "township", "county", "city", "department")
 LIMIT_UNITS = ("working_days", "calendar_days", "working_hours", "hours", "minutes")
+
+
+class Phase(db.Model):
+    """A step of handling with its own time limit (`deadline('<code>')` in a BPMN timer). Built-in
+    phases come with the product; an administrator adds others, so a designer can give a new step
+    its own limit without a programmer."""
+
+    __tablename__ = "phase"
+    code: Mapped[str] = mapped_column(String(30), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    builtin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CalendarOverride(db.Model):

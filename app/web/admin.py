@@ -1,6 +1,7 @@
 """Administration pages (permission "admin:manage"): territories, units, categories, the routing
 catalogue and users, each a list with a simple create form, the CSV/XLSX import, the time-limit
-table with its change log and the yellow-light share, the working-day calendar (official holidays,
+table with its change log and the yellow-light share, the phases and roles BPMN files name, the
+working-day calendar (official holidays,
 make-up days, overrides, a deadline checker), channel API keys, and the audit of every change.
 
 The forms call the same service functions as the JSON API (app/organisation/admin.py,
@@ -16,9 +17,9 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.accounts import sessions
+from app.accounts import roles, sessions
 from app.accounts.importing import COLUMNS, IMPORTERS, MAX_FILE_BYTES
-from app.accounts.models import ROLES, User
+from app.accounts.models import User
 from app.audit import service as audit
 from app.channels import keys
 from app.clock import to_naive_utc
@@ -32,7 +33,7 @@ from app.organisation.admin import Duplicate
 from app.organisation.models import CLASSES, TERRITORY_LEVELS, UNIT_KINDS, UNIT_LEVELS, Territory
 from app.timelimits import calendar as work_calendar
 from app.timelimits import limits, overrides
-from app.timelimits.models import COMPLEXITIES, LIMIT_UNITS, PHASES, REQUEST_TYPES
+from app.timelimits.models import COMPLEXITIES, LIMIT_UNITS, REQUEST_TYPES
 from app.timelimits.models import LEVELS as LIMIT_LEVELS
 from app.web import labels
 from app.web.cases import page_number
@@ -231,7 +232,7 @@ def users():
     paging = _paging()
     rows = service.list_users(limit=paging["limit"], offset=paging["offset"])
     return render_template("admin/users.html", listing=_page_of(rows, paging), form=form, errors=errors,
-                           roles=labels.choices(ROLES, labels.ROLES), created=created,
+                           roles=labels.role_choices(), created=created,
                            generated_password=generated), status
 
 
@@ -248,7 +249,7 @@ def _user_page(username: str, errors: dict | None = None, form: dict | None = No
     memberships = sorted(user.memberships, key=lambda m: (m.unit.code, m.role))
     return render_template("admin/user.html", user=user, memberships=memberships,
                            sessions=sessions.active(user.id), current=set(), errors=errors or {},
-                           form=form or {}, roles=labels.choices(ROLES, labels.ROLES),
+                           form=form or {}, roles=labels.role_choices(),
                            generated_password=generated_password), status
 
 
@@ -384,7 +385,7 @@ def _time_limits_page(form: dict | None = None, errors: dict | None = None, shar
     return render_template(
         "admin/time_limits.html", rows=limits.all_limits(), changes=changes, users=users, form=form,
         errors=errors or {}, share=share, share_errors=share_errors or {},
-        phases=labels.choices(PHASES, labels.PHASES),
+        phases=labels.phase_choices(),
         request_types=labels.choices(REQUEST_TYPES, labels.REQUEST_TYPES),
         classes=labels.choices(CLASSES, labels.CLASSES),
         complexities=labels.choices(COMPLEXITIES, labels.COMPLEXITIES),
@@ -408,7 +409,7 @@ def time_limits():
         return _time_limits_page(form=form, errors=_row_errors(refused, "limits.0"), status=422)
     if changed:
         flash(_("Time limit saved: %(phase)s %(amount)s %(unit)s",
-                phase=labels.label(row["phase"], labels.PHASES), amount=f"{row['amount']:g}",
+                phase=labels.phase_label(row["phase"]), amount=f"{row['amount']:g}",
                 unit=labels.label(row["unit"], labels.LIMIT_UNITS)), "success")
     else:
         flash(_("The time limit has not changed."), "success")
@@ -427,6 +428,57 @@ def yellow_share():
         return _time_limits_page(share=typed, share_errors=errors, status=422)
     flash(_("Yellow-light share set to %(value)s.", value=f"{value:g}"), "success")
     return redirect(url_for(".time_limits"))
+
+
+# --- phases and roles --------------------------------------------------------------------------
+
+PHASE_FORM = ("code", "name_zh", "name_en", "amount", "unit")
+ROLE_FORM = ("code", "name_zh", "name_en", "scope")
+
+
+def _phases_roles_page(phase_form: dict | None = None, phase_errors: dict | None = None,
+                       role_form: dict | None = None, role_errors: dict | None = None, status: int = 200):
+    return render_template(
+        "admin/phases_roles.html", phases=limits.all_phases(), roles=roles.all_roles(),
+        phase_form=phase_form or {"unit": "working_days"}, phase_errors=phase_errors or {},
+        role_form=role_form or {"scope": "unit"}, role_errors=role_errors or {},
+        units=labels.choices(LIMIT_UNITS, labels.LIMIT_UNITS),
+        scopes=[(scope, labels.label(scope, labels.ROLE_SCOPES)) for scope in roles.SCOPES]), status
+
+
+@bp.get("/phases-roles")
+@login_required("admin:manage")
+def phases_roles():
+    """Phases (each with its general time limit) and roles (each with the scope its holders see):
+    what BPMN files name in deadline('<phase>') and candidateGroups."""
+    return _phases_roles_page()
+
+
+@bp.post("/phases")
+@login_required("admin:manage")
+def add_phase():
+    form = _form(*PHASE_FORM)
+    phase = {name: form[name] for name in ("code", "name_zh", "name_en")}
+    try:
+        with transaction():
+            limits.add_phase(phase, {"amount": _number(form["amount"]), "unit": form["unit"]}, current_user())
+    except InvalidData as refused:
+        return _phases_roles_page(phase_form=form, phase_errors=_row_errors(refused, "limit"), status=422)
+    flash(_("Phase %(code)s created with its time limit.", code=form["code"]), "success")
+    return redirect(url_for(".phases_roles"))
+
+
+@bp.post("/roles")
+@login_required("admin:manage")
+def add_role():
+    form = _form(*ROLE_FORM)
+    try:
+        with transaction():
+            roles.add_role(form, current_user())
+    except InvalidData as refused:
+        return _phases_roles_page(role_form=form, role_errors=_row_errors(refused, ""), status=422)
+    flash(_("Role %(code)s created.", code=form["code"]), "success")
+    return redirect(url_for(".phases_roles"))
 
 
 # --- working-day calendar ----------------------------------------------------------------------

@@ -5,12 +5,13 @@ pickers, validate (dry run) and deploy, the release pointer and the migration of
 
 Reading needs `workflow:read`, changing `workflow:deploy` (app/api/security.py). Process versions
 are city-wide, not per territory, and the heatmap shows counts only, so no jurisdiction filter
-applies. The pages call app/engine/workbench.py, the same services the JSON API uses.
+applies. The pages call the same services as the JSON API (repository, validation, migration) and
+app/engine/workbench.py for the workbench's own parts.
 """
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.engine import workbench
+from app.engine import migration, repository, validation, workbench
 from app.engine.errors import EngineError, NotFound
 from app.engine.transaction import transaction
 from app.web.security import current_user, login_required, safe_next
@@ -24,39 +25,39 @@ MAX_FORMS = 200
 @bp.get("/")
 @login_required("workflow:read")
 def index():
-    return render_template("designer/index.html", processes=workbench.overview())
+    return render_template("designer/index.html", processes=repository.processes_overview())
 
 
 @bp.get("/catalogue.json")
 @login_required("workflow:read")
 def catalogue():
-    return jsonify(workbench.catalogue())
+    return jsonify(validation.catalogue())
 
 
 @bp.get("/<process_id>/v<int:number>")
 @login_required("workflow:read")
 def version_page(process_id: str, number: int):
-    definition = workbench.version(process_id, number)
+    definition = repository.get_version(process_id, number)
     return render_template("designer/version.html", definition=definition,
-                           forms=sorted(workbench.forms_of(definition.id)),
-                           processes=workbench.overview())
+                           forms=sorted(repository.bundle_forms(definition.id)),
+                           processes=repository.processes_overview())
 
 
 @bp.get("/<process_id>/v<int:number>/bundle.json")
 @login_required("workflow:read")
 def bundle(process_id: str, number: int):
     """The version's BPMN, its forms and the open tasks per element, for the diagram scripts."""
-    definition = workbench.version(process_id, number)
+    definition = repository.get_version(process_id, number)
     return jsonify({"process_id": definition.process_id, "version": definition.version,
                     "filename": definition.filename, "xml": definition.bpmn_xml,
-                    "forms": workbench.forms_of(definition.id),
+                    "forms": repository.bundle_forms(definition.id),
                     "waiting": workbench.waiting_counts(definition.id)})
 
 
 @bp.get("/<process_id>/v<int:number>/bpmn")
 @login_required("workflow:read")
 def download(process_id: str, number: int):
-    definition = workbench.version(process_id, number)
+    definition = repository.get_version(process_id, number)
     filename = f"{definition.process_id}-v{definition.version}.bpmn"
     return Response(definition.bpmn_xml, mimetype="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -70,15 +71,15 @@ def diff(process_id: str):
     if old is None or new is None:
         return render_template("designer/diff_choose.html", process_id=process_id,
                                process=_process(process_id)), 400 if request.args else 200
-    return render_template("designer/diff.html", old=workbench.version(process_id, old),
-                           new=workbench.version(process_id, new))
+    return render_template("designer/diff.html", old=repository.get_version(process_id, old),
+                           new=repository.get_version(process_id, new))
 
 
 @bp.get("/<process_id>/v<int:number>/edit")
 @login_required("workflow:deploy")
 def editor(process_id: str, number: int):
     """The Modeler starts from this version; what it deploys becomes a new version."""
-    return render_template("designer/editor.html", definition=workbench.version(process_id, number))
+    return render_template("designer/editor.html", definition=repository.get_version(process_id, number))
 
 
 def _bundle_from_request() -> tuple[bytes, str, dict[str, bytes]] | str:
@@ -135,7 +136,7 @@ def release(process_id: str):
     else:
         try:
             with transaction():
-                workbench.set_release(process_id, number, current_user().id)
+                repository.set_release(process_id, number, current_user().id)
             flash(_("New cases of %(process)s now start on version %(version)s.",
                     process=process_id, version=number), "success")
         except EngineError as refused:
@@ -147,7 +148,7 @@ def release(process_id: str):
 @login_required("workflow:deploy")
 def migrate(process_id: str, number: int):
     """Preview of the running cases on older versions, then (dry) migration of the chosen ones."""
-    target = workbench.version(process_id, number)
+    target = repository.get_version(process_id, number)
     report, refusal = None, None
     try:
         if request.method == "POST":
@@ -157,12 +158,12 @@ def migrate(process_id: str, number: int):
             else:
                 dry_run = request.form.get("dry_run") == "1"
                 with transaction():
-                    report = workbench.as_dict(workbench.migrate(target.id, chosen, current_user().id,
+                    report = workbench.as_dict(migration.migrate(target.id, chosen, current_user().id,
                                                                  dry_run=dry_run))
     except EngineError as refused:
         refusal = refused.message
     try:
-        rows = [workbench.as_dict(row) for row in workbench.preview(target.id)]
+        rows = [workbench.as_dict(row) for row in migration.preview(target.id)]
     except EngineError as refused:
         rows, refusal = [], refusal or refused.message
     return render_template("designer/migrate.html", target=target, rows=rows, report=report,
@@ -174,7 +175,7 @@ def migrate(process_id: str, number: int):
 def revert(migration_id: int):
     try:
         with transaction():
-            workbench.revert(migration_id, current_user().id)
+            migration.revert(migration_id, current_user().id)
         flash(_("Migration %(id)s reverted.", id=migration_id), "success")
     except EngineError as refused:
         flash(refused.message, "error")
@@ -182,7 +183,7 @@ def revert(migration_id: int):
 
 
 def _process(process_id: str) -> dict:
-    for process in workbench.overview():
+    for process in repository.processes_overview():
         if process["process_id"] == process_id:
             return process
     raise NotFound(f"process '{process_id}' does not exist")

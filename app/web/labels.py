@@ -2,16 +2,21 @@
 
 The tables hold English msgids marked with N_ (extracted by pybabel, translated later): the
 template filters and `label`/`choices` translate them into the request's locale when a page renders.
+Phases and roles an administrator added have no msgid: their stored Chinese or English name is
+shown, by the request's locale (`role_label`, `phase_label`, `role_choices`, `phase_choices`).
 """
-from flask import Flask
-from flask_babel import gettext
+from flask import Flask, g, has_request_context
+from flask_babel import get_locale, gettext
 
-from app.i18n import N_
+from app.i18n import N_, locale_code
 
 ROLES = {"registrar": N_("Registrar"), "dispatcher": N_("Dispatcher"), "handler": N_("Handler"),
          "unit_reviewer": N_("Unit reviewer"), "platform_supervisor": N_("Platform supervisor"),
          "leader": N_("Leader"), "administrator": N_("Administrator"),
          "process_designer": N_("Process designer"), "auditor": N_("Auditor")}
+ROLE_SCOPES = {"territory": N_("Cases of the unit's territory and below"),
+               "unit": N_("Cases the unit holds or has a task of"),
+               "tasks": N_("Only cases they hold a task of")}
 STATUSES = {"open": N_("In progress"), "closed": N_("Closed")}
 EVENTS = {"case_created": N_("Case registered"), "case_closed": N_("Case closed"),
           "route_proposed": N_("Unit proposed"), "assigned": N_("Assigned"), "escalated": N_("Escalated"),
@@ -62,7 +67,8 @@ AUDIT_ENTITIES = {"territory": N_("Territory"), "unit": N_("Unit"), "category": 
                   "time_limit": N_("Time limit"), "setting": N_("Setting"),
                   "calendar_override": N_("Calendar override"), "channel_key": N_("Channel key"),
                   "assessment_scheme": N_("Assessment scheme"), "assessment_snapshot": N_("Frozen ranking"),
-                  "process_release": N_("Process release"), "process_choice": N_("Process choice")}
+                  "process_release": N_("Process release"), "process_choice": N_("Process choice"),
+                  "phase": N_("Phase"), "role": N_("Role")}
 AUDIT_ACTIONS = {"create": N_("Created"), "update": N_("Changed"), "delete": N_("Deleted")}
 LIGHTS = {"blue": N_("Blue light"), "yellow": N_("Yellow light"), "red": N_("Red light")}
 DIRECTIVES = {"reminder_note": N_("Reminder note"), "supervision_order": N_("Supervision order"),
@@ -75,14 +81,15 @@ ASSESSMENT_RESULTS = {"completed": N_("Duties fulfilled"), "not_completed": N_("
 OUTCOMES = {"not_accepted": N_("Not accepted"), "satisfied": N_("Closed, satisfied"),
             "not_rated": N_("Closed, not rated"), "unsatisfied": N_("Closed, unsatisfied")}
 
-_TABLES = {"role_label": ROLES, "status_label": STATUSES, "event_label": EVENTS, "level_label": LEVELS,
+_TABLES = {"status_label": STATUSES, "event_label": EVENTS, "level_label": LEVELS,
            "kind_label": UNIT_KINDS, "class_label": CLASSES, "import_kind_label": IMPORT_KINDS,
-           "phase_label": PHASES, "request_type_label": REQUEST_TYPES, "complexity_label": COMPLEXITIES,
+           "request_type_label": REQUEST_TYPES, "complexity_label": COMPLEXITIES,
            "limit_unit_label": LIMIT_UNITS, "override_kind_label": OVERRIDE_KINDS, "light_label": LIGHTS,
            "directive_label": DIRECTIVES, "rating_label": RATINGS, "outcome_label": OUTCOMES,
            "calendar_reason_label": CALENDAR_REASONS, "weekday_label": WEEKDAYS,
            "audit_entity_label": AUDIT_ENTITIES, "audit_action_label": AUDIT_ACTIONS,
-           "appeal_status_label": APPEAL_STATUSES, "assessment_result_label": ASSESSMENT_RESULTS}
+           "appeal_status_label": APPEAL_STATUSES, "assessment_result_label": ASSESSMENT_RESULTS,
+           "role_scope_label": ROLE_SCOPES}
 
 
 def label(code: str | None, table: dict) -> str:
@@ -95,9 +102,53 @@ def choices(codes, table: dict) -> list[tuple[str, str]]:
     return [(code, label(code, table)) for code in codes]
 
 
+def _added_names(kind: str) -> dict[str, tuple[str, str]]:
+    """code -> (zh, en) of the phases or roles added as rows; read once per request."""
+    from app.accounts.roles import names as role_names
+    from app.timelimits.limits import phase_names
+
+    cache = g.setdefault("_added_names", {}) if has_request_context() else {}
+    if kind not in cache:
+        cache[kind] = role_names() if kind == "role" else phase_names()
+    return cache[kind]
+
+
+def _data_label(code: str | None, table: dict, kind: str) -> str:
+    if code in table or not code:
+        return label(code, table)
+    names = _added_names(kind).get(code)
+    if names is None:
+        return code
+    return names[0] if locale_code(get_locale()) == "zh_CN" else names[1]
+
+
+def role_label(code: str | None) -> str:
+    return _data_label(code, ROLES, "role")
+
+
+def phase_label(code: str | None) -> str:
+    return _data_label(code, PHASES, "phase")
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """(code, name) of every role, built-in and added, for a <select>."""
+    from app.accounts.roles import role_codes
+
+    return [(code, role_label(code)) for code in role_codes()]
+
+
+def phase_choices() -> list[tuple[str, str]]:
+    """(code, name) of every phase, built-in and added, for a <select>."""
+    from app.timelimits.limits import phase_codes
+
+    return [(code, phase_label(code)) for code in phase_codes()]
+
+
 def init_app(app: Flask) -> None:
     for name, table in _TABLES.items():
         app.add_template_filter(lambda code, table=table: label(code, table), name)
+    app.add_template_filter(role_label, "role_label")
+    app.add_template_filter(phase_label, "phase_label")
 
 
 def territory_choices() -> list[tuple[str, str]]:

@@ -35,7 +35,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from app.accounts import sessions
 from app.accounts.models import User, UserSession
-from app.api.security import PERMISSIONS
+from app.api.security import PERMISSIONS, holds
 from app.engine.transaction import transaction
 
 csrf = CSRFProtect()
@@ -134,7 +134,7 @@ def current_user() -> User | None:
 def may(permission: str, user: User | None = None) -> bool:
     """Whether the user's roles hold `permission` in the one PERMISSIONS table the API uses too."""
     user = user if user is not None else current_user()
-    return user is not None and bool(user.roles & PERMISSIONS[permission])
+    return user is not None and holds(user.roles, permission)
 
 
 # --- redirects -----------------------------------------------------------------------------------
@@ -165,7 +165,8 @@ def login_required(permission: str | None = None):
     `@login_required()` or `@login_required("case:read")` (a bare `@login_required` works too)."""
     if callable(permission):
         return login_required()(permission)
-    roles = PERMISSIONS[permission] if permission else None  # a misspelt permission fails at import
+    if permission:
+        PERMISSIONS[permission]  # a misspelt permission fails at import
 
     def decorate(view):
         @wraps(view)
@@ -176,7 +177,7 @@ def login_required(permission: str | None = None):
                     # htmx would swap the login page into a fragment: make the browser navigate
                     return "", 401, {"HX-Redirect": url_for("web_auth.login")}
                 return redirect(login_url())
-            if roles is not None and not user.roles & roles:
+            if permission and not holds(user.roles, permission):
                 abort(403)
             return view(*args, **kwargs)
 

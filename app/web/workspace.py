@@ -18,7 +18,7 @@ from app import forms
 from app.attachments import service as attachments
 from app.cases.service import get_visible
 from app.clock import utcnow
-from app.engine import repository, tasks
+from app.engine import meanings, repository, tasks
 from app.engine.errors import Conflict, EngineError, InvalidData
 from app.engine.history import elements_passed
 from app.engine.models import ProcessInstance
@@ -102,7 +102,7 @@ def _form_for(task, data: dict, allowed: list | None) -> tuple[dict | None, dict
             if component.get("key") == "action" and isinstance(component.get("values"), list):
                 component["values"] = [v for v in component["values"] if v.get("value") in allowed]
     initial = {key: data[key] for key in form.keys if key in data and key != "action"}
-    if task.element_id == "dispatch":  # the routing catalogue's proposal, pre-filled (R8)
+    if task.element_id in meanings.elements(meanings.MEANING, "dispatch"):  # the catalogue's proposal (R8)
         initial["unit_id"] = initial.get("unit_id") or data.get("proposed_unit_id")
         initial["level"] = initial.get("level") or data.get("proposed_level")
     if any(field.values_key == "unit_choices" for field in form.fields):

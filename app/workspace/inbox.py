@@ -11,18 +11,16 @@ from sqlalchemy import and_, false, func, or_, select
 
 from app.accounts.models import User
 from app.cases.models import Case
+from app.engine import meanings
 from app.engine.models import HumanTask
 from app.engine.tasks import candidate_clause, unclaimed_clause
 from app.extensions import db
 from app.organisation.models import Category, Territory, Unit
 from app.timelimits.lights import Basis
 
-#: Named queues: the steps each role works through (review queue, dispatch queue, revisit queue).
-QUEUES = {
-    "dispatch": ("dispatch", "review_return", "chief_reassign"),
-    "review": ("unit_review", "platform_review", "review_extension"),
-    "revisit": ("rating", "revisit"),
-}
+#: Named queues: the steps each role works through. A user task joins one by its `queue` property
+#: in the BPMN (app/engine/meanings.py), not by its element id.
+QUEUES = meanings.VOCABULARY[meanings.QUEUE]
 SCOPES = ("all", "mine", "unclaimed")
 LIGHTS = ("blue", "yellow", "red")
 SORTS = ("due", "newest", "oldest")
@@ -85,7 +83,8 @@ def _task_ids(user: User, wanted: InboxFilter, at: Basis):
     else:
         query = query.where(candidate_clause(user))
     if wanted.queue:
-        query = query.where(_tasks.c.element_id.in_(QUEUES[wanted.queue]))
+        members = meanings.elements(meanings.QUEUE, wanted.queue)
+        query = query.where(_tasks.c.element_id.in_(sorted(members)) if members else false())
     if wanted.light:
         query = query.where(light_condition(wanted.light, at))
     case_filters = _case_filters(wanted)
