@@ -6,7 +6,7 @@ from flask import current_app, g
 from marshmallow import Schema, fields, validate
 
 from app.api.blueprint import Blueprint
-from app.api.fields import ChangesSchema, PageArgs, UtcDateTime
+from app.api.fields import ID_RANGE, ChangesSchema, PageArgs, UtcDateTime
 from app.api.security import current_user, permission_required
 from app.api.statistics import UnitRowSchema
 from app.assessment import appeals, records, schemes, snapshots
@@ -204,7 +204,7 @@ class AppealArgs(PageArgs):
 
 
 class AppealCreateSchema(Schema):
-    rating_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    rating_id = fields.Integer(required=True, validate=ID_RANGE)
     reason = fields.String(required=True, validate=validate.Length(max=2000))
 
 

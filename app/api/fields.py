@@ -5,6 +5,7 @@ from flask import request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.clock import utcnow
+from app.guards import MAX_ID
 from app.timelimits import lights
 
 
@@ -19,6 +20,10 @@ class UtcDateTime(fields.AwareDateTime):
             value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
 
+
+#: A database id or version number: a positive 32-bit integer (a larger one matches no row, and
+#: PostgreSQL refuses to compare an integer column with it).
+ID_RANGE = validate.Range(min=1, max=MAX_ID)
 
 #: The deepest page any list offers: beyond it, narrow the filters (and no integer overflows).
 MAX_OFFSET = 100_000

@@ -4,7 +4,7 @@ from flask import g
 from marshmallow import Schema, fields, validate
 
 from app.api.blueprint import Blueprint
-from app.api.fields import UtcDateTime
+from app.api.fields import ID_RANGE, UtcDateTime
 from app.api.security import permission_required
 from app.engine import migration, repository
 from app.engine.errors import NotFound
@@ -12,16 +12,15 @@ from app.engine.errors import NotFound
 blp = Blueprint("migrations", __name__, description="Migrating running cases between process versions")
 
 
-_ID = validate.Range(min=1, max=2**31 - 1)
 
 
 class TargetArgs(Schema):
-    target_version = fields.Integer(validate=_ID,
+    target_version = fields.Integer(validate=ID_RANGE,
                                     metadata={"description": "default: the release"})
 
 
 class MigrateArgs(TargetArgs):
-    instance_ids = fields.List(fields.Integer(validate=_ID), required=True,
+    instance_ids = fields.List(fields.Integer(validate=ID_RANGE), required=True,
                                validate=validate.Length(min=1, max=1000))
     dry_run = fields.Boolean(load_default=False)
 

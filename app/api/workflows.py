@@ -3,10 +3,10 @@ a bundle (a BPMN file with its forms, or only checking it: a dry run), and the r
 from flask import Response, g
 from flask_smorest import abort
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from app.api.blueprint import Blueprint
-from app.api.fields import UtcDateTime
+from app.api.fields import ID_RANGE, UtcDateTime
 from app.api.security import permission_required
 from app.engine import repository
 from app.engine.transaction import transaction
@@ -82,7 +82,7 @@ class DeployFormSchema(Schema):
 
 
 class ReleaseSchema(Schema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, validate=ID_RANGE)
 
 
 def _read(upload, limit: int, what: str) -> bytes:

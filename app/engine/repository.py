@@ -36,6 +36,7 @@ from app.engine.models import (
 from app.engine.scripting import ScriptRejected, check_source
 from app.extensions import db
 from app.forms.registry import FormDefinition, FormError
+from app.guards import MAX_ID
 from app.organisation.models import CLASSES
 from app.timelimits.models import REQUEST_TYPES
 
@@ -386,6 +387,8 @@ def set_release(process_id: str, version: int, actor_id: int | None) -> ProcessD
 
 
 def get_version(process_id: str, version: int) -> ProcessDefinition:
+    if not 1 <= version <= MAX_ID:  # e.g. a web form's number: no such version, not a database error
+        raise NotFound(f"process '{process_id}' has no version {version}")
     definition = db.session.scalars(select(ProcessDefinition).where(
         ProcessDefinition.process_id == process_id, ProcessDefinition.version == version)).first()
     if definition is None:
