@@ -74,6 +74,11 @@ def _bag(text: str) -> tuple[tuple[str, ...], tuple[float, ...], int]:
     return names, tfs, sum(not _is_character(name) for name in names)
 
 
+def distinct(text: str) -> tuple[str, ...]:
+    """A text's distinct features, from its kept bag (for another measure than TF-IDF to compare)."""
+    return _bag(text)[0]
+
+
 def _tf(count: int) -> float:
     return 1.0 + math.log(count) if count > 1 else 1.0
 
