@@ -173,7 +173,7 @@ def minhash(texts, groups, threshold):
     hashes = []
     for text in texts:
         m = MinHash(num_perm=128)
-        m.update_batch([w.encode() for w in set(similar.features(text))])
+        m.update_batch([w.encode() for w in similar.distinct(text)])
         hashes.append(m)
     for key, members in groups.items():
         lsh = MinHashLSH(threshold=threshold, num_perm=128)

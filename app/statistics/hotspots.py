@@ -14,8 +14,11 @@ docs/statistics.md.
 """
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -25,7 +28,7 @@ from app.engine.errors import InvalidData
 from app.extensions import db
 from app.organisation.models import TERRITORY_LEVELS, Category, Territory
 from app.statistics import figures, similar
-from app.statistics.analysis_models import HotspotOrderCase
+from app.statistics.analysis_models import HotspotOrder, HotspotOrderCase
 from app.statistics.filters import Filters, Scope, narrowed, parse, scope_of
 
 MIN_COUNT = 3
@@ -48,8 +51,9 @@ class Place:
     path: str
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
+    """A request as hot spots read it: a tuple, since a city's month makes 80,000 of them."""
+
     id: int
     number: str
     title: str
@@ -108,8 +112,10 @@ def _requests(filters: Filters, scope: Scope) -> list[Request]:
     c = Case
     statement = (select(c.id, c.number, c.title, c.description, c.address, c.requester_phone,
                         c.id_number_hash, c.requester_name, c.status, c.territory_id, c.category_id)
-                 .where(figures.case_condition("received", filters, scope)).order_by(c.id))
-    return [Request(*row) for row in db.session.execute(statement)]
+                 .where(figures.case_condition("received", filters, scope)))
+    found = list(map(Request._make, db.session.execute(statement)))
+    found.sort(key=attrgetter("id"))  # here, not in PostgreSQL: a month of texts sorts on disk there
+    return found
 
 
 def _requesters(requests: list[Request]) -> tuple[int, list[Request]]:
@@ -128,16 +134,12 @@ def _requesters(requests: list[Request]) -> tuple[int, list[Request]]:
         for key in (("phone", request.phone), ("id", request.id_hash)):
             if key[1]:
                 parent[root(index)] = root(first_of.setdefault(key, index))
-    people: dict[int, int] = {}
-    for index in range(len(requests)):
-        people[root(index)] = people.get(root(index), 0) + 1
-    addresses: dict[str, int] = {}
-    for request in requests:
-        if address := _address(request.address):
-            addresses[address] = addresses.get(address, 0) + 1
+    person = [root(index) for index in range(len(requests))]
+    people = Counter(person)
+    at = [_address(request.address) for request in requests]
+    addresses = Counter(address for address in at if address)
     repeated = [request for index, request in enumerate(requests)
-                if people[root(index)] >= REPEAT_MIN
-                or addresses.get(_address(request.address), 0) >= REPEAT_MIN]
+                if people[person[index]] >= REPEAT_MIN or addresses[at[index]] >= REPEAT_MIN]
     return len(people), repeated
 
 
@@ -150,7 +152,7 @@ def find(filters: Filters, scope: Scope, min_count: int) -> list[Hotspot]:
     where = places()
     requests = _requests(filters, scope)
     #: words weigh by how common they are among all the period's requests in view
-    vector_of = dict(zip((r.id for r in requests), similar.vectors([r.text for r in requests]), strict=True))
+    vector_of = dict(zip((r.id for r in requests), similar.weighted([r.text for r in requests]), strict=True))
     groups: dict[tuple[int, int | None], list[Request]] = {}
     for request in requests:
         place = where.get(request.territory_id)
@@ -166,12 +168,12 @@ def find(filters: Filters, scope: Scope, min_count: int) -> list[Hotspot]:
     spots = []
     for (place_id, category_id), found in groups.items():
         group_vectors = [vector_of[request.id] for request in found]
-        for members in similar.clusters(group_vectors):
-            if len(members) < min_count:
+        for cluster in similar.clustered(group_vectors):
+            if len(cluster.members) < min_count:
                 continue
-            requests = [found[i] for i in members]
+            requests = [found[i] for i in cluster.members]
             spot = Hotspot(by_id[place_id], categories.get(category_id), filters.first, filters.last,
-                           requests, similar.keywords([group_vectors[i] for i in members]))
+                           requests, similar.heaviest(cluster.total))
             spot.requesters, spot.repeated = _requesters(requests)
             spots.append(spot)
     spots.sort(key=lambda s: (-len(s.requests), -s.requesters, s.place.code, s.key))
@@ -216,8 +218,20 @@ def orders_of(case_ids: list[int]) -> dict[int, int]:
     return found
 
 
+def orders_within(first: date, last: date) -> dict[int, int]:
+    """The supervision order of each case under an order whose period overlaps first..last.
+
+    A case's order is about a hot spot it was received in, so a case received in the window is
+    under one of these if under any: reading the few orders of the window is cheaper than
+    binding a city-month's tens of thousands of case ids (orders_of)."""
+    return dict(db.session.execute(
+        select(HotspotOrderCase.case_id, HotspotOrderCase.order_id)
+        .join(HotspotOrder, HotspotOrder.id == HotspotOrderCase.order_id)
+        .where(HotspotOrder.first_day <= last, HotspotOrder.last_day >= first)).all())
+
+
 def rows(spots: list[Hotspot], filters: Filters) -> list[dict]:
-    ordered = orders_of([request.id for spot in spots for request in spot.requests])
+    ordered = orders_within(filters.first, filters.last) if spots else {}
     found = []
     for spot in spots:
         category_code = spot.category[1] if spot.category else None
