@@ -406,4 +406,5 @@ def test_an_administrator_rolls_a_process_back_on_the_processes_page(client, cit
     none = make_release("")
     assert none.status_code == 422 and 'id="processes"' in none.get_data(as_text=True)
     unknown, beyond = make_release("7"), make_release("57990587550717")
-    assert unknown.status_code == beyond.status_code == 404 and repository.processes_overview()[0]["release_version"] == 1
+    assert unknown.status_code == beyond.status_code == 404
+    assert repository.processes_overview()[0]["release_version"] == 1
