@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect, make_url, text
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.engine import repository
+from app.engine import repository, scripting
 from app.extensions import db
 from app.timelimits.limits import seed_defaults
 
@@ -145,6 +145,22 @@ def receiver():
     yield {"port": server.server_port, "url": f"http://127.0.0.1:{server.server_port}/hook",
            "received": received, "state": state, "server": server}
     server.shutdown()
+
+
+@pytest.fixture
+def flaky_lookup(monkeypatch):
+    """A registered function `flaky_lookup()` that fails on its first call, as an outside system
+    being down would, and answers "found" afterwards; yields the list of its calls."""
+    calls = []
+
+    def lookup():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("lookup service unavailable")
+        return "found"
+
+    monkeypatch.setitem(scripting._globals, "flaky_lookup", lookup)
+    yield calls
 
 
 CHROMIUM = Path("/usr/bin/chromium")

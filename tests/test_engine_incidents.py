@@ -3,7 +3,7 @@ import time
 
 from sqlalchemy import select
 
-from app.engine import scripting, timers
+from app.engine import timers
 from app.engine.models import HumanTask, Incident, ProcessInstance, Timer
 from app.extensions import db
 from tests import factories as f
@@ -62,17 +62,8 @@ def test_incidents_are_listed_for_administrators_only(client, app):
     assert [i["element_id"] for i in listed.json] == ["divide"]
 
 
-def test_a_timer_whose_follow_up_fails_becomes_an_incident_and_can_be_retried(client, app, monkeypatch):
+def test_a_timer_whose_follow_up_fails_becomes_an_incident_and_can_be_retried(client, app, flaky_lookup):
     # given a registered function that fails on its first call (an outside system being down)
-    calls = []
-
-    def flaky_lookup():
-        calls.append(1)
-        if len(calls) == 1:
-            raise ConnectionError("lookup service unavailable")
-        return "found"
-
-    monkeypatch.setitem(scripting._globals, "flaky_lookup", flaky_lookup)
     f.deploy("timer_then_script.bpmn")
     unit = f.unit("V1")
     f.user("admin", (f.unit("C1", "city", territory=f.territory("210900"), kind="centre"), "administrator"))

@@ -210,17 +210,8 @@ def test_a_case_waiting_at_several_steps_at_once_is_not_moved(client, app):
 
 
 def test_a_timer_incident_is_retried_from_the_incidents_page_within_the_jurisdiction(client, city,
-                                                                                    monkeypatch):
+                                                                                    flaky_lookup):
     # given a case whose timer follow-up failed once because an outside system was down
-    calls = []
-
-    def flaky_lookup():
-        calls.append(1)
-        if len(calls) == 1:
-            raise ConnectionError("lookup service unavailable")
-        return "found"
-
-    monkeypatch.setitem(scripting._globals, "flaky_lookup", flaky_lookup)
     f.deploy("timer_then_script.bpmn")
     case = f.case(unit_row=city, process_id="timer_then_script", territory_code="210900001",
                   data={"due": f.due_in(0.2)})

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 from app.api.blueprint import Blueprint
 from app.api.fields import ID_RANGE, UtcDateTime
 from app.api.security import permission_required
-from app.engine import repository
+from app.engine import repository, workbench
 from app.engine.transaction import transaction
 
 blp = Blueprint("workflows", __name__, description="Process definitions")
@@ -132,10 +132,7 @@ def version_detail(process_id, version):
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/xml",
               description="the BPMN file of the version")
 def download_bpmn(process_id, version):
-    definition = repository.get_version(process_id, version)
-    name = f"{process_id}-v{version}.bpmn"
-    return Response(definition.bpmn_xml, mimetype="application/xml",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return workbench.bpmn_download(repository.get_version(process_id, version))
 
 
 @blp.route("/<process_id>/versions/<int:version>/forms/<form_id>")

@@ -2,11 +2,12 @@
 
 Listing versions, deploying, releases and migration are the repository's and the migration
 service's (the pages call them directly, as the JSON API does); here are the workbench's own
-parts: submitting an edited bundle with its problems as data, and the heatmap (where open cases
-wait on a version's diagram).
+parts: submitting an edited bundle with its problems as data, a version's download, and the
+heatmap (where open cases wait on a version's diagram).
 """
 from dataclasses import asdict, is_dataclass
 
+from flask import Response
 from sqlalchemy import func, select
 
 from app.engine import repository
@@ -14,6 +15,13 @@ from app.engine.errors import EngineError
 from app.engine.models import HumanTask, ProcessInstance
 from app.extensions import db
 from app.forms import FormError
+
+
+def bpmn_download(definition) -> Response:
+    """A version's BPMN file as an attachment named after the process and version."""
+    name = f"{definition.process_id}-v{definition.version}.bpmn"
+    return Response(definition.bpmn_xml, mimetype="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def as_dict(value) -> dict:

@@ -8,7 +8,7 @@ are city-wide, not per territory, and the heatmap shows counts only, so no juris
 applies. The pages call the same services as the JSON API (repository, validation, migration) and
 app/engine/workbench.py for the workbench's own parts.
 """
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.engine import migration, repository, validation, workbench
@@ -57,10 +57,7 @@ def bundle(process_id: str, number: int):
 @bp.get("/<process_id>/v<int:number>/bpmn")
 @login_required("workflow:read")
 def download(process_id: str, number: int):
-    definition = repository.get_version(process_id, number)
-    filename = f"{definition.process_id}-v{definition.version}.bpmn"
-    return Response(definition.bpmn_xml, mimetype="application/xml",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return workbench.bpmn_download(repository.get_version(process_id, number))
 
 
 @bp.get("/<process_id>/diff")
