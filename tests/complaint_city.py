@@ -116,6 +116,15 @@ class Desk:
         self.reply("handler_village")
         self.approve_reply("reviewer_village")
 
+    def cooperation_under_way(self, units: dict) -> None:
+        """An unlicensed-stall report with the county's market department leading, police and
+        urban management cooperating at the same time (R12), signed for by the lead."""
+        self.register(title="无证经营 Unlicensed stall", category_code="market", request_type="report")
+        self.do("registrar", "triage", action="accept")
+        self.do("dispatcher", "dispatch", action="assign", unit_id=units["lead"].id, level="county",
+                complexity="complex", cooperating_unit_ids=[units["police"].id, units["urban"].id])
+        self.sign_for("handler_lead")
+
     def sign_for(self, handler: str) -> None:
         self.do(handler, "first_contact", claim=True, action="accept", contact_result="reached")
 

@@ -223,11 +223,7 @@ def test_complaint_cases_at_handling_and_cooperating_migrate_to_a_changed_versio
     at_handling.village_case(units)
     at_handling.sign_for("handler_village")
     cooperating = Desk(client, tokens=at_handling.tokens)
-    cooperating.register(title="无证经营 Unlicensed stall", category_code="market", request_type="report")
-    cooperating.do("registrar", "triage", action="accept")
-    cooperating.do("dispatcher", "dispatch", action="assign", unit_id=units["lead"].id, level="county",
-                   complexity="complex", cooperating_unit_ids=[units["police"].id, units["urban"].id])
-    cooperating.sign_for("handler_lead")
+    cooperating.cooperation_under_way(units)
     due_before = at_handling.case()["due_at"]
 
     # when version 2 renames the handling step and both cases are migrated to it
@@ -259,11 +255,7 @@ def test_a_cooperation_in_progress_finishes_on_a_freshly_parsed_version(client, 
     # given a case whose two cooperating units are at work (a multi-instance task)
     units = build_city()["units"]
     desk = Desk(client)
-    desk.register(title="无证经营 Unlicensed stall", category_code="market", request_type="report")
-    desk.do("registrar", "triage", action="accept")
-    desk.do("dispatcher", "dispatch", action="assign", unit_id=units["lead"].id, level="county",
-            complexity="complex", cooperating_unit_ids=[units["police"].id, units["urban"].id])
-    desk.sign_for("handler_lead")
+    desk.cooperation_under_way(units)
 
     # when the server restarts (its parsed versions are gone) before both parts are in
     repository.clear_cache()

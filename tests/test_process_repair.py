@@ -196,11 +196,7 @@ def test_a_case_waiting_at_several_steps_at_once_is_not_moved(client, app):
     units = city["units"]
     f.user("admin", (city["centre"], "administrator"))
     desk = Desk(client)
-    desk.register(title="无证经营 Unlicensed stall", category_code="market", request_type="report")
-    desk.do("registrar", "triage", action="accept")
-    desk.do("dispatcher", "dispatch", action="assign", unit_id=units["lead"].id, level="county",
-            complexity="complex", cooperating_unit_ids=[units["police"].id, units["urban"].id])
-    desk.sign_for("handler_lead")
+    desk.cooperation_under_way(units)
 
     refused = client.post(f"/api/v1/cases/{desk.number}/repair/move-to", headers=f.auth(client, "admin"),
                           json={"element_id": "handle", "reason": "skip the cooperation"})
