@@ -36,7 +36,8 @@ def people(app):
     centre = f.unit("C210900", "city", territory=city, kind="centre")
     village = f.unit("V1", territory=city)
     return {"village": village, "designer": f.user("designer", (centre, "process_designer")),
-            "handler": f.user("handler", (village, "handler"))}
+            "handler": f.user("handler", (village, "handler")),
+            "admin": f.user("admin", (centre, "administrator"))}
 
 
 def open_editor(browser, base: str, version: int = 1):
@@ -176,13 +177,19 @@ def test_the_version_page_shows_where_open_cases_wait_and_the_diff_colours_the_n
 
 # --- the whole path: needs the bundles, validation and migration parts of issue 13 -------------
 
-def add_phase(code: str) -> None:
-    """What an administrator does on the phases page: a new phase with its time limit."""
-    from app.timelimits import limits
-
-    limits.add_phase({"code": code, "name_zh": "法制审核", "name_en": "Legal review"},
-                     {"amount": 2, "unit": "working_days"})
-    db.session.commit()
+def administrator_adds_phase(browser, base: str, code: str) -> None:
+    """The administrator creates the phase with its time limit on the phases page."""
+    page = sign_in(browser, base, "admin")
+    page.goto(f"{base}/admin/phases-roles")
+    page.fill("#p-code", code)
+    page.fill("#p-name_zh", "法制审核")
+    page.fill("#p-name_en", "Legal review")
+    page.fill("#p-amount", "2")
+    page.select_option("#p-unit", "working_days")
+    page.click("form[action$='/admin/phases'] button[type=submit]")
+    page.wait_for_url(f"{base}/admin/phases-roles")
+    assert code in page.inner_text("main")
+    page.context.close()
 
 
 def open_task(case_id: int) -> HumanTask:
@@ -198,7 +205,7 @@ def instance_version(case_id: int) -> int:
         ProcessInstance.case_id == case_id))
 
 
-def designer_deploys_legal_review(page) -> None:
+def designer_deploys_legal_review(page, browser, base: str) -> None:
     """Add the step on an unknown phase, see it refused naming the timer, add the phase, deploy."""
     add_legal_review(page, form_ref="legal-review")
     new_form_with_a_text_field(page, "legal-review")
@@ -210,7 +217,7 @@ def designer_deploys_legal_review(page) -> None:
     validate(page, "refused")
     problem = page.locator("#bundle-problems button", has_text="'legal_review'")
     assert problem.get_attribute("data-diagram-element") == "legal_review_due"
-    add_phase("legal_review")
+    administrator_adds_phase(browser, base, "legal_review")
     validate(page, "valid")
     page.click("#bundle-deploy")
     page.wait_for_selector("#designer-editor[data-state=deployed]")
@@ -236,7 +243,7 @@ def test_a_designer_adds_a_step_with_a_new_form_and_phase_deploys_it_and_migrate
     old_case = f.case("old", unit_row=people["village"])
     page = open_editor(browser, live_server)
 
-    designer_deploys_legal_review(page)
+    designer_deploys_legal_review(page, browser, live_server)
 
     # a new case runs through the new step, due by the new phase's limit, and closes
     new_case = f.case("new", unit_row=people["village"])
