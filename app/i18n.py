@@ -3,7 +3,9 @@
 msgids are English; app/translations/zh_CN/LC_MESSAGES/messages.po gives the Chinese of every one,
 and English needs no translations (a msgid is its own English). The locale of a request is the
 user's explicit choice (POST /language, kept in the session cookie), else the best match of the
-browser's Accept-Language among SUPPORTED_LOCALES, else zh_CN. The JSON API is not translated.
+browser's Accept-Language among SUPPORTED_LOCALES, else zh_CN. The JSON API is not translated,
+except the problems of a deployment (app/engine/validation.py, repository.py), which follow the
+request's locale too (no request: zh_CN; no app context: English).
 
 How to add a string, extract, translate and compile: docs/architecture.md, "Translations".
 """

@@ -89,8 +89,20 @@ def test_a_bundle_is_refused_when_a_task_names_a_form_that_is_neither_uploaded_n
     assert repository.release_definition_id("complaint") == definition_id
 
 
+def test_problems_come_back_in_chinese_by_default_and_in_english_when_asked(client, city):
+    english = post_bundle(client, {**city["designer"], "Accept-Language": "en"}, WITH_FORM)
+    chinese = post_bundle(client, city["designer"], WITH_FORM)
+    assert english.status_code == chinese.status_code == 422
+    [en], [zh] = english.json["errors"], chinese.json["errors"]
+    assert en["element_id"] == zh["element_id"] == "handle"
+    assert en["message"] == ("user task 'handle' names the form 'lamp-report', which is not in the bundle: "
+                             "add lamp-report.form to the deployment or correct formRef")
+    assert zh["message"] == ("用户任务 'handle' 指定了表单 'lamp-report'，但它不在部署包中："
+                             "请把 lamp-report.form 加入部署，或更正 formRef")
+
+
 def test_every_problem_of_the_uploaded_forms_is_reported_naming_the_file(client, city):
-    broken = post_bundle(client, city["designer"], WITH_FORM, {
+    broken = post_bundle(client, {**city["designer"], "Accept-Language": "en"}, WITH_FORM, {
         "lamp-report.form": lamp_form(), "copy.form": lamp_form(), "latin.form": b"\xff\xfe{}",
         "nokey.form": json.dumps({"id": "x", "components": [{"type": "textfield"}]}).encode()})
     assert broken.status_code == 422

@@ -4,6 +4,7 @@ import inspect
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from lxml import etree
 from sqlalchemy import select
 
@@ -21,6 +22,14 @@ from tests import factories as f
 ROOT = Path(__file__).resolve().parent.parent
 COMPLAINT = (ROOT / "workflows" / "complaint.bpmn").read_text(encoding="utf-8")
 FORMS = load_directory(ROOT / "forms")
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """The rules' messages in English, the language these tests read (Chinese is the default:
+    tests/test_process_bundles.py asks for both)."""
+    with force_locale("en"):
+        yield
 
 
 def problems_of(xml: str, forms=None) -> list:

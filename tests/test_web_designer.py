@@ -149,7 +149,7 @@ def test_deploying_from_the_workbench_makes_the_next_version_deployed_by_the_des
     ({"filename": "x.bpmn"}, "bpmn"),
     ({"bpmn": SIMPLE, "filename": "../x.bpmn"}, "filename"),
     ({"bpmn": SIMPLE, "forms": {"a": 1}}, "forms"),
-    ({"bpmn": "<not-xml", "forms": {}}, "not well-formed XML"),
+    ({"bpmn": "<not-xml", "forms": {}}, "不是格式正确的 XML"),  # the workbench's default language
 ])
 def test_a_malformed_bundle_is_refused_with_the_reason_not_a_server_error(client, people, body, field):
     signed_in(client, "designer")

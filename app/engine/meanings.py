@@ -24,6 +24,7 @@ from app.engine import repository
 from app.engine.errors import DeploymentError
 from app.engine.models import ProcessDefinition
 from app.extensions import db
+from app.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +35,13 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     QUEUE: ("dispatch", "review", "revisit"),
     PUBLIC_STATUS: ("RECEIVED", "PROCESSED"),
 }
-#: A registered function a process calls -> the meaning it then needs, and why.
+#: A registered function a process calls -> the meaning it then needs, and why (an English msgid).
 NEEDS: dict[str, tuple[str, str]] = {
-    "record_rating": ("rating", "the public rating page completes the task the requester rates"),
-    "answer_at_once": ("triage", "the hotline desk completes the triage task as it registers a call"),
-    "refuse_case": ("triage", "the hotline desk completes the triage task as it registers a call"),
-    "propose_unit": ("dispatch", "the routing catalogue's proposal is pre-filled into the dispatch task"),
-    "assign_case": ("reply_due", "the requester sees the due date of the task that answers them"),
+    "record_rating": ("rating", N_("the public rating page completes the task the requester rates")),
+    "answer_at_once": ("triage", N_("the hotline desk completes the triage task as it registers a call")),
+    "refuse_case": ("triage", N_("the hotline desk completes the triage task as it registers a call")),
+    "propose_unit": ("dispatch", N_("the routing catalogue's proposal is pre-filled into the dispatch task")),
+    "assign_case": ("reply_due", N_("the requester sees the due date of the task that answers them")),
 }
 
 Meanings = dict[tuple[str, str], frozenset[str]]

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from threading import Lock
 
+from flask_babel import gettext
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -103,7 +104,8 @@ def _check_scripts(root) -> None:
             try:
                 check_source(text, "exec" if tag in _SCRIPT_TAGS else "eval")
             except ScriptRejected as exc:
-                raise DeploymentError(f"{tag} of element '{_element_id(node)}': {exc}",
+                raise DeploymentError(gettext("%(what)s of element '%(element)s': %(error)s", what=tag,
+                                              element=_element_id(node), error=exc),
                                       element_id=_element_id(node)) from None
     for name in _EXPRESSION_PROPERTIES:
         for prop in root.iterfind(f".//camunda:property[@name='{name}']", NS):
@@ -111,7 +113,8 @@ def _check_scripts(root) -> None:
                 check_source(prop.get("value") or "", "eval")
             except ScriptRejected as exc:
                 element = _element_id(prop)
-                raise DeploymentError(f"{name} of element '{element}': {exc}", element_id=element) from None
+                raise DeploymentError(gettext("%(what)s of element '%(element)s': %(error)s", what=name,
+                                              element=element, error=exc), element_id=element) from None
 
 
 def _check_flow_references(root) -> None:
@@ -121,9 +124,9 @@ def _check_flow_references(root) -> None:
         for end in ("sourceRef", "targetRef"):
             ref = flow.get(end)
             if ref not in ids:
-                raise DeploymentError(
-                    f"sequence flow '{flow.get('id')}': its {end} '{ref}' is not an element of the file",
-                    element_id=flow.get("id"))
+                raise DeploymentError(gettext(
+                    "sequence flow '%(flow)s': its %(end)s '%(ref)s' is not an element of the file",
+                    flow=flow.get("id"), end=end, ref=ref), element_id=flow.get("id"))
 
 
 def _property(node, name: str) -> str | None:
@@ -140,8 +143,9 @@ def _closes_case(root, process_id: str) -> bool:
         return True
     value = (found.get("value") or "").strip().lower()
     if value not in ("true", "false"):
-        raise DeploymentError(f"process '{process_id}': closesCase is 'true' or 'false', not "
-                              f"'{found.get('value')}'", element_id=process_id)
+        raise DeploymentError(gettext(
+            "process '%(process)s': closesCase is 'true' or 'false', not '%(value)s'", process=process_id,
+            value=found.get("value")), element_id=process_id)
     return value == "true"
 
 
@@ -178,11 +182,12 @@ def _read(xml: bytes, filename: str):
     try:
         xml.decode("utf-8")
     except UnicodeDecodeError:
-        raise DeploymentError(f"{filename}: BPMN files must be UTF-8 encoded") from None
+        raise DeploymentError(gettext("%(file)s: BPMN files must be UTF-8 encoded", file=filename)) from None
     try:
         return etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
-        raise DeploymentError(f"{filename}: not well-formed XML: {exc}") from None
+        raise DeploymentError(gettext("%(file)s: not well-formed XML: %(error)s", file=filename,
+                                      error=exc)) from None
 
 
 def parse(xml: bytes, filename: str = "process.bpmn") -> dict[str, ParsedProcess]:
@@ -197,7 +202,7 @@ def _parse_root(root, xml: bytes, filename: str) -> dict[str, ParsedProcess]:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
         process_ids = parser.get_process_ids()
         if not process_ids:
-            raise DeploymentError(f"{filename}: no executable process found")
+            raise DeploymentError(gettext("%(file)s: no executable process found", file=filename))
         _check_scripts(root)
         meta, deadlines = _user_task_meta(root), _deadline_timers(root)
         digest = hashlib.sha256(xml).hexdigest()
@@ -207,7 +212,8 @@ def _parse_root(root, xml: bytes, filename: str) -> dict[str, ParsedProcess]:
             for pid in process_ids
         }
     except ValidationException as exc:
-        where = f"element '{exc.id}'" if getattr(exc, "id", "") else "the file"
+        where = (gettext("element '%(element)s'", element=exc.id) if getattr(exc, "id", "")
+                 else gettext("the file"))
         raise DeploymentError(f"{filename}: {where}: {exc}", element_id=exc.id or None) from None
     except SpiffWorkflowException as exc:
         raise DeploymentError(f"{filename}: {exc}") from None
@@ -236,6 +242,9 @@ class DeployResult:
 def deploy_bundle(bpmn: bytes, filename: str, forms: dict[str, bytes], deployed_by_id: int | None = None,
                   dry_run: bool = False, activate: bool = True) -> DeployResult:
     """Deploy a BPMN file with uploaded form files (`forms`: file name -> bytes).
+
+    Problems are worded in the request's locale (app/i18n.py: Chinese unless English was asked
+    for); with no request, in the default locale (Chinese; English outside an app context).
 
     A form a user task names comes from the uploads, else from the process's current release.
     Any problem raises DeploymentError with all of them; `dry_run` only checks and never writes.
@@ -326,14 +335,16 @@ def _uploaded_forms(uploads: dict[str, bytes]) -> tuple[dict[str, FormDefinition
         try:
             form = forms.load_source(data.decode("utf-8"), name)
         except UnicodeDecodeError:
-            problems.append(validation.Problem(None, f"{name}: form files must be UTF-8 encoded"))
+            problems.append(validation.Problem(None, gettext("%(file)s: form files must be UTF-8 encoded",
+                                                             file=name)))
             continue
         except FormError as exc:
             problems.append(validation.Problem(None, str(exc)))
             continue
         if form.id in found:
-            problems.append(validation.Problem(None, f"{name}: form id '{form.id}' is already used by "
-                                                     f"{found[form.id].filename}"))
+            problems.append(validation.Problem(None, gettext(
+                "%(file)s: form id '%(form)s' is already used by %(other)s", file=name, form=form.id,
+                other=found[form.id].filename)))
         found[form.id] = form
     return found, problems
 

@@ -19,8 +19,11 @@ import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
+
 from app.engine import meanings
 from app.engine.scripting import SAFE_BUILTINS, registered_functions
+from app.i18n import N_
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -32,16 +35,26 @@ START_VARIABLES = frozenset({
     "case_id", "unit_id", "territory_id", "category_id", "klass", "request_type", "level", "restart",
     "appeal_id", "rating_id", "appeal_reason",
 })
-#: element tag -> (what the text is called in a message, ast mode)
-_CODE_TAGS = {"conditionExpression": ("condition", "eval"), "timeDate": ("timer date", "eval"),
-              "timeDuration": ("timer duration", "eval"), "timeCycle": ("timer cycle", "eval"),
-              "loopCardinality": ("loop cardinality", "eval"),
-              "completionCondition": ("completion condition", "eval"), "script": ("script", "exec")}
+#: element tag -> (what the text is called in a message, ast mode); the names are English msgids,
+#: translated with gettext when a message is built (`_what`)
+_CODE_TAGS = {"conditionExpression": (N_("condition"), "eval"), "timeDate": (N_("timer date"), "eval"),
+              "timeDuration": (N_("timer duration"), "eval"), "timeCycle": (N_("timer cycle"), "eval"),
+              "loopCardinality": (N_("loop cardinality"), "eval"),
+              "completionCondition": (N_("completion condition"), "eval"), "script": (N_("script"), "exec")}
 _CODE_PROPERTIES = ("candidateUnit", "allowedActions")
+
+
+def _what(what: str) -> str:
+    """What a checked text is called, in the current locale ("candidateUnit"/"allowedActions",
+    property names, stay as they are)."""
+    return what if what in _CODE_PROPERTIES else gettext(what)
 
 
 @dataclass(frozen=True)
 class Problem:
+    """A problem of a bundle; `message` is in the locale of the request that built it (Chinese by
+    default, English when asked; outside an app context English)."""
+
     element_id: str | None
     message: str
 
@@ -103,8 +116,9 @@ def _add_code(bundle: _Bundle, element_id: str, what: str, text: str, mode: str,
     try:
         bundle.code.append(_Code(element_id, what, ast.parse(text, mode=mode), tag))
     except SyntaxError as exc:
-        bundle.problems.append(Problem(element_id, f"the {what} of '{element_id}' is not valid Python "
-                                                   f"({exc.msg}); correct it"))
+        bundle.problems.append(Problem(element_id, gettext(
+            "the %(what)s of '%(element)s' is not valid Python (%(error)s); correct it",
+            what=_what(what), element=element_id, error=exc.msg)))
 
 
 def _calls(bundle: _Bundle) -> Iterator[tuple[_Code, ast.Call, str]]:
@@ -126,9 +140,10 @@ def _bound(fn: Callable, call: ast.Call) -> inspect.BoundArguments | None:
 def _forms_resolve(bundle: _Bundle) -> Iterator[Problem]:
     for task in bundle.tasks:
         if task.form_key and task.form_key not in bundle.forms:
-            yield Problem(task.element_id, f"user task '{task.element_id}' names the form '{task.form_key}', "
-                                           f"which is not in the bundle: add {task.form_key}.form to the "
-                                           f"deployment or correct formRef")
+            yield Problem(task.element_id, gettext(
+                "user task '%(element)s' names the form '%(form)s', which is not in the bundle: add "
+                "%(form)s.form to the deployment or correct formRef", element=task.element_id,
+                form=task.form_key))
 
 
 def _functions(bundle: _Bundle) -> Iterator[Problem]:
@@ -138,28 +153,30 @@ def _functions(bundle: _Bundle) -> Iterator[Problem]:
 
     functions, phases = registered_functions(), None
     for code, call, name in _calls(bundle):
-        where = f"the {code.what} of '{code.element_id}'"
+        where = gettext("the %(what)s of '%(element)s'", what=_what(code.what), element=code.element_id)
         if name in SAFE_BUILTINS:
             continue
         fn = functions.get(name)
         if fn is None:
-            yield Problem(code.element_id, f"{where} calls '{name}', which is not a registered function; "
-                                           f"use one of: {', '.join(sorted(functions))}")
+            yield Problem(code.element_id, gettext(
+                "%(where)s calls '%(name)s', which is not a registered function; use one of: %(names)s",
+                where=where, name=name, names=", ".join(sorted(functions))))
             continue
         try:
             bound = _bound(fn, call)
         except TypeError as exc:
-            yield Problem(code.element_id, f"{where} calls {name}() with arguments it does not take ({exc}); "
-                                           f"call it as {name}{inspect.signature(fn)}")
+            yield Problem(code.element_id, gettext(
+                "%(where)s calls %(name)s() with arguments it does not take (%(error)s); call it as "
+                "%(name)s%(signature)s", where=where, name=name, error=exc, signature=inspect.signature(fn)))
             continue
         phase = bound.arguments.get("phase") if bound else None
         if isinstance(phase, ast.Constant) and isinstance(phase.value, str):
             phases = phase_codes() if phases is None else phases
             if phase.value not in phases:
-                yield Problem(code.element_id, f"{where} names the phase '{phase.value}' in {name}(), which "
-                                               f"does not exist; add it with its time limit under "
-                                               f"Administration → Phases and roles, or use one of: "
-                                               f"{', '.join(phases)}")
+                yield Problem(code.element_id, gettext(
+                    "%(where)s names the phase '%(phase)s' in %(name)s(), which does not exist; add it with "
+                    "its time limit under Administration → Phases and roles, or use one of: %(phases)s",
+                    where=where, phase=phase.value, name=name, phases=", ".join(phases)))
 
 
 def _roles(bundle: _Bundle) -> Iterator[Problem]:
@@ -168,17 +185,17 @@ def _roles(bundle: _Bundle) -> Iterator[Problem]:
     known = None
     for task in bundle.tasks:
         if task.groups and "," in task.groups:
-            yield Problem(task.element_id, f"user task '{task.element_id}' names several roles in "
-                                           f"candidateGroups ('{task.groups}'), which matches nobody; "
-                                           f"name one role")
+            yield Problem(task.element_id, gettext(
+                "user task '%(element)s' names several roles in candidateGroups ('%(groups)s'), which "
+                "matches nobody; name one role", element=task.element_id, groups=task.groups))
             continue
         for role in meanings.values(task.groups):
             known = role_codes() if known is None else known
             if role not in known:
-                yield Problem(task.element_id, f"user task '{task.element_id}' offers itself to the role "
-                                               f"'{role}' (candidateGroups), which does not exist; add it "
-                                               f"under Administration → Phases and roles, or use one of: "
-                                               f"{', '.join(known)}")
+                yield Problem(task.element_id, gettext(
+                    "user task '%(element)s' offers itself to the role '%(role)s' (candidateGroups), which "
+                    "does not exist; add it under Administration → Phases and roles, or use one of: "
+                    "%(roles)s", element=task.element_id, role=role, roles=", ".join(known)))
 
 
 def _written_names(bundle: _Bundle) -> set[str]:
@@ -205,9 +222,10 @@ def _conditions_read_written(bundle: _Bundle) -> Iterator[Problem]:
             continue
         local, read = _names(code.tree, ast.Store), _names(code.tree, ast.Load)
         for name in sorted(read - written - local):
-            yield Problem(code.element_id, f"the condition of '{code.element_id}' reads '{name}', which no "
-                                           f"form field, script or start data sets; set it in a script or "
-                                           f"a form of an earlier task, or correct the name")
+            yield Problem(code.element_id, gettext(
+                "the condition of '%(element)s' reads '%(name)s', which no form field, script or start "
+                "data sets; set it in a script or a form of an earlier task, or correct the name",
+                element=code.element_id, name=name))
 
 
 def _literal_lists(tree: ast.AST) -> Iterator[list[str]]:
@@ -226,20 +244,23 @@ def _allowed_actions(bundle: _Bundle) -> Iterator[Problem]:
             continue  # reported with the other code
         form = bundle.forms.get(task.form_key) if task.form_key else None
         action = form.field("action") if form is not None else None
-        where = f"allowedActions of user task '{task.element_id}'"
+        where = gettext("allowedActions of user task '%(element)s'", element=task.element_id)
         if form is not None and action is None:
-            yield Problem(task.element_id, f"{where}: the form '{task.form_key}' has no 'action' field; add "
-                                           f"one with these actions as its options, or remove allowedActions")
+            yield Problem(task.element_id, gettext(
+                "%(where)s: the form '%(form)s' has no 'action' field; add one with these actions as its "
+                "options, or remove allowedActions", where=where, form=task.form_key))
         for listed in _literal_lists(tree):
             for value in sorted({v for v in listed if listed.count(v) > 1}):
-                yield Problem(task.element_id, f"{where} lists '{value}' twice; list each action once")
+                yield Problem(task.element_id, gettext(
+                    "%(where)s lists '%(value)s' twice; list each action once", where=where, value=value))
             options = action.options if action is not None else None
             for value in dict.fromkeys(listed):
                 if options is not None and value not in options:
-                    yield Problem(task.element_id, f"{where} offers '{value}', which is not an option of the "
-                                                   f"action field of the form '{task.form_key}' (options: "
-                                                   f"{', '.join(map(str, options))}); add the option to the "
-                                                   f"form or correct the value")
+                    yield Problem(task.element_id, gettext(
+                        "%(where)s offers '%(value)s', which is not an option of the action field of the "
+                        "form '%(form)s' (options: %(options)s); add the option to the form or correct the "
+                        "value", where=where, value=value, form=task.form_key,
+                        options=", ".join(map(str, options))))
 
 
 def _properties_once(bundle: _Bundle) -> Iterator[Problem]:
@@ -247,8 +268,9 @@ def _properties_once(bundle: _Bundle) -> Iterator[Problem]:
         names = [p.get("name") for p in properties.iterfind("camunda:property", NS)]
         for name in sorted({n for n in names if names.count(n) > 1}):
             element = _element_id(properties)
-            yield Problem(element, f"'{element}' has the property '{name}' more than once; keep one "
-                                   f"(several values go in one property, separated by commas)")
+            yield Problem(element, gettext(
+                "'%(element)s' has the property '%(name)s' more than once; keep one (several values go in "
+                "one property, separated by commas)", element=element, name=name))
 
 
 def _meanings(bundle: _Bundle) -> Iterator[Problem]:
@@ -258,21 +280,24 @@ def _meanings(bundle: _Bundle) -> Iterator[Problem]:
         for prop in bundle.root.iterfind(f".//camunda:property[@name='{kind}']", NS):
             element = _element_id(prop)
             if element not in user_tasks:
-                yield Problem(element, f"'{element}' is marked {kind}, but only user tasks can have it; "
-                                       f"move the property to a user task")
+                yield Problem(element, gettext(
+                    "'%(element)s' is marked %(kind)s, but only user tasks can have it; move the property "
+                    "to a user task", element=element, kind=kind))
             for value in meanings.values(prop.get("value")):
                 if value not in allowed:
-                    yield Problem(element, f"'{element}' has {kind} '{value}', which the product does not "
-                                           f"know; use one of: {', '.join(allowed)}")
+                    yield Problem(element, gettext(
+                        "'%(element)s' has %(kind)s '%(value)s', which the product does not know; use one "
+                        "of: %(values)s", element=element, kind=kind, value=value, values=", ".join(allowed)))
                 elif kind == meanings.MEANING and element in user_tasks:
                     marked.add(value)
     called = {name for _, _, name in _calls(bundle)}
     process = next(iter(bundle.parsed), None)
     for function, (meaning, why) in meanings.NEEDS.items():
         if function in called and meaning not in marked:
-            yield Problem(process, f"the process calls {function}() but no user task is marked with the "
-                                   f"meaning '{meaning}' ({why}); add <camunda:property name=\"meaning\" "
-                                   f"value=\"{meaning}\"/> to that task")
+            yield Problem(process, gettext(
+                "the process calls %(function)s() but no user task is marked with the meaning "
+                "'%(meaning)s' (%(why)s); add <camunda:property name=\"meaning\" value=\"%(meaning)s\"/> "
+                "to that task", function=function, meaning=meaning, why=gettext(why)))
 
 
 RULES: tuple[Callable[[_Bundle], Iterator[Problem]], ...] = (
