@@ -5,8 +5,7 @@ from sqlalchemy import func, select
 
 from app.assessment.models import AssessmentScheme
 from app.extensions import db
-from tests import factories as f
-from tests.complaint_city import Desk, build_city
+from tests.complaint_city import Desk, assessment_city
 
 API = "/api/v1/statistics"
 _TOKENS: dict = {}
@@ -14,17 +13,12 @@ _TOKENS: dict = {}
 
 @pytest.fixture
 def city(app):
-    _TOKENS.clear()
-    built = build_city()
-    f.user("admin", (built["centre"], "administrator"))
-    return built
+    return assessment_city(_TOKENS)
 
 
 def call(client, method: str, path: str, user: str = "admin", expected: int = 200, **kwargs):
-    response = client.open(path if path.startswith("/api") else f"{API}{path}", method=method,
-                           headers=Desk(client, tokens=_TOKENS).headers(user), **kwargs)
-    assert response.status_code == expected, response.json
-    return response.json
+    return Desk(client, tokens=_TOKENS).call(method, path if path.startswith("/api") else f"{API}{path}",
+                                             user, expected, **kwargs)
 
 
 def village_score(client) -> float:

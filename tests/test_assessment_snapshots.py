@@ -15,8 +15,7 @@ from app.engine.transaction import transaction
 from app.extensions import db
 from app.statistics import service
 from app.statistics.filters import assessment_month, today
-from tests import factories as f
-from tests.complaint_city import Desk, build_city
+from tests.complaint_city import Desk, assessment_city
 
 API = "/api/v1/statistics"
 _TOKENS: dict = {}
@@ -24,11 +23,7 @@ _TOKENS: dict = {}
 
 @pytest.fixture
 def city(app):
-    _TOKENS.clear()
-    built = build_city()
-    f.deploy("appeal.bpmn")
-    f.user("admin", (built["centre"], "administrator"))
-    return built
+    return assessment_city(_TOKENS, appeals=True)
 
 
 @pytest.fixture
@@ -45,10 +40,8 @@ def desk(client) -> Desk:
 
 
 def call(client, method: str, path: str, user: str = "leader", expected: int = 200, **kwargs):
-    response = client.open(path if path.startswith("/api") else f"{API}{path}", method=method,
-                           headers=desk(client).headers(user), **kwargs)
-    assert response.status_code == expected, response.json
-    return response.json
+    return desk(client).call(method, path if path.startswith("/api") else f"{API}{path}", user, expected,
+                             **kwargs)
 
 
 def answered(client, units, rating: tuple[str, str] | None = ("satisfied", "resolved")) -> Desk:

@@ -13,7 +13,7 @@ from app.audit.models import AdminChange
 from app.extensions import db
 from app.statistics.filters import assessment_month, today
 from tests import factories as f
-from tests.complaint_city import Desk, build_city
+from tests.complaint_city import Desk, assessment_city
 from tests.web_helpers import post_form, signed_in
 
 _TOKENS: dict = {}
@@ -21,11 +21,7 @@ _TOKENS: dict = {}
 
 @pytest.fixture
 def city(app):
-    _TOKENS.clear()
-    built = build_city()
-    f.deploy("appeal.bpmn")
-    f.user("admin", (built["centre"], "administrator"))
-    return built
+    return assessment_city(_TOKENS, appeals=True)
 
 
 def page(client, path: str, status: int = 200) -> str:

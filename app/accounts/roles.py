@@ -9,6 +9,7 @@ or rename one, never take a built-in one away.
 import re
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import select
 
 from app.accounts.models import ROLES, Role
@@ -59,10 +60,15 @@ def role_codes() -> list[str]:
 
 
 def scopes() -> dict[str, str]:
-    """role code -> scope, for the jurisdiction rule (one small query)."""
-    found = {code: scope for code, (_, _, scope) in BUILTIN.items()}
-    found.update((code, scope) for code, scope in db.session.execute(select(Role.code, Role.scope)))
-    return found
+    """role code -> scope, for the jurisdiction rule: one small query per request, however many
+    jurisdiction checks a page makes."""
+    memo = g.get("_role_scopes") if has_request_context() else None
+    if memo is None:
+        memo = {code: scope for code, (_, _, scope) in BUILTIN.items()}
+        memo.update((code, scope) for code, scope in db.session.execute(select(Role.code, Role.scope)))
+        if has_request_context():
+            g._role_scopes = memo
+    return memo
 
 
 def names() -> dict[str, tuple[str, str]]:

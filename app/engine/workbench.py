@@ -25,10 +25,8 @@ def bpmn_download(definition) -> Response:
 
 
 def as_dict(value) -> dict:
-    """A service's result row (dataclass, dict or ORM-free object) as a plain dict for JSON."""
-    if is_dataclass(value):
-        return asdict(value)
-    return dict(value) if isinstance(value, dict) else dict(vars(value))
+    """A service's result (a dataclass, or a dict already) as a plain dict for JSON."""
+    return asdict(value) if is_dataclass(value) else dict(value)
 
 
 def problems_of(error: Exception) -> list[dict]:
