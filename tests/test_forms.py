@@ -5,10 +5,11 @@ import re
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 
 from app import forms
 from app.engine.errors import InvalidData
-from app.forms import feel, registry
+from app.forms import feel, registry, texts
 from app.forms.registry import FormError, load_directory, load_file
 from app.forms.validation import validate
 from tests import factories
@@ -37,7 +38,8 @@ def write_form(directory: Path, components: list, form_id: str = "sample",
 
 
 def errors_of(form, data, context=None) -> dict[str, list[str]]:
-    with pytest.raises(InvalidData) as caught:
+    """The problems, in English (the default locale is Chinese; see test_i18n_pages.py)."""
+    with pytest.raises(InvalidData) as caught, force_locale("en"):
         validate(form, data, context)
     assert caught.value.status == 422
     assert caught.value.message == f"invalid data for form {form.id}"
@@ -57,7 +59,7 @@ def test_every_form_file_loads_and_its_id_is_the_file_stem(real_forms):
     assert set(real_forms) == EXPECTED_FORMS
 
 
-def test_every_form_file_uses_the_vendored_form_js_schema_version_and_bilingual_labels(real_forms):
+def test_every_form_file_uses_the_vendored_form_js_schema_version(real_forms):
     bundle = (REPO / "app/static/vendor/form-js/form-viewer.umd.js").read_text(encoding="utf-8")
     vendored = int(re.search(r"const schemaVersion = (\d+);", bundle).group(1))
     for form in real_forms.values():
@@ -67,10 +69,18 @@ def test_every_form_file_uses_the_vendored_form_js_schema_version_and_bilingual_
         assert schema["exporter"] == {"name": "Huiyin", "version": "0.1"}
         for field in form.fields:
             assert field.id == f"Field_{field.key}", form.filename
-            assert re.search(r"[\u4e00-\u9fff]", field.label) and re.search(r"[A-Za-z]", field.label), \
-                f"{form.filename}: {field.key} label {field.label!r} is not bilingual"
-            for value, label in field.option_labels or ():
-                assert re.search(r"[\u4e00-\u9fff]", label), f"{form.filename}: option {value}"
+
+
+def test_designers_write_form_texts_in_english_and_every_one_has_chinese(real_forms, app):
+    """Given the form files (one language, English), when a zh-CN page renders them, then every
+    label, option and description is Chinese, from the same catalogue as the pages."""
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        for form in real_forms.values():
+            english, shown = texts.texts(form.schema()), texts.texts(texts.translate(form.schema()))
+            assert english and len(english) == len(shown), form.filename
+            for source, chinese in zip(english, shown, strict=True):
+                assert not re.search(r"[\u4e00-\u9fff]", source), f"{form.filename}: {source!r} is not English"
+                assert re.search(r"[\u4e00-\u9fff]", chinese), f"{form.filename}: no Chinese for {source!r}"
 
 
 def test_action_fields_are_required_radios_and_dependent_fields_hide_on_other_actions(real_forms):

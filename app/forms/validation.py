@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.engine.errors import InvalidData
@@ -32,11 +33,11 @@ def validate(form: FormDefinition, data: dict, context: dict | None = None) -> d
 
     `context` is what conditions may also see (process variables); submitted data wins."""
     if not isinstance(data, dict):
-        raise InvalidData(f"invalid data for form {form.id}", {"_data": ["must be a JSON object"]})
+        raise InvalidData(f"invalid data for form {form.id}", {"_data": [_("must be a JSON object")]})
     errors: Errors = defaultdict(list)
     for key in data:
         if form.field(key) is None:
-            errors[key].append(f"not a field of form {form.id}")
+            errors[key].append(_("not a field of form %(form)s", form=form.id))
     scope = {**(context or {}), **data}
     accepted: dict[str, Any] = {}
     for field in form.fields:
@@ -45,13 +46,13 @@ def validate(form: FormDefinition, data: dict, context: dict | None = None) -> d
         value = data.get(field.key, _MISSING)
         if _is_empty(field, value):
             if field.required:
-                errors[field.key].append("required")
+                errors[field.key].append(_("required"))
             elif value is not _MISSING:
                 accepted[field.key] = [] if field.is_list else None
             continue
         clean, problems = _CHECKS[field.type](field, value)
         if field.required and clean is False and field.type == "checkbox":
-            problems.append("required")
+            problems.append(_("required"))
         errors[field.key].extend(problems)
         if not problems:
             accepted[field.key] = clean
@@ -71,75 +72,76 @@ def _is_empty(field: Field, value: Any) -> bool:
 
 def _text(field: Field, value: Any) -> tuple[Any, list[str]]:
     if not isinstance(value, str):
-        return None, ["must be text"]
+        return None, [_("must be text")]
     if "\x00" in value:
-        return None, ["must not contain NUL characters"]
+        return None, [_("must not contain NUL characters")]
     value = value.strip()
     problems = []
     if field.min_length is not None and len(value) < field.min_length:
-        problems.append(f"at least {field.min_length} characters")
+        problems.append(_("at least %(num)d characters", num=field.min_length))
     if field.max_length is not None and len(value) > field.max_length:
-        problems.append(f"at most {field.max_length} characters")
+        problems.append(_("at most %(num)d characters", num=field.max_length))
     if field.pattern is not None and not field.pattern.fullmatch(value):
-        problems.append(field.pattern_message or f"must match the pattern {field.pattern.pattern}")
+        problems.append(_(field.pattern_message) if field.pattern_message
+                        else _("must match the pattern %(pattern)s", pattern=field.pattern.pattern))
     if field.validation_type == "email" and not _EMAIL.fullmatch(value):
-        problems.append("must be an email address")
+        problems.append(_("must be an email address"))
     if field.validation_type == "phone" and not _PHONE.fullmatch(value):
-        problems.append("must be a phone number (digits, +, - and spaces, 5 to 20 characters)")
+        problems.append(_("must be a phone number (digits, +, - and spaces, 5 to 20 characters)"))
     return value, problems
 
 
 def _number(field: Field, value: Any) -> tuple[Any, list[str]]:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return None, ["must be a number"]
+        return None, [_("must be a number")]
     if not math.isfinite(value):
-        return None, ["must be a finite number"]
+        return None, [_("must be a finite number")]
     problems = []
     exact = Decimal(str(value))
     if field.decimal_digits == 0:
         if exact != exact.to_integral_value():
-            problems.append("must be a whole number")
+            problems.append(_("must be a whole number"))
         else:
             value = int(value)
     elif field.decimal_digits is not None and -exact.normalize().as_tuple().exponent > field.decimal_digits:
-        problems.append(f"at most {field.decimal_digits} decimal places")
+        problems.append(_("at most %(num)d decimal places", num=field.decimal_digits))
     if field.minimum is not None and value < field.minimum:
-        problems.append(f"must be at least {_show(field.minimum)}")
+        problems.append(_("must be at least %(number)s", number=_show(field.minimum)))
     if field.maximum is not None and value > field.maximum:
-        problems.append(f"must be at most {_show(field.maximum)}")
+        problems.append(_("must be at most %(number)s", number=_show(field.maximum)))
     if field.increment is not None and exact % field.increment != 0:
-        problems.append(f"must be a multiple of {field.increment}")
+        problems.append(_("must be a multiple of %(number)s", number=field.increment))
     return value, problems
 
 
 def _checkbox(field: Field, value: Any) -> tuple[Any, list[str]]:
-    return (value, []) if isinstance(value, bool) else (None, ["must be true or false"])
+    return (value, []) if isinstance(value, bool) else (None, [_("must be true or false")])
 
 
 def _choice(field: Field, value: Any) -> tuple[Any, list[str]]:
     if not isinstance(value, Scalar):
-        return None, ["must be a single value"]
+        return None, [_("must be a single value")]
     if isinstance(value, str):
         value = value.strip()
     if field.options is not None and not any(same_value(value, option) for option in field.options):
-        return None, [f"must be one of: {_listing(field.options)}"]
+        return None, [_("must be one of: %(options)s", options=_listing(field.options))]
     return value, []
 
 
 def _choices(field: Field, value: Any) -> tuple[Any, list[str]]:
     if not isinstance(value, list):
-        return None, ["must be a list"]
+        return None, [_("must be a list")]
     if len(value) > MAX_LIST_ITEMS:
-        return None, [f"at most {MAX_LIST_ITEMS} items"]
+        return None, [_("at most %(num)d items", num=MAX_LIST_ITEMS)]
     problems: list[str] = []
     clean: list[Scalar] = []
     for item in value:
         if not isinstance(item, Scalar):
-            problems.append("every item must be a single value")
+            problems.append(_("every item must be a single value"))
         elif field.options is not None and not any(same_value(item, option) for option in field.options):
-            problems.append(f"{item!r} is not one of: {_listing(field.options)}")
+            problems.append(_("%(item)s is not one of: %(options)s", item=repr(item), options=_listing(field.options)))
         elif any(same_value(item, seen) for seen in clean):
-            problems.append(f"{item!r} is listed more than once")
+            problems.append(_("%(item)s is listed more than once", item=repr(item)))
         else:
             clean.append(item)
     return clean, problems
@@ -147,20 +149,22 @@ def _choices(field: Field, value: Any) -> tuple[Any, list[str]]:
 
 def _datetime(field: Field, value: Any) -> tuple[Any, list[str]]:
     if not isinstance(value, str):
-        return None, ["must be text"]
+        return None, [_("must be text")]
     value = value.strip()
     if field.subtype == "time":
-        return value, [] if _TIME.fullmatch(value) else ["must be a time (HH:MM)"]
+        return value, [] if _TIME.fullmatch(value) else [_("must be a time (HH:MM)")]
     if field.subtype == "datetime":
-        parse, expected, shape = datetime.fromisoformat, "a date and time (ISO 8601)", _DATETIME
+        parse, shape = datetime.fromisoformat, _DATETIME
+        expected = _("must be a date and time (ISO 8601)")
     else:
-        parse, expected, shape = date.fromisoformat, "a date (YYYY-MM-DD)", _DATE
+        parse, shape = date.fromisoformat, _DATE
+        expected = _("must be a date (YYYY-MM-DD)")
     try:
         if not shape.fullmatch(value):
             raise ValueError(value)
         parse(value)
     except ValueError:
-        return None, [f"must be {expected}"]
+        return None, [expected]
     return value, []
 
 
@@ -179,7 +183,7 @@ def _check_references(form: FormDefinition, accepted: dict[str, Any], errors: Er
             continue
         values = accepted[field.key] if field.is_list else [accepted[field.key]]
         if any(isinstance(v, bool) or not isinstance(v, int) for v in values):
-            errors[field.key].append("must be a unit id (a whole number)")
+            errors[field.key].append(_("must be a unit id (a whole number)"))
             del accepted[field.key]
         else:
             wanted[field.key] = values
@@ -188,7 +192,7 @@ def _check_references(form: FormDefinition, accepted: dict[str, Any], errors: Er
         return
     found = set(db.session.scalars(select(Unit.id).where(Unit.id.in_(ids))))
     for key, values in wanted.items():
-        errors[key].extend(f"no unit with id {i}" for i in values if i not in found)
+        errors[key].extend(_("no unit with id %(id)s", id=i) for i in values if i not in found)
 
 
 def _listing(options: tuple[Scalar, ...]) -> str:
