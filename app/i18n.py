@@ -14,7 +14,7 @@ from pathlib import Path
 
 from babel import Locale, support
 from flask import Blueprint, Flask, abort, has_request_context, redirect, request, session, url_for
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, force_locale, get_locale, gettext
 
 DEFAULT_LOCALE = "zh_CN"
 SUPPORTED_LOCALES = ("zh_CN", "en")
@@ -28,6 +28,13 @@ def N_(message: str) -> str:
     """Mark a module-level English text for `pybabel extract` (N_ is one of its default keywords)
     without translating it; translate it when the page renders, with gettext(message)."""
     return message
+
+
+def message_text(message: str, **variables) -> str:
+    """A notification or SMS text in the default locale (Chinese), whoever's request caused it:
+    recipients read it later, in their inbox or on their phone. Mark `message` with N_."""
+    with force_locale(DEFAULT_LOCALE):
+        return gettext(message, **variables)
 
 
 def locale_code(locale: Locale | None) -> str:

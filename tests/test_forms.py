@@ -79,7 +79,7 @@ def test_designers_write_form_texts_in_english_and_every_one_has_chinese(real_fo
             english, shown = texts.texts(form.schema()), texts.texts(texts.translate(form.schema()))
             assert english and len(english) == len(shown), form.filename
             for source, chinese in zip(english, shown, strict=True):
-                assert not re.search(r"[\u4e00-\u9fff]", source), f"{form.filename}: {source!r} is not English"
+                assert not re.search(r"[\u4e00-\u9fff]", source), f"{form.filename}: {source!r} not English"
                 assert re.search(r"[\u4e00-\u9fff]", chinese), f"{form.filename}: no Chinese for {source!r}"
 
 

@@ -21,6 +21,7 @@ from app.engine import history, repository, runtime
 from app.engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.engine.transaction import execute, transaction
 from app.extensions import db
+from app.i18n import N_, message_text
 from app.notifications.outbox import notify_units
 from app.organisation.models import Unit
 from app.statistics.models import CaseRating
@@ -97,8 +98,8 @@ def decide(appeal_id: int, accepted: bool, note: str | None, reviewer_id: int | 
                 .values(excluded=True))
     history.record(appeal.case_id, f"appeal_{appeal.status}", actor_id=reviewer_id, payload={
         "appeal_id": appeal.id, "rating_id": appeal.rating_id, "unit_id": appeal.unit_id, "note": note})
-    text = ("申诉已接受：该评价不再计入本单位考核 (appeal accepted: the rating no longer counts for the unit)"
-            if accepted else "申诉被驳回 (appeal rejected)")
+    text = message_text(N_("Appeal accepted: the rating no longer counts for the unit.") if accepted
+                        else N_("Appeal rejected."))
     notify_units("appeal_decided", text, [appeal.unit_id], roles=APPEAL_ROLES, case_id=appeal.case_id)
 
 

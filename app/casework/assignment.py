@@ -12,6 +12,7 @@ from app.channels import webhooks
 from app.engine import history
 from app.engine.transaction import execute
 from app.extensions import db
+from app.i18n import N_, message_text
 from app.notifications.outbox import notify_units
 from app.organisation.models import UNIT_LEVELS, Territory, Unit
 from app.organisation.routing import nearest_centre, resolve
@@ -67,7 +68,7 @@ def assign(case_id: int, unit_id: int | None, level: str | None, via: str = "dis
     history.record(case_id, "assigned", payload={"unit_id": unit_id, "level": level})
     webhooks.enqueue_for_case(case_id, "assigned")
     if unit_id is not None:
-        notify_units("assigned", "新诉求待签收 (a new request is waiting to be signed for)", [unit_id],
+        notify_units("assigned", message_text(N_("A new request is waiting to be signed for.")), [unit_id],
                      roles=("handler",), case_id=case_id)
 
 

@@ -8,6 +8,7 @@ from app.clock import utcnow
 from app.engine import history
 from app.engine.transaction import execute
 from app.extensions import db
+from app.i18n import N_, message_text
 from app.notifications.outbox import enqueue_to_requester, notify_units
 from app.statistics import facts
 
@@ -26,7 +27,9 @@ def refuse(case_id: int, reason: str, redirect_to: str) -> None:
     history.record(case_id, "not_accepted", payload={"reason": reason, "redirect_to": redirect_to})
     case = db.session.get(Case, case_id)
     if case.requester_phone:
-        enqueue_to_requester("not_accepted", f"您的诉求 {case.number} 不予受理，请向{redirect_to}反映。",
+        enqueue_to_requester("not_accepted", message_text(
+            N_("Your request %(number)s was not accepted; please turn to: %(where)s."),
+            number=case.number, where=redirect_to),
                              case.requester_phone, case_id)
 
 
@@ -76,6 +79,7 @@ def _refer_if_repeated(case_id: int, unit_id: int, assessment_id: int, platform_
                                           previous_assessment_id=previous.id))
     history.record(case_id, "accountability_referral",
                    payload={"unit_id": unit_id, "assessments": [previous.id, assessment_id]})
-    notify_units("accountability", "移交问责：单位连续两次履职评估不到位 (referred for accountability: "
-                 "two consecutive failed assessments)", [u for u in (unit_id, platform_unit_id) if u],
+    notify_units("accountability", message_text(N_("Referred for accountability: two consecutive failed "
+                                                   "assessments of the unit.")),
+                 [u for u in (unit_id, platform_unit_id) if u],
                  roles=("leader", "platform_supervisor"), case_id=case_id)

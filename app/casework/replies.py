@@ -9,6 +9,7 @@ from app.clock import utcnow
 from app.engine import history
 from app.engine.transaction import execute
 from app.extensions import db
+from app.i18n import N_, message_text
 from app.notifications.outbox import enqueue_to_requester, notify_units
 from app.statistics import facts
 
@@ -36,8 +37,8 @@ def send_back(case_id: int, reply_id: int, note: str | None) -> None:
     history.record(case_id, "reply_sent_back", payload={"reply_id": reply_id, "note": note})
     unit_id = db.session.scalar(select(CaseReply.unit_id).where(CaseReply.id == reply_id))
     if unit_id is not None:
-        notify_units("reply_sent_back", f"答复被退回修改：{note or ''} (the reply was sent back)", [unit_id],
-                     roles=("handler",), case_id=case_id)
+        text = message_text(N_("The reply was sent back: %(note)s"), note=note or "—")
+        notify_units("reply_sent_back", text, [unit_id], roles=("handler",), case_id=case_id)
 
 
 def release(case_id: int, reply_id: int) -> None:
@@ -50,7 +51,7 @@ def release(case_id: int, reply_id: int) -> None:
     facts.replied(case_id)
     history.record(case_id, "reply_released", payload={"reply_id": reply_id, "unit_id": reply.unit_id,
                                                        "level": reply.level})
-    _tell_requester(case_id, "reply", "已答复，请对办理结果评价 (answered; please rate the answer)")
+    _tell_requester(case_id, "reply")
     webhooks.enqueue_for_case(case_id, "reply_released", reply=reply.result)
 
 
@@ -65,11 +66,13 @@ def answer_at_once(case_id: int, answer: str) -> int:
     facts.answered_at_intake(case_id)
     history.record(case_id, "answered_at_intake", payload={"reply_id": reply_id})
     webhooks.enqueue_for_case(case_id, "reply_released", reply=answer)
-    _tell_requester(case_id, "reply", "已答复，请对办理结果评价 (answered; please rate the answer)")
+    _tell_requester(case_id, "reply")
     return reply_id
 
 
-def _tell_requester(case_id: int, kind: str, text: str) -> None:
+def _tell_requester(case_id: int, kind: str) -> None:
     case = db.session.get(Case, case_id)
     if case.requester_phone:
-        enqueue_to_requester(kind, f"您的诉求 {case.number} {text}", case.requester_phone, case_id)
+        text = message_text(N_("Your request %(number)s has been answered; please rate the answer."),
+                            number=case.number)
+        enqueue_to_requester(kind, text, case.requester_phone, case_id)

@@ -11,9 +11,12 @@ server validates every task submission against the form before the process sees 
   parsed once per version; `get(form_id)` reads forms/ on disk, only for deploying workflows/;
 - `validation.validate(form, data, context)` returns the accepted data (only the form's visible
   fields, cleaned) or raises `app.engine.errors.InvalidData` with errors per field;
+- `texts.translate(schema)` is the schema in the request's language (designers write English;
+  `texts.extract` puts the texts into the catalogue);
 - `feel` evaluates the small FEEL subset allowed in `conditional.hide`.
 """
 from app.forms.registry import FormError, for_definition, get, load_source
+from app.forms.texts import translate
 from app.forms.validation import validate
 
-__all__ = ["FormError", "for_definition", "get", "load_source", "validate"]
+__all__ = ["FormError", "for_definition", "get", "load_source", "translate", "validate"]

@@ -53,6 +53,14 @@ def translate(schema: dict, translation: Callable[[str], str] = gettext) -> dict
     return schema
 
 
+def option_label(form, key: str, value) -> str | None:
+    """The translated label of one option of a form's field (a stored value shown to people,
+    e.g. an action on the timeline), or None when the form has no such option."""
+    field = form.field(key) if form is not None else None
+    label = dict(field.option_labels or ()).get(value) if field is not None else None
+    return gettext(label) if label else None
+
+
 def extract(fileobj, keywords, comment_tags, options):
     """Babel extraction method for forms/*.form (babel.cfg): yields each text as a gettext call.
 

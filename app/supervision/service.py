@@ -15,12 +15,14 @@ from app.engine.errors import Forbidden, InvalidData
 from app.engine.models import HumanTask
 from app.engine.transaction import transaction
 from app.extensions import db
+from app.i18n import N_, message_text
 from app.notifications.outbox import enqueue, notify_units
 from app.supervision.models import DIRECTIVE_KINDS, CaseDirective
 from app.timelimits.models import SupervisionItem
 
 MAX_TEXT = 1000
-_TITLES = {"reminder_note": "催办单", "supervision_order": "督办单", "instruction": "领导批示"}
+_TITLES = {"reminder_note": N_("Reminder note"), "supervision_order": N_("Supervision order"),
+           "instruction": N_("Leader instruction")}
 
 
 def issue(user: User, number: str, kind: str, text: str) -> CaseDirective:
@@ -48,7 +50,8 @@ def issue(user: User, number: str, kind: str, text: str) -> CaseDirective:
 def _tell_holders(case, kind: str, text: str) -> None:
     holders = db.session.execute(select(HumanTask.candidate_unit_id, HumanTask.assignee_id)
                                  .where(HumanTask.case_id == case.id, HumanTask.status == "open")).all()
-    message = f"{_TITLES[kind]}（{case.number}）：{text}"
+    message = message_text(N_("%(kind)s (%(number)s): %(text)s"), kind=message_text(_TITLES[kind]),
+                           number=case.number, text=text)
     units = {unit for unit, _ in holders if unit is not None}
     if units:
         notify_units(kind, message, sorted(units), roles=("handler", "unit_reviewer", "leader"),

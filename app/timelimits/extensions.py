@@ -15,6 +15,7 @@ from app.cases.models import Case
 from app.clock import utcnow
 from app.engine import history
 from app.extensions import db
+from app.i18n import N_, message_text
 from app.notifications.outbox import enqueue_to_requester
 from app.statistics import facts
 from app.timelimits import calendar, limits
@@ -50,6 +51,8 @@ def apply(phase: str, data: dict, days: int, reason: str) -> datetime:
     case = db.session.get(Case, case_id)
     if case.requester_phone:
         local = new_due.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
-        enqueue_to_requester("extension", f"您的诉求 {case.number} 答复时间延至 {local:%Y-%m-%d %H:%M}。",
+        enqueue_to_requester("extension", message_text(
+            N_("The reply to your request %(number)s is now due by %(due)s."),
+            number=case.number, due=f"{local:%Y-%m-%d %H:%M}"),
                              case.requester_phone, case_id)
     return new_due

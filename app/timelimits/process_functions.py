@@ -16,12 +16,14 @@ No number of days lives in a BPMN file or here: the limits come from the time-li
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.clock import to_naive_utc, utcnow
 from app.engine import history
 from app.engine.scripting import current_task_data, register
 from app.extensions import db
+from app.i18n import DEFAULT_LOCALE, N_, message_text
 from app.organisation.models import Territory, Unit
 from app.statistics import facts
 from app.timelimits import limits
@@ -94,6 +96,14 @@ def _unit_and_parent_level(unit_id: int | None) -> list[int]:
     return ids
 
 
+def _phase_name(phase: str) -> str:
+    """The phase's name in the default locale (built in: the catalogue; added: its Chinese name)."""
+    from app.web.labels import phase_label
+
+    with force_locale(DEFAULT_LOCALE):
+        return phase_label(phase)
+
+
 def _notify(kind: str, text: str, unit_ids: list[int], case_id: int) -> None:
     from app.notifications.outbox import notify_units
 
@@ -106,7 +116,8 @@ def send_reminder(phase: str) -> bool:
     data = current_task_data.get() or {}
     case_id, unit_id = data["case_id"], data.get("unit_id")
     history.record(case_id, "reminder", payload={"phase": phase})
-    _notify("reminder", f"催办：案件的{phase}时限即将到期 (reminder: the {phase} limit is nearly up)",
+    _notify("reminder", message_text(N_("Reminder: the time limit of the step %(phase)s is nearly up."),
+                                     phase=_phase_name(phase)),
             [unit_id] if unit_id else [], case_id)
     return True
 
@@ -129,5 +140,6 @@ def mark_overdue(phase: str, unit_id: int | None = None) -> bool:
     for unit in units:
         if unit not in listed:
             db.session.add(SupervisionItem(case_id=case_id, unit_id=unit, kind="overdue"))
-    _notify("overdue", f"超期：案件的{phase}时限已过 (overdue: the {phase} limit has passed)", units, case_id)
+    _notify("overdue", message_text(N_("Overdue: the time limit of the step %(phase)s has passed."),
+                                    phase=_phase_name(phase)), units, case_id)
     return True

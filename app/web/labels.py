@@ -36,7 +36,9 @@ EVENTS = {"case_created": N_("Case registered"), "case_closed": N_("Case closed"
           "timer_fired": N_("Timer fired"), "migrated": N_("Moved to another process version"),
           "migration_reverted": N_("Process version migration reverted"),
           "repair_moved": N_("Moved to a step by an administrator"),
-          "repair_closed": N_("Closed by an administrator")}
+          "repair_closed": N_("Closed by an administrator"), "first_contact": N_("Requester called back"),
+          "returned": N_("Returned by the unit"), "return_overruled": N_("Return overruled"),
+          "deadline_changed": N_("Deadline recalculated")}
 LEVELS = {"city": N_("City"), "county": N_("County (district)"), "township": N_("Township (subdistrict)"),
           "village": N_("Village (community)"), "grid": N_("Grid"), "compound": N_("Residential compound"),
           "building": N_("Building"), "group": N_("Villagers' group"), "department": N_("Department")}
@@ -78,6 +80,7 @@ RATINGS = {"satisfied": N_("Satisfied"), "basically_satisfied": N_("Basically sa
            "basically_resolved": N_("Basically resolved"), "unresolved": N_("Unresolved")}
 APPEAL_STATUSES = {"open": N_("Under review"), "accepted": N_("Accepted"), "rejected": N_("Rejected")}
 ASSESSMENT_RESULTS = {"completed": N_("Duties fulfilled"), "not_completed": N_("Duties not fulfilled")}
+CONTACT_RESULTS = {"reached": N_("Contacted"), "unreachable": N_("Could not reach")}
 OUTCOMES = {"not_accepted": N_("Not accepted"), "satisfied": N_("Closed, satisfied"),
             "not_rated": N_("Closed, not rated"), "unsatisfied": N_("Closed, unsatisfied")}
 
@@ -122,6 +125,51 @@ def _data_label(code: str | None, table: dict, kind: str) -> str:
     return names[0] if locale_code(get_locale()) == "zh_CN" else names[1]
 
 
+def task_name(name: str | None) -> str:
+    """A name from the BPMN (a task's or a process's, stored as the designer wrote it, in English)
+    in the request's language; app/engine/names.py puts these names into the catalogue."""
+    return gettext(name) if name else ""
+
+
+#: payload values of timeline events shown as they are: what people wrote
+EVENT_TEXTS = ("reason", "text", "note", "redirect_to")
+#: payload values of timeline events that are codes, and the table naming them
+EVENT_CODES = {"phase": None, "level": LEVELS, "satisfaction": RATINGS, "resolution": RATINGS,
+               "result": ASSESSMENT_RESULTS, "contact_result": CONTACT_RESULTS}
+
+
+def event_details(event) -> list[str]:
+    """What a timeline entry says beyond its kind, in the request's language: the step's name,
+    the action taken (the option's label in that step's own form), phases, levels and ratings by
+    name, and what people wrote; never a code."""
+    payload = event.payload or {}
+    details = [task_name(payload["name"])] if payload.get("name") else []
+    if payload.get("action") is not None:
+        details.append(_action_label(event, payload["action"]))
+    for key, table in EVENT_CODES.items():
+        code = payload.get(key)
+        if isinstance(code, str) and code:
+            details.append(phase_label(code) if table is None else label(code, table))
+    details += [str(payload[key]) for key in EVENT_TEXTS if payload.get(key)]
+    return details
+
+
+def _action_label(event, action) -> str:
+    """The label of `action` in the form of the task the event completed (its process version's)."""
+    from app import forms
+    from app.engine import repository
+    from app.engine.models import ProcessInstance
+    from app.extensions import db
+
+    form = None
+    if event.instance_id is not None and event.element_id:
+        definition_id = db.session.get(ProcessInstance, event.instance_id).definition_id
+        meta = repository.parsed_by_id(definition_id).user_tasks.get(event.element_id)
+        if meta is not None and meta.form_key:
+            form = forms.for_definition(definition_id, meta.form_key)
+    return forms.texts.option_label(form, "action", action) or str(action)
+
+
 def role_label(code: str | None) -> str:
     return _data_label(code, ROLES, "role")
 
@@ -147,6 +195,8 @@ def phase_choices() -> list[tuple[str, str]]:
 def init_app(app: Flask) -> None:
     for name, table in _TABLES.items():
         app.add_template_filter(lambda code, table=table: label(code, table), name)
+    app.add_template_filter(task_name, "task_name")
+    app.add_template_filter(event_details, "event_details")
     app.add_template_filter(role_label, "role_label")
     app.add_template_filter(phase_label, "phase_label")
 

@@ -18,7 +18,7 @@ from app import forms
 from app.attachments import service as attachments
 from app.cases.service import get_visible
 from app.clock import utcnow
-from app.engine import meanings, repository, tasks
+from app.engine import meanings, names, repository, tasks
 from app.engine.errors import Conflict, EngineError, InvalidData
 from app.engine.history import elements_passed
 from app.engine.models import ProcessInstance
@@ -96,7 +96,7 @@ def _form_for(task, data: dict, allowed: list | None) -> tuple[dict | None, dict
     form = forms.for_definition(task.definition_id, task.form_key) if task.form_key else None
     if form is None:
         return None, {}
-    schema = form.schema()
+    schema = forms.translate(form.schema())
     if allowed is not None:
         for component in schema.get("components", []):
             if component.get("key") == "action" and isinstance(component.get("values"), list):
@@ -202,7 +202,7 @@ def case_diagram(number: str):
     if definition_id is None:
         abort(404)
     current = {holder.element_id for holder in tasks.open_for_case(case.id)}
-    return jsonify(xml=repository.definition_xml(definition_id), current=sorted(current),
+    return jsonify(xml=names.translate_xml(repository.definition_xml(definition_id)), current=sorted(current),
                    done=sorted(elements_passed(case.id) - current))
 
 
