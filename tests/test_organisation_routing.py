@@ -1,6 +1,7 @@
 """R2 routing catalogue: category × territory × level → unit, nearest territory first, exact category
 before any category, and a platform-centre fallback that never raises."""
 import pytest
+from flask_babel import force_locale
 
 from app.organisation.routing import ancestors, resolve
 from tests import factories as f
@@ -87,11 +88,12 @@ def test_R2_a_missing_entry_falls_back_to_the_nearest_platform_centre_with_a_rea
     f.unit("K-CENTER", "county", territory=tree["county"], kind="centre")
     f.unit("T", "township", territory=tree["township"], kind="office")  # not a centre
     # when
-    routing = resolve(wages.id, tree["village"], "township")
+    with force_locale("en"):
+        routing = resolve(wages.id, tree["village"], "township")
     # then the county's centre dispatches it by hand
     assert routing.unit.code == "K-CENTER"
     assert routing.fallback and routing.rule_id is None
-    assert "no routing rule" in routing.reason and "township" in routing.reason
+    assert "No routing rule" in routing.reason and "Township" in routing.reason
     # and in the other county the city centre is the nearest
     assert resolve(wages.id, tree["village2"], "county").unit.code == "C-CENTER"
 

@@ -11,9 +11,39 @@ from collections.abc import Callable, Iterator
 
 from flask_babel import gettext
 
+from app.i18n import N_
+
 #: the keys of a component whose value is text for people (form-js 1.x schema)
 TEXT_KEYS = ("label", "description", "text", "placeholder")
 VALIDATE_TEXT_KEYS = ("patternErrorMessage",)
+
+
+#: form-js 1.23's own validation messages (its Validator, in English only; `{n}` stands for the
+#: number or pattern it puts in) and ours in the catalogue. task-form.js swaps them as the
+#: viewer's validator returns them (a decorated `validator` service, not a change of the page).
+VIEWER_MESSAGES = (
+    ("Field is required.", N_("This field is required.")),
+    ("Field must have minimum length of {n}.", N_("At least %(n)s characters.")),
+    ("Field must have maximum length of {n}.", N_("At most %(n)s characters.")),
+    ("Field must have minimum value of {n}.", N_("At least %(n)s.")),
+    ("Field must have maximum value of {n}.", N_("At most %(n)s.")),
+    ("Field must match pattern {n}.", N_("Does not have the expected form (%(n)s).")),
+    ("Field must be a valid  international phone number. (e.g. +4930664040900)",
+     N_("Enter a phone number with its country code, e.g. +8613912345678.")),
+    ("Field must be a valid email.", N_("Enter an e-mail address.")),
+    ("Value is not a number.", N_("Enter a number.")),
+    ("Value is expected to be an integer.", N_("Enter a whole number.")),
+    ("Value is expected to have at most {n} decimal digit.", N_("At most %(n)s decimal places.")),
+    ("Value is expected to have at most {n} decimal digits.", N_("At most %(n)s decimal places.")),
+)
+#: the texts form-js 1.23 writes into its select and tag list inputs
+VIEWER_PLACEHOLDERS = {"select": N_("Choose"), "search": N_("Search")}
+
+
+def viewer_texts() -> dict:
+    """What the form viewer says by itself, in the request's language, for task-form.js."""
+    return {"messages": [[english, gettext(ours, n="{n}")] for english, ours in VIEWER_MESSAGES],
+            "placeholders": {key: gettext(text) for key, text in VIEWER_PLACEHOLDERS.items()}}
 
 
 def _slots(component: dict) -> Iterator[tuple[dict, str]]:

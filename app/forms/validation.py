@@ -139,7 +139,8 @@ def _choices(field: Field, value: Any) -> tuple[Any, list[str]]:
         if not isinstance(item, Scalar):
             problems.append(_("every item must be a single value"))
         elif field.options is not None and not any(same_value(item, option) for option in field.options):
-            problems.append(_("%(item)s is not one of: %(options)s", item=repr(item), options=_listing(field.options)))
+            problems.append(_("%(item)s is not one of: %(options)s", item=repr(item),
+                              options=_listing(field.options)))
         elif any(same_value(item, seen) for seen in clean):
             problems.append(_("%(item)s is listed more than once", item=repr(item)))
         else:

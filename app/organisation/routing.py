@@ -24,6 +24,7 @@ and falls back — callers ask only for levels at or above the territory's own l
 """
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from app.extensions import db
@@ -61,16 +62,30 @@ def resolve(category_id: int | None, territory: Territory, level: str) -> Routin
     ).all()
     if candidates:
         rule, code, name = min(candidates, key=lambda row: (depth[row.code], row[0].category_id is None))
-        which = "any-category rule" if rule.category_id is None else "category rule"
-        return Routing(rule.unit, rule.id, False, f"{which} for level {level} at {name} ({code})")
+        where = {"level": _level(level), "place": name, "code": code}
+        which = (_("Rule for any category at the %(level)s level in %(place)s (%(code)s)", **where)
+                 if rule.category_id is None else
+                 _("Rule for this category at the %(level)s level in %(place)s (%(code)s)", **where))
+        return Routing(rule.unit, rule.id, False, which)
 
-    subject = "unclassified requests" if category_id is None else f"category {category_id}"
-    missing = (f"no routing rule for {subject} at level {level} "
-               f"in {territory.name} ({territory.code}) or above")
+    where = {"level": _level(level), "place": territory.name, "code": territory.code}
+    missing = (_("No routing rule for unclassified requests at the %(level)s level in %(place)s (%(code)s) "
+                 "or above", **where) if category_id is None else
+               _("No routing rule for category %(category)s at the %(level)s level in %(place)s (%(code)s) "
+                 "or above", category=category_id, **where))
     centre = nearest_centre(territory)
     if centre is None:
-        return Routing(None, None, True, f"{missing}, and no platform centre to fall back to")
-    return Routing(centre, None, True, f"{missing}; the platform centre {centre.name} dispatches it")
+        return Routing(None, None, True, _("%(missing)s, and no platform centre to fall back to",
+                                           missing=missing))
+    return Routing(centre, None, True, _("%(missing)s; the platform centre %(centre)s dispatches it",
+                                         missing=missing, centre=centre.name))
+
+
+def _level(level: str) -> str:
+    """The level's name in the current language (the reason is kept on the case's timeline)."""
+    from app.web.labels import LEVELS, label
+
+    return label(level, LEVELS)
 
 
 def nearest_centre(territory: Territory) -> Unit | None:

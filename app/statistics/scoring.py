@@ -29,7 +29,7 @@ class Scheme:
                 "deductions": dict(self.deductions)}
 
 
-DEFAULT = Scheme("默认方案 Default", 0, {"response_rate": 30.0, "resolution_rate": 35.0,
+DEFAULT = Scheme("默认方案", 0, {"response_rate": 30.0, "resolution_rate": 35.0,
                                           "satisfaction_rate": 35.0})
 
 

@@ -81,6 +81,7 @@ RATINGS = {"satisfied": N_("Satisfied"), "basically_satisfied": N_("Basically sa
 APPEAL_STATUSES = {"open": N_("Under review"), "accepted": N_("Accepted"), "rejected": N_("Rejected")}
 ASSESSMENT_RESULTS = {"completed": N_("Duties fulfilled"), "not_completed": N_("Duties not fulfilled")}
 CONTACT_RESULTS = {"reached": N_("Contacted"), "unreachable": N_("Could not reach")}
+CHANNELS = {"hotline": N_("12345 hotline"), "web": N_("Citizen web form"), "api": N_("Case API")}
 OUTCOMES = {"not_accepted": N_("Not accepted"), "satisfied": N_("Closed, satisfied"),
             "not_rated": N_("Closed, not rated"), "unsatisfied": N_("Closed, unsatisfied")}
 
@@ -92,7 +93,7 @@ _TABLES = {"status_label": STATUSES, "event_label": EVENTS, "level_label": LEVEL
            "calendar_reason_label": CALENDAR_REASONS, "weekday_label": WEEKDAYS,
            "audit_entity_label": AUDIT_ENTITIES, "audit_action_label": AUDIT_ACTIONS,
            "appeal_status_label": APPEAL_STATUSES, "assessment_result_label": ASSESSMENT_RESULTS,
-           "role_scope_label": ROLE_SCOPES}
+           "role_scope_label": ROLE_SCOPES, "channel_label": CHANNELS}
 
 
 def label(code: str | None, table: dict) -> str:

@@ -26,7 +26,7 @@ def _page(form: dict | None = None, errors: dict | None = None, status: int = 20
     processes = repository.processes_overview()
     return render_template(
         "admin/processes.html", processes=processes, choices=repository.process_choices(),
-        process_options=[(p["process_id"], p["name"]) for p in processes],
+        process_options=[(p["process_id"], labels.task_name(p["name"])) for p in processes],
         request_types=labels.choices(REQUEST_TYPES, labels.REQUEST_TYPES),
         classes=labels.choices(CLASSES, labels.CLASSES), form=form or {}, errors=errors or {},
         release_errors=release_errors or {}), status

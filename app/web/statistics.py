@@ -42,7 +42,7 @@ TRENDS = {"day": N_("By day"), "week": N_("By week"), "month": N_("By month")}
 BAIYIN_SHARES = {"village": 51, "township": 32, "county": 13, "city": 4}
 #: Channels every installation has (app/cases/desk.py, app/citizen, the case API); the API keys
 #: of app/channels name the others.
-CHANNELS = {"hotline": N_("12345 hotline"), "web": N_("Citizen web form"), "api": N_("Case API")}
+CHANNELS = labels.CHANNELS
 #: The rates of the ranking's and the territories' tables (and of the public page).
 RANKING_RATES = ("completion_rate", "response_rate", "timeliness_rate", "satisfaction_rate",
                  "resolution_rate")

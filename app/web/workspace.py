@@ -121,7 +121,7 @@ def task_page(task_id: str):
     return render_template("workspace/task.html", task=task, case=case, schema=schema, initial=initial,
                            light=light(task.created_at, task.due_at, at) if task.status == "open" else None,
                            directives=supervision.for_case(case.id), may_act=_may_act(task, user),
-                           attachments=attachments.for_case(case.id))
+                           attachments=attachments.for_case(case.id), viewer_texts=forms.texts.viewer_texts())
 
 
 def _may_act(task, user) -> bool:

@@ -22,6 +22,47 @@
     box.focus();
   }
 
+  /* form-js 1.23 has no translation module. Its validator's messages (English only) become the
+     server's translations (app/forms/texts.py VIEWER_MESSAGES) by decorating the viewer's own
+     `validator` service through additionalModules; its two built-in placeholders ("Select" and
+     "Search") are set on the inputs it renders, editing its text node so that it keeps updating. */
+  function translatedValidation(texts) {
+    var rules = (texts.messages || []).map(function (pair) {
+      var source = pair[0].replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace("\\{n\\}", "(.+?)");
+      return { pattern: new RegExp("^" + source + "$"), text: pair[1] };
+    });
+    function translate(message) {
+      for (var i = 0; i < rules.length; i++) {
+        var found = rules[i].pattern.exec(message);
+        if (found) { return rules[i].text.replace("{n}", found[1]); }
+      }
+      return message;
+    }
+    function decorate(validator) {
+      ["validateField", "validateFieldInstance"].forEach(function (name) {
+        var original = validator[name].bind(validator);
+        validator[name] = function () { return original.apply(null, arguments).map(translate); };
+      });
+    }
+    decorate.$inject = ["validator"];
+    return { __init__: [decorate] };
+  }
+
+  function translatedPlaceholders(container, texts) {
+    var words = texts.placeholders || {};
+    function apply() {
+      container.querySelectorAll(".fjs-select-placeholder").forEach(function (node) {
+        var text = node.firstChild;
+        if (words.select && text && text.nodeType === 3 && text.data === "Select") { text.data = words.select; }
+      });
+      container.querySelectorAll("input[placeholder=Search]").forEach(function (node) {
+        if (words.search) { node.placeholder = words.search; }
+      });
+    }
+    new MutationObserver(apply).observe(container, { childList: true, subtree: true, characterData: true });
+    apply();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var container = document.getElementById("task-form");
     var button = document.getElementById("task-submit");
@@ -35,7 +76,9 @@
       (schema.components || []).forEach(function (c) {
         if (c.key) { ids[c.key] = c.id; labels[c.key] = c.label || c.key; }
       });
-      form = new FormViewer.Form({ container: container });
+      var texts = readJson("task-form-texts") || {};
+      form = new FormViewer.Form({ container: container, additionalModules: [translatedValidation(texts)] });
+      translatedPlaceholders(container, texts);
       form.importSchema(schema, initial);
     }
     var sending = false;
