@@ -35,7 +35,8 @@ def shot(page, name: str) -> None:
 
 
 #: Latin words a Chinese page may show: product and format names, and the switcher's "English".
-ALLOWED_LATIN = frozenset({"huiyin", "english", "pdf", "xlsx", "csv", "excel", "sms", "open311", "api", "json",
+ALLOWED_LATIN = frozenset({"huiyin", "english", "pdf", "xlsx", "csv", "excel", "sms", "open311", "api",
+                           "json",
                            "bpmn", "png", "svg", "qr", "iso", "wechat", "https"})
 #: names the test data gives (factories: "Unit <code>"; complaint_city: bilingual categories)
 TEST_DATA = ("Unit", "Street lamp out", "Street lamps", "Unlicensed trading", "Registrar", "Dispatcher",
@@ -47,7 +48,8 @@ _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "
 
 class _VisibleText(HTMLParser):
     """The text of an HTML page as people read it, without what is not words for people:
-    scripts and styles, and codes (<code>, <kbd>, class "code", translate="no", lang="en")."""
+    scripts and styles, codes (<code>, <kbd>, class "code", translate="no") and what is marked
+    as English inside the page (lang="en", e.g. the English names an administrator gives)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -62,7 +64,8 @@ class _VisibleText(HTMLParser):
             return
         attributes = dict(attrs)
         skip = (self.skipping() or tag in ("script", "style", "code", "kbd", "samp", "template")
-                or attributes.get("translate") == "no" or (attributes.get("lang") or "").startswith("en")
+                or attributes.get("translate") == "no"
+                or (tag != "html" and (attributes.get("lang") or "").startswith("en"))
                 or "code" in (attributes.get("class") or "").split())
         self.open.append((tag, skip))
 
@@ -86,7 +89,8 @@ def english_words(text: str, allow=()) -> list[str]:
     """Latin words of 3 or more letters in `text` that are not codes (all capitals, or with
     digits, '_', '-', '@', '.': case numbers, unit codes, usernames), product or format names,
     names from the test data, or `allow` (what people typed)."""
-    allowed = ALLOWED_LATIN | {w.lower() for phrase in (*TEST_DATA, *allow) for w in _LATIN_RUN.findall(phrase)}
+    allowed = ALLOWED_LATIN | {word.lower() for phrase in (*TEST_DATA, *allow)
+                               for word in _LATIN_RUN.findall(phrase)}
     return [word for word in _LATIN_RUN.findall(text)
             if sum(c.isalpha() for c in word) >= 3 and word.lower() not in allowed
             and not word.isupper() and not re.search(r"[0-9_.@/+\-]", word)]

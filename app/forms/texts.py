@@ -37,7 +37,7 @@ VIEWER_MESSAGES = (
     ("Value is expected to have at most {n} decimal digits.", N_("At most %(n)s decimal places.")),
 )
 #: the texts form-js 1.23 writes into its select and tag list inputs
-VIEWER_PLACEHOLDERS = {"select": N_("Choose"), "search": N_("Search")}
+VIEWER_PLACEHOLDERS = {"select": N_("Please choose"), "search": N_("Search")}
 
 
 def viewer_texts() -> dict:
