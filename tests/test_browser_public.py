@@ -2,7 +2,7 @@
 the request with the tracking link, and rates the answer once the platform has released it."""
 import pytest
 
-from tests.browser_helpers import accessible, shot
+from tests.browser_helpers import accessible, no_english, shot
 from tests.complaint_city import Desk, build_city
 
 pytestmark = pytest.mark.browser
@@ -20,6 +20,7 @@ def test_a_citizen_reports_with_a_photo_tracks_and_rates_on_a_phone(browser, liv
     page.set_default_timeout(15_000)
     page.goto(f"{live_server}/report?territory=210921001001")  # as from a QR code poster
     accessible(page)
+    no_english(page)
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     page.fill("#r-title", "路灯不亮")
     page.fill("#r-description", "三组路口的路灯坏了一周")
@@ -30,6 +31,7 @@ def test_a_citizen_reports_with_a_photo_tracks_and_rates_on_a_phone(browser, liv
     number = page.locator("#case-number").inner_text()
     page.locator("#tracking-link").click()
     assert "办理中" in page.locator("#public-status").inner_text()
+    no_english(page)
     assert page.locator("form[action$='/rate']").count() == 0  # nothing to rate before the answer
 
     desk = Desk(client, number=number)
@@ -39,6 +41,7 @@ def test_a_citizen_reports_with_a_photo_tracks_and_rates_on_a_phone(browser, liv
     page.reload()
     assert "已更换灯泡" in page.locator("#reply").inner_text()
     accessible(page)
+    no_english(page, allow=("Lamp replaced",))  # the reply as the handler wrote it
     page.get_by_label("满意", exact=True).check()
     page.get_by_label("解决", exact=True).check()
     page.fill("#rate-comment", "谢谢，修得很快")

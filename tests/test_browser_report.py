@@ -3,7 +3,7 @@ its charts draw under the Content-Security-Policy (no inline script), it prints 
 navigation, and it passes the accessibility smoke check. Screenshot to HUIYIN_ARTIFACTS."""
 import pytest
 
-from tests.browser_helpers import accessible, shot
+from tests.browser_helpers import accessible, no_english, shot
 from tests.complaint_city import build_city
 from tests.test_browser_workspace import sign_in
 from tests.test_statistics_report import _TOKENS, a_month_of_requests
@@ -24,6 +24,7 @@ def test_the_monthly_report_draws_its_charts_and_prints_without_navigation(brows
                            ".filter(c => window.Chart.getChart(c)).length")
     assert page.locator("h1").inner_text() == "月度分析报告"
     accessible(page)
+    no_english(page)
     shot(page, "monthly-report")
     page.emulate_media(media="print")
     assert not page.locator("header.site-header").is_visible()

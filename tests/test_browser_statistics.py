@@ -9,7 +9,7 @@ import pytest
 
 from tests import factories as f
 from tests import test_statistics_figures as figures_tests
-from tests.browser_helpers import accessible, shot
+from tests.browser_helpers import accessible, no_english, shot
 from tests.complaint_city import build_city
 from tests.test_browser_workspace import sign_in
 from tests.test_statistics_figures import seven_cases, village_resolves
@@ -59,6 +59,7 @@ def test_a_leader_reads_the_figures_drills_down_and_orders_the_ranking(browser, 
     assert [figure(page, n) for n in ("completion_rate", "satisfaction_rate")] == ["71.43%", "80.00%"]
     assert page.locator("#htmx-alert").inner_text().strip() == ""  # a missing panel is no error
     accessible(page)
+    no_english(page)
     shot(page, "statistics")
 
     page.locator("li[data-figure=closed] a").click()
@@ -66,6 +67,7 @@ def test_a_leader_reads_the_figures_drills_down_and_orders_the_ranking(browser, 
     numbers = page.locator("tbody tr td:first-child a").all_inner_texts()
     assert numbers == [made[k].number for k in "EDCBA"]
     accessible(page)
+    no_english(page)
     shot(page, "statistics-drill-down")
 
     page.get_by_role("link", name="返回统计分析").click()
@@ -125,6 +127,7 @@ def test_the_public_ranking_is_404_until_published_and_then_shows_the_rates(brow
     assert visitor.locator("a[href*='/cases']").count() == 0
     assert visitor.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     accessible(visitor)
+    no_english(visitor)
     shot(visitor, "ranking-phone")
     visitor.context.close()
 

@@ -9,7 +9,7 @@ accessibility smoke check: labelled fields, one h1, named buttons, keyboard-usab
 import pytest
 
 from tests import factories as f
-from tests.browser_helpers import accessible, shot
+from tests.browser_helpers import accessible, no_english, shot
 from tests.complaint_city import Desk, build_city
 
 pytestmark = pytest.mark.browser
@@ -33,12 +33,14 @@ def sign_for_and_open(page, base: str, number: str, screenshot: str | None = Non
     page.goto(f"{base}/inbox")
     row = page.locator("tr", has_text=number)
     accessible(page)
+    no_english(page)
     if screenshot:
         shot(page, screenshot)
     row.get_by_role("button").focus()
     page.keyboard.press("Enter")  # keyboard-usable: sign for without the mouse
     row.get_by_role("link", name="打开").or_(row.get_by_role("link", name="Open")).first.click()
     page.wait_for_selector("#task-form .fjs-form")
+    no_english(page)
 
 
 def complete(page, choices: dict[str, str], texts: dict[str, str]) -> None:
@@ -60,25 +62,28 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
     village = sign_in(browser, base, "handler_village")
     sign_for_and_open(village, base, desk.number, screenshot="inbox")
     accessible(village)
-    complete(village, {"action": "签收 Accept", "contact": "已联系 Reached"}, {})
+    complete(village, {"action": "签收", "contact": "已联系"}, {})
     village.wait_for_selector("#task-form .fjs-form")  # moved on to the handle task
     shot(village, "task")
-    complete(village, {"action": "上报 Escalate"},
-             {"上报理由 Reason for escalating": "村级无权限，需镇里协调"})
+    no_english(village)
+    complete(village, {"action": "上报"}, {"上报理由": "村级无权限，需镇里协调"})
     assert desk.holders() == [("first_contact", "T-ZHANGWU", "handler")]
 
     township = sign_in(browser, base, "handler_township")
     sign_for_and_open(township, base, desk.number)
-    complete(township, {"action": "签收 Accept", "contact": "已联系 Reached"}, {})
+    complete(township, {"action": "签收", "contact": "已联系"}, {})
     township.wait_for_selector("#task-form .fjs-form")
     # a reply without its required fields is refused next to the fields, and nothing is sent
-    township.get_by_label("答复 Reply", exact=True).check()
+    township.get_by_label("答复", exact=True).check()
     township.click("#task-submit")
     assert township.locator("#task-errors").is_visible()
+    assert "此项必填。" in township.locator("#task-form").inner_text()  # form-js's own check, in Chinese
+    no_english(township)
+    shot(township, "i14-chinese-task-errors")
     assert desk.holders() == [("handle", "T-ZHANGWU", "handler")]
-    complete(township, {"action": "答复 Reply"}, {
-        "政策依据 Policy basis": "《城市道路照明设施管理规定》", "办理结果 Result": "已更换灯泡",
-        "责任人 Responsible person": "王主任", "联系电话 Contact phone": "13900001111"})
+    complete(township, {"action": "答复"}, {
+        "政策依据": "《城市道路照明设施管理规定》", "办理结果": "已更换灯泡",
+        "责任人": "王主任", "联系电话": "13900001111"})
     assert desk.holders() == [("unit_review", "T-ZHANGWU", "unit_reviewer")]
 
     for user, element in (("reviewer_township", "unit_review"), ("supervisor", "platform_review")):
@@ -86,7 +91,8 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
         reviewer.goto(f"{base}/inbox?queue=review")
         reviewer.locator("tr", has_text=desk.number).locator("a[href*='/tasks/']").first.click()
         reviewer.wait_for_selector("#task-form .fjs-form")
-        complete(reviewer, {"action": "通过 Approve"}, {})
+        no_english(reviewer)
+        complete(reviewer, {"action": "通过"}, {})
         assert element not in [h[0] for h in desk.holders()]
     assert desk.holders() == [("rating", "C-CITY", "platform_supervisor")]
 
@@ -97,7 +103,9 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
     assert reviewer.locator(".djs-element.huiyin-done[data-element-id=handle]").count() == 1
     timeline = reviewer.locator("#timeline").inner_text()
     assert "村级无权限，需镇里协调" in timeline  # the escalation and its reason are on the timeline
+    assert "上报" in timeline and "escalate" not in timeline
     accessible(reviewer)
+    no_english(reviewer)
     shot(reviewer, "case")
 
 
@@ -113,6 +121,7 @@ def test_the_inbox_and_a_task_fit_a_phone_screen(browser, live_server, client, a
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, (path, overflow)
         accessible(page)
+        no_english(page)
     shot(page, "task-phone")
     page.goto(f"{live_server}/inbox")
     shot(page, "inbox-phone")

@@ -81,8 +81,8 @@ def test_a_phase_argument_of_any_registered_function_is_checked(app):
 
 
 def test_an_unknown_candidate_role_is_refused_until_an_administrator_adds_the_role(app):
-    xml = changed(('id="triage" name="受理审查 Triage" camunda:candidateGroups="registrar"',
-                   'id="triage" name="受理审查 Triage" camunda:candidateGroups="legal_officer"'))
+    xml = changed(('id="triage" name="Triage" camunda:candidateGroups="registrar"',
+                   'id="triage" name="Triage" camunda:candidateGroups="legal_officer"'))
     [problem] = problems_of(xml)
     assert problem.element_id == "triage"
     assert "'legal_officer'" in problem.message and "Administration → Phases and roles" in problem.message
@@ -152,8 +152,8 @@ def test_unknown_meanings_and_a_property_given_twice_are_refused(app):
 
 def test_every_problem_of_a_file_is_reported_at_once(app):
     xml = changed(("deadline('handling')<", "deadline('legal_review')<"),
-                  ('id="triage" name="受理审查 Triage" camunda:candidateGroups="registrar"',
-                   'id="triage" name="受理审查 Triage" camunda:candidateGroups="legal_officer"'),
+                  ('id="triage" name="Triage" camunda:candidateGroups="registrar"',
+                   'id="triage" name="Triage" camunda:candidateGroups="legal_officer"'),
                   ("refuse_case(refusal_reason, redirect_to)", "refuse_case(refusal_reason)"),
                   ("<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">rating_ok<",
                    "<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">rating_okay<"))
