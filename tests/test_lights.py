@@ -159,7 +159,8 @@ def test_R20_overdue_counts_working_time_since_the_deadline(app):
     assert left(friday_close, beijing(2025, 3, 17, 10, 30)) == lights.Remaining(2 * HOUR, True, WORKING_DAY)
     assert left(beijing(2025, 3, 17, 17, 30), beijing(2025, 3, 20, 17, 30)).parts() == (3, 0, 0)
     # over the weekend no working time has passed: overdue, without an amount
-    assert left(friday_close, beijing(2025, 3, 15, 11, 0)) == lights.Remaining(timedelta(0), True, WORKING_DAY)
+    saturday = beijing(2025, 3, 15, 11, 0)
+    assert left(friday_close, saturday) == lights.Remaining(timedelta(0), True, WORKING_DAY)
 
 
 def test_R14_an_evening_call_back_shows_the_clock_time_it_really_has(app):

@@ -157,6 +157,15 @@ def year_days(year: int, language: str = "en_US") -> list[CalendarDay]:
             for n in range((last - first).days + 1)]
 
 
+def official_days(year: int, language: str = "en_US") -> list[CalendarDay]:
+    """The official holidays and make-up working days of `year` as the library knows them, without
+    the administrators' overrides (what they override is still shown to them)."""
+    names = _names(year, language)
+    days_off, workdays = _library_year(year)
+    return sorted([CalendarDay(d, False, "official_holiday", names.get(d, "")) for d in days_off]
+                  + [CalendarDay(d, True, "official_workday") for d in workdays], key=lambda d: d.day)
+
+
 def day_info(day: date, language: str = "en_US") -> CalendarDay:
     """One date as ``year_days`` describes it."""
     return _describe(day, db.session.get(CalendarOverride, day), _names(day.year, language))

@@ -162,7 +162,9 @@ def time_left(left) -> str:
         amount = gettext("%(num)d min", num=minutes)
     else:
         return gettext("Overdue") if left.overdue else gettext("Less than a minute left")
-    return gettext("%(amount)s overdue", amount=amount) if left.overdue else gettext("%(amount)s left", amount=amount)
+    if left.overdue:
+        return gettext("%(amount)s overdue", amount=amount)
+    return gettext("%(amount)s left", amount=amount)
 
 
 def init_app(app: Flask) -> None:

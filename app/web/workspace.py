@@ -67,8 +67,9 @@ def inbox_page():
     lights = {row.id: light(row.created_at, row.due_at, at) for row in shown}
     time_left = {row.id: remaining(row.due_at, at) for row in shown}
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("workspace/inbox.html", rows=shown, lights=lights, time_left=time_left, wanted=wanted, page=page,
-                           has_next=len(rows) > PAGE_SIZE, args=args, scopes=SCOPES, queues=QUEUES,
+    return render_template("workspace/inbox.html", rows=shown, lights=lights, time_left=time_left,
+                           wanted=wanted, page=page, has_next=len(rows) > PAGE_SIZE, args=args, scopes=SCOPES,
+                           queues=QUEUES,
                            request_types=REQUEST_TYPES, classes=CLASSES, light_codes=LIGHTS, sorts=SORTS)
 
 
