@@ -6,7 +6,7 @@ Phases and roles an administrator added have no msgid: their stored Chinese or E
 shown, by the request's locale (`role_label`, `phase_label`, `role_choices`, `phase_choices`).
 """
 from flask import Flask, g, has_request_context
-from flask_babel import get_locale, gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext, pgettext
 
 from app.i18n import N_, locale_code
 
@@ -161,7 +161,7 @@ def time_left(left) -> str:
     elif minutes:
         amount = gettext("%(num)d min", num=minutes)
     else:
-        return gettext("Overdue") if left.overdue else gettext("Less than a minute left")
+        return pgettext("time left", "Overdue") if left.overdue else gettext("Less than a minute left")
     if left.overdue:
         return gettext("%(amount)s overdue", amount=amount)
     return gettext("%(amount)s left", amount=amount)
