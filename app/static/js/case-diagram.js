@@ -62,11 +62,9 @@
           answer.done.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "huiyin-done"); } });
           answer.current.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "huiyin-current"); } });
           var current = answer.current.map(function (id) { return registry.get(id); }).filter(Boolean)[0];
-          canvas.zoom("fit-viewport", "auto");
-          var fitted = canvas.zoom();
           function showCurrent() {
             if (current) {
-              centreOn(canvas, current, Math.min(1, Math.max(fitted, 0.8)));
+              centreOn(canvas, current, 1);  // full size: the current step and its neighbours readable
             } else {
               canvas.zoom("fit-viewport", "auto");
             }
