@@ -24,7 +24,7 @@ set -euo pipefail
 # dir | package@version | files to copy, relative to the package root (globs allowed) | note
 LIBRARIES=(
   "redoc     | redoc@2.5.4              | bundles/redoc.standalone.js bundles/redoc.standalone.js.LICENSE.txt | API docs at /api/docs (OPENAPI_REDOC_URL). 2.x on purpose: 3.x sends telemetry to otel.cloud.redocly.com and loads icons from cdn.redocly.com"
-  "bpmn-js   | bpmn-js@18.31.1          | dist/bpmn-viewer.production.min.js dist/assets/*.css | viewer only; the bpmn.io watermark must stay visible (licence)"
+  "bpmn-js   | bpmn-js@18.31.1          | dist/bpmn-viewer.production.min.js dist/bpmn-navigated-viewer.production.min.js dist/assets/*.css | viewers only: the plain one (designer) and the navigated one (case page: zoom and pan); the bpmn.io watermark must stay visible (licence)"
   "form-js   | @bpmn-io/form-js@1.23.0  | dist/form-viewer.umd.js dist/assets/form-js.css dist/form-editor.umd.js dist/assets/form-js-editor.css dist/assets/properties-panel.css dist/assets/draggle.css | viewer, and the editor for the designer's workbench; the bpmn.io watermark must stay visible (licence)"
   "htmx      | htmx.org@2.0.11          | dist/htmx.min.js | 2.x line; 4.x is a breaking rewrite"
   "chart.js  | chart.js@4.6.1           | dist/chart.umd.js | "

@@ -255,3 +255,25 @@ def test_bad_calendar_questions_answer_422_by_field(client, admin, path, query, 
 def test_the_calendar_questions_are_for_administrators_only(client, people, path):
     assert client.get(path).status_code == 401
     assert client.get(path, headers=f.auth(client, "registrar")).status_code == 403
+
+
+def test_R19_a_range_of_overrides_is_set_at_once_over_the_api(client, admin):
+    # when the administrator makes a week of 2027 holidays with one request
+    week = {"from": "2027-05-03", "to": "2027-05-09", "kind": "holiday", "note": "假期"}
+    saved = client.post(URL, json=week, headers=admin)
+    # then all seven dates are overrides and count as days off
+    assert saved.status_code == 200, saved.json
+    assert [row["day"] for row in saved.json] == [f"2027-05-0{d}" for d in range(3, 10)]
+    assert not any(calendar.is_working_day(date(2027, 5, d)) for d in range(3, 10))
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"from": "2027-05-09", "to": "2027-05-03", "kind": "holiday"}, "to"),
+    ({"from": "2027-01-01", "to": "2027-03-02", "kind": "holiday"}, "to"),
+    ({"from": "2027-05-03", "to": "2027-05-04", "kind": "sometimes"}, "kind"),
+    ({"from": "0001-01-01", "to": "0001-01-02", "kind": "holiday"}, "from"),
+])
+def test_R19_a_bad_range_answers_422_by_field_and_changes_nothing(client, admin, body, field):
+    refused = client.post(URL, json=body, headers=admin)
+    assert refused.status_code == 422 and field in refused.json["errors"], refused.json
+    assert db.session.query(CalendarOverride).count() == 0

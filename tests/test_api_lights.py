@@ -1,5 +1,5 @@
 """The tasks API shows each open task's light (R20): blue without a deadline, red once it has
-passed, yellow near it; a task that is no longer open has none."""
+passed, yellow in the last share of its own limit; a task that is no longer open has none."""
 from datetime import timedelta
 
 import pytest
@@ -24,17 +24,18 @@ def handler_tasks(app):
             for title, c in cases.items()}
 
 
-def set_due(task_id, due):
-    db.session.execute(update(HumanTask).where(HumanTask.id == task_id).values(due_at=due))
+def set_due(task_id, due, created=None):
+    values = {"due_at": due} | ({"created_at": created} if created else {})
+    db.session.execute(update(HumanTask).where(HumanTask.id == task_id).values(**values))
     db.session.commit()
 
 
 def test_tasks_carry_their_lights(client, handler_tasks):
-    # given one task without a deadline, one past its deadline, and one due within the hour
+    # given one task without a deadline, one past its deadline, and one in the last quarter of its time
     now = utcnow()
     set_due(handler_tasks["none"], None)
     set_due(handler_tasks["late"], now - timedelta(minutes=5))
-    set_due(handler_tasks["soon"], now + timedelta(hours=1))
+    set_due(handler_tasks["soon"], now + timedelta(minutes=30), created=now - timedelta(hours=4))
     handler = f.auth(client, "handler")
 
     # when the handler reads the inbox and the tasks one by one
@@ -77,7 +78,7 @@ def test_R20_a_case_shows_the_light_of_its_most_urgent_open_task(client, app):
 
 
 def test_R20_lights_cost_no_queries_per_row(client, app):
-    """The 'one working day left' horizon is the same for every row of a request: computed once."""
+    """The yellow share is the same for every row of a request: read once."""
     from sqlalchemy import event
 
     f.deploy("simple_complaint.bpmn")

@@ -235,3 +235,115 @@ def test_a_task_past_its_due_date_shows_the_red_light(client, app):
     db.session.commit()
     html = page(client, "/")
     assert 'class="light light-blue"' in html and "蓝灯" in html and "light-red" not in html
+
+
+# --- a range of overrides, the official calendar, re-applying a changed limit (issue 14) ----------
+
+def override_range(client, first: str, last: str, kind: str = "holiday", note: str = ""):
+    return post_form(client, "/admin/calendar", {"day": first, "to": last, "kind": kind, "note": note})
+
+
+def test_R19_a_holiday_week_is_entered_at_once(client, people):
+    # given an administrator on the calendar page of 2030
+    signed_in(client, "admin")
+    assert 'id="f-to"' in page(client, "/admin/calendar?year=2030")
+    # when a local holiday week is entered as one range
+    saved = override_range(client, "2030-02-04", "2030-02-10", note="春节 <b>")
+    assert saved.status_code == 302 and saved.location.endswith("/admin/calendar?year=2030")
+    # then every date of it is a day off, each change audited as if set alone, and the page lists them
+    assert not any(calendar.is_working_day(date(2030, 2, d)) for d in range(4, 11))
+    assert calendar.is_working_day(date(2030, 2, 11))
+    assert db.session.scalar(select(func.count()).select_from(AdminChange)
+                             .where(AdminChange.entity == "calendar_override")) == 7
+    html = page(client, "/admin/calendar?year=2030")
+    assert "2030-02-04" in html and "2030-02-10" in html and "春节 &lt;b&gt;" in html and "<b>" not in html
+    assert "7" in html[html.index('class="notice success"'):].split("</p>")[0]
+
+
+@pytest.mark.parametrize("first, last", [("2030-03-10", "2030-03-09"),   # ends before it starts
+                                         ("2030-01-01", "2030-03-02"),   # 61 days: 60 is the most
+                                         ("2030-03-10", "2030-13-01")])  # not a date
+def test_R19_a_bad_range_names_the_last_date_and_changes_nothing(client, people, first, last):
+    signed_in(client, "admin")
+    refused = override_range(client, first, last)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="f-to-error"' in html and 'id="f-day-error"' not in html
+    assert "60" in html[html.index('id="f-to-error"'):].split("</p>")[0]
+    assert db.session.scalar(select(func.count()).select_from(AdminChange)) == 0
+    assert calendar.is_working_day(date(2030, 3, 11))
+
+
+def test_R19_sixty_days_at_once_are_accepted(client, people):
+    signed_in(client, "admin")
+    assert override_range(client, "2030-01-01", "2030-03-01", "workday").status_code == 302
+    assert calendar.is_working_day(date(2030, 3, 2)) is False  # a Saturday, the 61st day, untouched
+    assert calendar.is_working_day(date(2030, 1, 5)) is True
+
+
+def test_R19_an_overridden_official_holiday_still_shows_what_the_state_council_announced(client, people):
+    # given National Day 2026 made a working day by an override
+    signed_in(client, "admin")
+    assert override(client, "2026-10-01", "workday", "抢险").status_code == 302
+    # when the administrator picks the year 2026
+    html = page(client, "/admin/calendar?year=2026")
+    assert 'id="year-form"' in html and 'name="year" type="number"' in html
+    # then the row says it counts as a working day by the override, and what the official calendar says
+    table = html[html.index('id="calendar-days"'):html.index('id="overrides"')]
+    rows = {row.split('datetime="')[1][:10]: row for row in table.split("<tr")[2:]}
+    official = rows["2026-10-01"].split('class="official">')[1]
+    assert "管理员调整" in rows["2026-10-01"] and "法定节假日" in official and "国庆节" in official
+    assert "法定调休上班日" in rows["2026-10-10"].split('class="official">')[1]
+
+
+def test_R23_the_time_limit_page_says_running_cases_keep_their_deadlines(client, people):
+    signed_in(client, "admin")
+    html = page(client, "/admin/time-limits")
+    notice = html[html.index('id="running-cases-notice"'):].split("</p>")[0]
+    assert "重新应用" in notice and 'href="#reapply-heading"' in notice
+    assert 'action="/admin/time-limits/reapply"' in html
+
+
+@pytest.fixture
+def running_case(app, people):
+    """A case open at a village handler: its handling deadline timers wait."""
+    f.deploy("simple_complaint.bpmn")
+    village = f.unit("U-VILLAGE", "village", territory=f.territory("210902001001", "village"))
+    f.user("village_handler", (village, "handler"))
+    return f.case(unit_row=village)
+
+
+def handling_due(case_id):
+    return db.session.scalar(select(HumanTask.due_at).where(HumanTask.case_id == case_id))
+
+
+def test_R23_a_changed_limit_reaches_running_cases_only_when_re_applied(client, running_case):
+    # given a running case under the general 5-working-day handling limit
+    before = handling_due(running_case.id)
+    signed_in(client, "admin")
+    # when the administrator makes it 10 working days
+    saved = post_form(client, "/admin/time-limits", {"phase": "handling", "request_type": "", "klass": "",
+                                                     "complexity": "", "level": "", "amount": "10",
+                                                     "unit": "working_days"})
+    assert saved.status_code == 302 and "changed=handling" in saved.location
+    # then the page says the running case still has its old deadline, and offers to re-apply
+    html = page(client, "/admin/time-limits?changed=handling")
+    said = html[html.index('id="changed-notice"'):].split("</p>")[0]
+    assert "1" in said and "办理" in said
+    assert re.search(r'<option value="handling" selected>', html)
+    db.session.expire_all()
+    assert handling_due(running_case.id) == before
+    # when it re-applies the phase
+    done = post_form(client, "/admin/time-limits/reapply", {"phase": "handling"})
+    assert done.status_code == 302
+    # then the case's deadline moves to the new limit and the page says how many moved
+    db.session.expire_all()
+    assert handling_due(running_case.id) > before + timedelta(days=5)
+    assert "2" in page(client, "/admin/time-limits").split('class="notice success"')[1].split("</p>")[0]
+
+
+def test_R23_re_applying_needs_a_phase_and_an_administrator(client, running_case):
+    signed_in(client, "clerk")
+    assert post_form(client, "/admin/time-limits/reapply", {"phase": "handling"}).status_code == 403
+    signed_in(client, "admin")
+    refused = post_form(client, "/admin/time-limits/reapply", {"phase": "no_such_phase"})
+    assert refused.status_code == 422 and 'id="r-phase-error"' in refused.get_data(as_text=True)

@@ -7,7 +7,8 @@ roles. PUT /time-limits is all or nothing: any invalid row answers 422 (code "in
 The calendar (R19): /calendar?year= lists every date of a year as deadlines count it and why;
 /calendar/days/<YYYY-MM-DD> answers for one date; /calendar/deadline?from=&amount=&unit= computes
 the deadline of a limit before it applies. Overrides: /calendar/overrides/<YYYY-MM-DD> is upserted
-with PUT {"kind": "holiday"|"workday", "note"} and removed with DELETE; an override wins over the
+with PUT {"kind": "holiday"|"workday", "note"} and removed with DELETE; POST /calendar/overrides
+{"from", "to", "kind", "note"} sets every date of a range at once (at most 60 days); an override wins over the
 holidays library. Changing one does not move deadlines already computed (re-apply a phase for
 that). /calendar/status warns from 1 December while next year's official arrangement is unknown.
 Every change here is audited (GET /admin/audit).
@@ -213,6 +214,15 @@ class OverrideUpdateSchema(Schema):
                          metadata={"description": f"at most {overrides.NOTE_MAX} characters"})
 
 
+class OverrideRangeSchema(Schema):
+    first = fields.Date(required=True, data_key="from", metadata={"description": "first date, YYYY-MM-DD"})
+    last = fields.Date(required=True, data_key="to", metadata={
+        "description": f"last date (inclusive), at most {overrides.RANGE_MAX_DAYS} days in all"})
+    kind = fields.String(required=True, metadata={"description": "holiday or workday"})
+    note = fields.String(load_default="",
+                         metadata={"description": f"at most {overrides.NOTE_MAX} characters"})
+
+
 class CalendarStatusSchema(Schema):
     today = fields.Date(metadata={"description": "local date in TIMEZONE"})
     next_year = fields.Integer()
@@ -300,6 +310,18 @@ def calendar_deadline(args):
 def list_overrides(args):
     """Administrators' holidays and working days, by date."""
     return overrides.list_overrides(args["year"])
+
+
+@blp.route("/calendar/overrides", methods=["POST"])
+@permission_required("admin:manage")
+@blp.arguments(OverrideRangeSchema)
+@blp.response(200, OverrideSchema(many=True))
+def put_override_range(payload):
+    """Make every date from `from` to `to` a holiday or a working day at once (e.g. a holiday week);
+    an invalid range (422, by field) changes nothing."""
+    with transaction():
+        return overrides.set_range(payload["first"], payload["last"], payload["kind"], payload["note"],
+                                   g.user)
 
 
 def _upsert(day: date, payload: dict):

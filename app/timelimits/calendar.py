@@ -157,6 +157,15 @@ def year_days(year: int, language: str = "en_US") -> list[CalendarDay]:
             for n in range((last - first).days + 1)]
 
 
+def official_days(year: int, language: str = "en_US") -> list[CalendarDay]:
+    """The official holidays and make-up working days of `year` as the library knows them, without
+    the administrators' overrides (what they override is still shown to them)."""
+    names = _names(year, language)
+    days_off, workdays = _library_year(year)
+    return sorted([CalendarDay(d, False, "official_holiday", names.get(d, "")) for d in days_off]
+                  + [CalendarDay(d, True, "official_workday") for d in workdays], key=lambda d: d.day)
+
+
 def day_info(day: date, language: str = "en_US") -> CalendarDay:
     """One date as ``year_days`` describes it."""
     return _describe(day, db.session.get(CalendarOverride, day), _names(day.year, language))
@@ -260,6 +269,58 @@ def _add_working_hours(local: datetime, amount: float, intervals: list[tuple[tim
                     return _to_utc((segment_start + remaining).replace(tzinfo=zone))
                 remaining -= available
         day += timedelta(days=1)
+
+
+class WorkingTime:
+    """Working time between instants, for the many rows of one page (the time left beside each
+    light, R20): the working days of a window around ``around`` are read once (one override
+    query) into running totals, so each question is arithmetic, not a query or a day-by-day walk.
+    A moment outside the window widens it once (one more query)."""
+
+    def __init__(self, around: datetime, margin_days: int = 62) -> None:
+        self._zone = _zone()
+        self._intervals = working_hours()
+        self.day_length = sum((datetime.combine(date.min, b) - datetime.combine(date.min, a)
+                               for a, b in self._intervals), timedelta(0))
+        today = self._local(around).date()
+        self._load(today - timedelta(days=margin_days), today + timedelta(days=margin_days))
+
+    def _local(self, moment: datetime) -> datetime:
+        return to_naive_utc(moment).replace(tzinfo=UTC).astimezone(self._zone).replace(tzinfo=None)
+
+    def _load(self, first: date, last: date) -> None:
+        overrides = _Overrides(first, last)
+        self._first, self._last = first, last
+        self._working: list[bool] = []
+        self._before: list[timedelta] = []  # working time from `first` to the start of each day
+        total = timedelta(0)
+        for n in range((last - first).days + 1):
+            working = overrides.is_working_day(first + timedelta(days=n))
+            self._working.append(working)
+            self._before.append(total)
+            total += self.day_length if working else timedelta(0)
+
+    def _cover(self, *days: date) -> None:
+        if min(days) < self._first or max(days) > self._last:
+            self._load(min(self._first, min(days) - timedelta(days=31)),
+                       max(self._last, max(days) + timedelta(days=31)))
+
+    def _position(self, local: datetime) -> timedelta:
+        """Working time from the window's first day up to the local wall-clock ``local``."""
+        day = local.date()
+        index = (day - self._first).days
+        position = self._before[index]
+        if self._working[index]:
+            for begin, end in self._intervals:
+                passed = min(local, datetime.combine(day, end)) - datetime.combine(day, begin)
+                position += max(passed, timedelta(0))
+        return position
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """The working time from ``start`` to ``end`` (naive UTC; negative if end is earlier)."""
+        start, end = self._local(start), self._local(end)
+        self._cover(start.date(), end.date())
+        return self._position(end) - self._position(start)
 
 
 def next_year_unconfirmed(today: date) -> bool:

@@ -1,11 +1,12 @@
-"""Administrators' calendar overrides (R19): set a date to a holiday or a (make-up) working day,
-or remove its override — for the admin API and the calendar page alike. Each change is audited
+"""Administrators' calendar overrides (R19): set a date, or a range of dates at once (at most
+RANGE_MAX_DAYS, e.g. a week-long holiday), to a holiday or a (make-up) working day, or remove its
+override — for the admin API and the calendar page alike. Each change is audited
 (app/audit, entity "calendar_override", key the date), deletions too.
 
 Changing an override does not move deadlines already computed (re-apply a phase for that).
 Functions flush but do not commit: callers wrap them in `with transaction():`.
 """
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -18,6 +19,8 @@ from app.timelimits.models import CalendarOverride
 
 KINDS = ("holiday", "workday")
 NOTE_MAX = 200
+#: The most dates one range may set at once (a holiday week with its make-up days fits easily).
+RANGE_MAX_DAYS = 60
 
 
 def _snapshot(row: CalendarOverride) -> dict:
@@ -61,6 +64,31 @@ def set_override(day: date, kind: str, note: str = "", actor=None) -> CalendarOv
     audit.record(actor, "calendar_override", day.isoformat(), "create" if old is None else "update", old,
                  _snapshot(row))
     return row
+
+
+def range_problems(first: date | None, last: date | None, kind: str, note: str) -> dict[str, list[str]]:
+    """What is wrong with a range of overrides, by field "from", "to", "kind", "note" (a date None:
+    checked by the caller)."""
+    errors = problems(first, kind, note)
+    if "day" in errors:
+        errors["from"] = errors.pop("day")
+    if last is not None and not calendar.YEAR_MIN <= last.year <= calendar.YEAR_MAX:
+        errors["to"] = [f"must be in the years {calendar.YEAR_MIN}–{calendar.YEAR_MAX}"]
+    elif first is not None and last is not None and last < first:
+        errors["to"] = ["must not be before the first date"]
+    elif first is not None and last is not None and (last - first).days >= RANGE_MAX_DAYS:
+        errors["to"] = [f"at most {RANGE_MAX_DAYS} days at once"]
+    return errors
+
+
+def set_range(first: date, last: date, kind: str, note: str = "", actor=None) -> list[CalendarOverride]:
+    """Make every date from `first` to `last` (inclusive) a holiday or a working day, each audited
+    as if set alone; an invalid range changes nothing."""
+    errors = range_problems(first, last, kind, note)
+    if errors:
+        raise InvalidData("invalid calendar override range", errors)
+    return [set_override(first + timedelta(days=n), kind, note, actor)
+            for n in range((last - first).days + 1)]
 
 
 def delete_override(day: date, actor=None) -> None:

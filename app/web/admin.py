@@ -35,6 +35,7 @@ from app.timelimits import calendar as work_calendar
 from app.timelimits import limits, overrides
 from app.timelimits.models import COMPLEXITIES, LIMIT_UNITS, REQUEST_TYPES
 from app.timelimits.models import LEVELS as LIMIT_LEVELS
+from app.timelimits.reapply import reapply, waiting_deadline_timers
 from app.web import labels
 from app.web.cases import page_number
 from app.web.security import current_user, login_required
@@ -372,7 +373,8 @@ def _limit_form_of(row) -> dict[str, str]:
 
 
 def _time_limits_page(form: dict | None = None, errors: dict | None = None, share: str | None = None,
-                      share_errors: dict | None = None, status: int = 200):
+                      share_errors: dict | None = None, reapply_errors: dict | None = None,
+                      status: int = 200):
     changes = limits.list_changes(limit=CHANGES_SHOWN)
     user_ids = {c.user_id for c in changes if c.user_id is not None}
     users = ({row.id: row for row in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
@@ -382,9 +384,13 @@ def _time_limits_page(form: dict | None = None, errors: dict | None = None, shar
         row = next((r for r in limits.all_limits() if r.id == edit), None) if edit else None
         form = _limit_form_of(row) if row else {"unit": "working_days"}
     share = share if share is not None else f"{limits.yellow_share():g}"
+    changed = request.args.get("changed")
+    changed = changed if changed in limits.phase_codes() else None
     return render_template(
         "admin/time_limits.html", rows=limits.all_limits(), changes=changes, users=users, form=form,
         errors=errors or {}, share=share, share_errors=share_errors or {},
+        reapply_errors=reapply_errors or {}, changed=changed,
+        running=len(waiting_deadline_timers(changed)) if changed else None,
         phases=labels.phase_choices(),
         request_types=labels.choices(REQUEST_TYPES, labels.REQUEST_TYPES),
         classes=labels.choices(CLASSES, labels.CLASSES),
@@ -407,12 +413,29 @@ def time_limits():
             changed = limits.update_limits([row], current_user())
     except InvalidData as refused:
         return _time_limits_page(form=form, errors=_row_errors(refused, "limits.0"), status=422)
-    if changed:
-        flash(_("Time limit saved: %(phase)s %(amount)s %(unit)s",
-                phase=labels.phase_label(row["phase"]), amount=f"{row['amount']:g}",
-                unit=labels.label(row["unit"], labels.LIMIT_UNITS)), "success")
-    else:
+    if not changed:
         flash(_("The time limit has not changed."), "success")
+        return redirect(url_for(".time_limits"))
+    flash(_("Time limit saved: %(phase)s %(amount)s %(unit)s",
+            phase=labels.phase_label(row["phase"]), amount=f"{row['amount']:g}",
+            unit=labels.label(row["unit"], labels.LIMIT_UNITS)), "success")
+    return redirect(url_for(".time_limits", changed=row["phase"], _anchor="reapply-heading"))
+
+
+@bp.post("/time-limits/reapply")
+@login_required("admin:manage")
+def reapply_limits():
+    """Move the waiting deadlines of running cases of one phase to the current limits (the same
+    service as the API's POST /time-limits/reapply)."""
+    phase = request.form.get("phase", "").strip()[:MAX_FIELD]
+    if phase not in limits.phase_codes():
+        return _time_limits_page(reapply_errors={"phase": [_("Choose a phase.")]}, status=422)
+    result = reapply(phase, actor_id=current_user().id)
+    flash(_("Re-applied %(phase)s: %(moved)d deadlines of running cases moved.",
+            phase=labels.phase_label(phase), moved=result["moved"]), "success")
+    if result["conflicts"]:
+        flash(_("%(count)d cases changed meanwhile and kept their deadlines: re-apply again.",
+                count=result["conflicts"]), "error")
     return redirect(url_for(".time_limits"))
 
 
@@ -485,6 +508,8 @@ def add_role():
 
 #: The service's refusals in the page's language (the rules themselves are in app/timelimits).
 _OVERRIDE_MESSAGES = {"day": lambda: _("Enter a date as YYYY-MM-DD."),
+                      "to": lambda: _("Enter a last date on or after the first, at most %(max)d days in all "
+                                      "(or leave it empty for one date).", max=overrides.RANGE_MAX_DAYS),
                       "kind": lambda: _("Choose holiday or working day."),
                       "note": lambda: _("At most %(max)d characters.", max=overrides.NOTE_MAX)}
 #: The holidays library's language for the page's locale (holiday names).
@@ -498,20 +523,29 @@ def _year() -> int:
         else local_today().year
 
 
-def _save_override(form: dict[str, str]) -> tuple[date | None, dict[str, list[str]]]:
-    """Save the form's override: (its date, {}), or (None, every problem in the page's language)."""
+def _date(text: str) -> date | None:
     try:
-        day = date.fromisoformat(form["day"])
+        return date.fromisoformat(text)
     except ValueError:
-        day = None
-    found = overrides.problems(day, form["kind"], form["note"])
-    if day is None:
-        found = {"day": [], **found}
+        return None
+
+
+def _save_override(form: dict[str, str]) -> tuple[list[date], dict[str, list[str]]]:
+    """Save the form's override for a date or a range ("to" empty: the one date): (the first and
+    last date, {}), or ([], every problem in the page's language)."""
+    first = _date(form["day"])
+    last = _date(form["to"]) if form["to"] else first
+    found = {("day" if field == "from" else field): problems
+             for field, problems in overrides.range_problems(first, last, form["kind"], form["note"]).items()}
+    if first is None:
+        found.setdefault("day", [])
+    if form["to"] and last is None:
+        found.setdefault("to", [])
     if found:
-        return None, {field: [_OVERRIDE_MESSAGES[field]()] for field in found}
+        return [], {field: [_OVERRIDE_MESSAGES[field]()] for field in found}
     with transaction():
-        overrides.set_override(day, form["kind"], form["note"], current_user())
-    return day, {}
+        overrides.set_range(first, last, form["kind"], form["note"], current_user())
+    return [first, last], {}
 
 
 def _check_deadline() -> tuple[dict, datetime | None, dict]:
@@ -543,20 +577,28 @@ def calendar_overrides():
     administrators' overrides), the override form, and a deadline checker."""
     form, errors, status = {}, {}, 200
     if request.method == "POST":
-        form = _form("day", "kind", "note")
-        day, errors = _save_override(form)
+        form = _form("day", "to", "kind", "note")
+        days, errors = _save_override(form)
         if not errors:
-            flash(_("Override saved: %(day)s %(kind)s", day=day.isoformat(),
-                    kind=labels.label(form["kind"], labels.OVERRIDE_KINDS)), "success")
-            return redirect(url_for(".calendar_overrides", year=day.year))
+            first, last = days
+            kind = labels.label(form["kind"], labels.OVERRIDE_KINDS)
+            if first == last:
+                flash(_("Override saved: %(day)s %(kind)s", day=first.isoformat(), kind=kind), "success")
+            else:
+                flash(_("Overrides saved: %(first)s to %(last)s (%(count)d days) %(kind)s",
+                        first=first.isoformat(), last=last.isoformat(), count=(last - first).days + 1,
+                        kind=kind), "success")
+            return redirect(url_for(".calendar_overrides", year=first.year))
         status = 422
     year = _year()
     language = _HOLIDAY_LANGUAGES.get(active_locale(), "en_US")
     special = [day for day in work_calendar.year_days(year, language)
                if day.reason not in ("weekday", "weekend")]
     check, deadline, check_errors = _check_deadline()
+    official = {day.day: day for day in work_calendar.official_days(year, language)}
     return render_template("admin/calendar.html", year=year, rows=overrides.list_overrides(year),
-                           special_days=special, form=form, errors=errors,
+                           special_days=special, official=official, form=form, errors=errors,
+                           range_max=overrides.RANGE_MAX_DAYS,
                            kinds=labels.choices(overrides.KINDS, labels.OVERRIDE_KINDS), check=check,
                            deadline=deadline, check_errors=check_errors,
                            units=labels.choices(LIMIT_UNITS, labels.LIMIT_UNITS),

@@ -23,7 +23,7 @@ from app.organisation.models import Category, Territory, Unit
 from app.privacy.service import masked, reveal
 from app.supervision import service as supervision
 from app.supervision.models import DIRECTIVE_KINDS
-from app.timelimits.lights import basis, light
+from app.timelimits.lights import basis, light, remaining
 from app.web import statistics
 from app.web.security import current_user, login_required
 
@@ -73,6 +73,7 @@ def _detail_context(case) -> dict:
             "unit": _get(Unit, case.unit_id), "territory": _get(Territory, case.territory_id),
             "category": _get(Category, case.category_id),
             "light": light(case.open_since, case.due_at, at) if case.status == "open" else None,
+            "time_left": remaining(case.due_at, at) if case.status == "open" else None,
             "holders": tasks.open_for_case(case.id), "directives": supervision.for_case(case.id),
             "attachments": attachments.for_case(case.id), "ratings": appeals.ratings_of_case(user, case.id),
             "directive_kinds": [kind for kind, roles in DIRECTIVE_KINDS.items() if user.roles & roles]}

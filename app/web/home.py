@@ -3,7 +3,7 @@ from flask import Blueprint, render_template
 
 from app.clock import utcnow
 from app.engine import tasks
-from app.timelimits.lights import basis, light
+from app.timelimits.lights import basis, light, remaining
 from app.web.security import current_user, login_required
 
 bp = Blueprint("web_home", __name__)
@@ -20,5 +20,6 @@ def home():
     open_tasks = found[:HOME_TASKS]
     at = basis(utcnow())  # settings and calendar read once, not per task
     lights = {task.id: light(task.created_at, task.due_at, at) for task in open_tasks}
-    return render_template("home.html", open_tasks=open_tasks, lights=lights,
+    time_left = {task.id: remaining(task.due_at, at) for task in open_tasks}
+    return render_template("home.html", open_tasks=open_tasks, lights=lights, time_left=time_left,
                            more_tasks=len(found) > HOME_TASKS, roles=sorted(user.roles))

@@ -6,7 +6,7 @@ Phases and roles an administrator added have no msgid: their stored Chinese or E
 shown, by the request's locale (`role_label`, `phase_label`, `role_choices`, `phase_choices`).
 """
 from flask import Flask, g, has_request_context
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, ngettext, pgettext
 
 from app.i18n import N_, locale_code
 
@@ -193,6 +193,29 @@ def phase_choices() -> list[tuple[str, str]]:
     return [(code, phase_label(code)) for code in phase_codes()]
 
 
+def time_left(left) -> str:
+    """A `lights.Remaining` as the page says it: "剩 1 工作日 3 小时", "超期 2 小时", "剩 25 分钟"
+    (English "1 working day 3 h left"): the two largest units, rounded down."""
+    if left is None:
+        return ""
+    days, hours, minutes = left.parts()
+    if days:
+        amount = ngettext("%(num)d working day", "%(num)d working days", days)
+        if hours:
+            amount = gettext("%(days)s %(hours)d h", days=amount, hours=hours)
+    elif hours:
+        amount = gettext("%(num)d h", num=hours)
+        if minutes:
+            amount = gettext("%(hours)s %(minutes)d min", hours=amount, minutes=minutes)
+    elif minutes:
+        amount = gettext("%(num)d min", num=minutes)
+    else:
+        return pgettext("time left", "Overdue") if left.overdue else gettext("Less than a minute left")
+    if left.overdue:
+        return gettext("%(amount)s overdue", amount=amount)
+    return gettext("%(amount)s left", amount=amount)
+
+
 def init_app(app: Flask) -> None:
     for name, table in _TABLES.items():
         app.add_template_filter(lambda code, table=table: label(code, table), name)
@@ -200,6 +223,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(event_details, "event_details")
     app.add_template_filter(role_label, "role_label")
     app.add_template_filter(phase_label, "phase_label")
+    app.add_template_filter(time_left, "time_left")
 
 
 def territory_choices() -> list[tuple[str, str]]:

@@ -25,7 +25,7 @@ from app.engine.models import ProcessInstance
 from app.extensions import db
 from app.organisation.models import CLASSES, UNIT_LEVELS, Unit
 from app.supervision import service as supervision
-from app.timelimits.lights import basis, light
+from app.timelimits.lights import basis, light, remaining
 from app.timelimits.models import REQUEST_TYPES
 from app.web.cases import page_number
 from app.web.security import current_user, login_required
@@ -65,9 +65,11 @@ def inbox_page():
     rows = inbox(current_user(), wanted, at, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     shown = rows[:PAGE_SIZE]
     lights = {row.id: light(row.created_at, row.due_at, at) for row in shown}
+    time_left = {row.id: remaining(row.due_at, at) for row in shown}
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("workspace/inbox.html", rows=shown, lights=lights, wanted=wanted, page=page,
-                           has_next=len(rows) > PAGE_SIZE, args=args, scopes=SCOPES, queues=QUEUES,
+    return render_template("workspace/inbox.html", rows=shown, lights=lights, time_left=time_left,
+                           wanted=wanted, page=page, has_next=len(rows) > PAGE_SIZE, args=args, scopes=SCOPES,
+                           queues=QUEUES,
                            request_types=REQUEST_TYPES, classes=CLASSES, light_codes=LIGHTS, sorts=SORTS)
 
 
@@ -120,6 +122,7 @@ def task_page(task_id: str):
     at = basis(utcnow())
     return render_template("workspace/task.html", task=task, case=case, schema=schema, initial=initial,
                            light=light(task.created_at, task.due_at, at) if task.status == "open" else None,
+                           time_left=remaining(task.due_at, at) if task.status == "open" else None,
                            directives=supervision.for_case(case.id), may_act=_may_act(task, user),
                            attachments=attachments.for_case(case.id), viewer_texts=forms.texts.viewer_texts())
 

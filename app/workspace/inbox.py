@@ -1,7 +1,7 @@
 """The inbox (待办): the open tasks a user may work on, filtered, sorted and paged in SQL.
 
 The candidate rule is the engine's (`tasks.candidate_clause`); everything here narrows it. The
-light filter judges every row against one `Basis` (now, yellow share, next working day's close),
+light filter judges every row against one `Basis` (now, yellow share of the step's own limit),
 the same rule as `lights.light`, written as SQL so paging stays correct.
 """
 from dataclasses import dataclass
@@ -55,7 +55,7 @@ def light_condition(colour: str, at: Basis):
     due, start = _tasks.c.due_at, _tasks.c.created_at
     red = and_(due.is_not(None), due < at.now)
     little_left = _seconds_between(at.now, due) <= _seconds_between(start, due) * at.share
-    yellow = and_(due.is_not(None), due >= at.now, or_(due <= at.horizon, little_left))
+    yellow = and_(due.is_not(None), due >= at.now, little_left)
     if colour == "red":
         return red
     if colour == "yellow":
