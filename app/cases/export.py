@@ -27,7 +27,7 @@ __all__ = ["MAX_ROWS", "XLSX", "workbook"]
 
 #: The most rows one export holds; a longer list is cut there and says so (narrow the filters).
 MAX_ROWS = 50_000
-COLUMNS = (N_("Number"), N_("Title"), N_("Status"), N_("Light"), N_("Due"), N_("Type"), N_("Class"),
+COLUMNS = (N_("Case number"), N_("Title"), N_("Status"), N_("Light"), N_("Due"), N_("Type"), N_("Class"),
            N_("Category"), N_("Unit"), N_("Territory"), N_("Requester"), N_("Phone (masked)"),
            N_("Registered"), N_("Closed"))
 WIDTHS = (22, 40, 10, 10, 17, 12, 10, 14, 30, 16, 12, 14, 17, 17)

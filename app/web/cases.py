@@ -83,7 +83,8 @@ def case_export():
         wanted = search.parse(request.args)
     except InvalidData:
         return redirect(url_for(".case_list", **_given()))
-    content, filename, _cut = export.workbook(current_user(), wanted, basis(utcnow()), EXPORT_LABELS)
+    content, filename, _cut = export.workbook(current_user(), wanted, basis(utcnow()), EXPORT_LABELS,
+                                              limit=export.MAX_ROWS)
     return Response(content, mimetype=export.XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "private, no-store"})
