@@ -183,7 +183,7 @@ def test_the_export_holds_the_filtered_cases_with_masked_phones(city, client):
     link = re.search(r'id="export-link" href="([^"]+)"', html).group(1).replace("&amp;", "&")
     rows = sheet_rows(client.get(link))
     header, data = rows[0], rows[1:]
-    assert header[:3] == ("案件编号", "标题", "状态") and "电话(已脱敏)" in header
+    assert header[:3] == ("诉求编号", "标题", "状态") and "电话(已脱敏)" in header
     assert [row[0] for row in data] == [trick.number, lamp.number]
     by_number = {row[0]: dict(zip(header, row, strict=True)) for row in data}
     assert by_number[lamp.number]["电话(已脱敏)"] == "138****5678"

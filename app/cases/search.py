@@ -67,7 +67,7 @@ def parse(args: Mapping[str, str]) -> CaseSearch:
 
     for name in ("number", "phone", "q", "territory", "unit"):
         if given[name] and len(given[name]) > MAX_TEXT:
-            bad(name, _("At most %(count)s characters.", count=MAX_TEXT))
+            bad(name, _("At most %(max)d characters.", max=MAX_TEXT))
     phone = given["phone"].replace(" ", "") if given["phone"] else None
     if phone and phone_problem(phone):
         bad("phone", _("Enter the whole phone number: 11 digits of a mobile, or a landline with its "
