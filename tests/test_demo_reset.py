@@ -66,4 +66,5 @@ def test_demo_reset_refuses_postgresql_without_yes():
     with app.app_context():
         refused = reset(app)
     assert refused.exit_code != 0
-    assert "postgresql, not the embedded SQLite demo" in refused.output and "nothing was changed" in refused.output
+    assert "postgresql, not the embedded SQLite demo" in refused.output
+    assert "nothing was changed" in refused.output

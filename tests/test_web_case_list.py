@@ -17,7 +17,7 @@ from app.engine.models import HumanTask
 from app.extensions import db
 from app.timelimits.lights import basis, light
 from tests import factories as f
-from tests.web_helpers import signed_in
+from tests.web_helpers import post_form, signed_in
 
 PHONE, OTHER_PHONE = "13812345678", "13987654321"
 
@@ -155,15 +155,29 @@ def test_R20_the_light_filter_agrees_with_the_light_of_every_case(city, client):
     assert 'class="light light-red"' in client.get("/cases?light=red").get_data(as_text=True)
 
 
-def test_paging_keeps_the_search(city, client):
+def test_the_posted_search_keeps_the_phone_out_of_every_address_and_paging_keeps_it(city, client):
     made = [city["new_case"](f"路灯 {i}", requester_phone=PHONE) for i in range(52)]
     city["new_case"]("噪声扰民", requester_phone=OTHER_PHONE)
     signed_in(client, "registrar")
-    first = client.get(f"/cases?phone={PHONE}").get_data(as_text=True)
+    posted = post_form(client, "/cases", {"phone": PHONE, "status": "open"}, page="/cases")
+    assert posted.status_code == 303 and PHONE not in posted.location and "pt=" in posted.location
+    first = client.get(posted.location).get_data(as_text=True)
     assert numbers(first) == [case.number for case in reversed(made)][:50]
+    assert f'value="{PHONE}"' in first  # the form still shows what was typed
     following = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
-    assert f"phone={PHONE}" in following and "page=2" in following
+    export_link = re.search(r'id="export-link" href="([^"]+)"', first).group(1)
+    assert PHONE not in following + export_link and "page=2" in following and "status=open" in following
     assert numbers(client.get(following).get_data(as_text=True)) == [made[1].number, made[0].number]
+
+
+def test_a_posted_bad_search_is_answered_beside_its_fields_and_a_broken_phone_link_is_refused(city, client):
+    city["new_case"]("路灯不亮", requester_phone=PHONE)
+    signed_in(client, "registrar")
+    refused = post_form(client, "/cases", {"phone": "1381234", "q": "路灯"}, page="/cases")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="f-phone-error"' in html and 'value="路灯"' in html
+    broken = client.get("/cases?pt=not-a-token")
+    assert broken.status_code == 422 and 'id="f-phone-error"' in broken.get_data(as_text=True)
 
 
 def sheet_rows(response) -> list[tuple]:
@@ -217,7 +231,8 @@ def test_the_export_stops_at_its_row_limit_and_says_so(city, client, monkeypatch
 def test_an_export_with_bad_filters_exports_nothing_and_names_the_problem(city, client):
     signed_in(client, "registrar")
     response = client.get("/cases/export.xlsx?phone=12")
-    assert response.status_code == 302 and "/cases?phone=12" in response.location
+    assert response.status_code == 302 and "/cases?pt=" in response.location
+    assert "phone" not in response.location
     assert client.get(response.location).status_code == 422
 
 

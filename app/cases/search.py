@@ -1,5 +1,6 @@
 """Searching and filtering the case list (/cases, GET /api/v1/cases, the XLSX export): one set of
-query parameters, checked once, turned into one SQL condition on case_record.
+query parameters, checked once, turned into one SQL condition on case_record. The staff pages
+post the search form and carry the phone in their addresses only encrypted (`in_links`).
 
 Every condition is answered by an index or by the newest-first scan that pages stop early: the
 number exactly (unique index) or as a part of it, the phone exactly (its index: phones are
@@ -22,6 +23,7 @@ from app.engine.errors import InvalidData
 from app.engine.models import HumanTask
 from app.extensions import db
 from app.organisation.models import CLASSES, Unit
+from app.privacy import crypto
 from app.timelimits.lights import Basis
 from app.timelimits.models import REQUEST_TYPES
 from app.workspace.inbox import LIGHTS, light_condition
@@ -30,6 +32,8 @@ from app.workspace.inbox import LIGHTS, light_condition
 STATUSES = ("open", "closed")
 #: The query parameters, as the web page and the API name them.
 PARAMETERS = ("number", "phone", "q", "status", "type", "class", "light", "territory", "unit", "from", "to")
+#: The phone as the pages' addresses carry it: encrypted (`in_links`).
+PHONE_TOKEN = "pt"
 MAX_TEXT = 100
 _FULL_NUMBER = re.compile(r"^HY\d{8}-\d{6}$")
 
@@ -56,6 +60,29 @@ class CaseSearch:
         return all(getattr(self, f.name) is None for f in fields(self))
 
 
+def in_links(given: Mapping[str, str]) -> dict:
+    """The parameters as the pages' addresses carry them (pager, export, bookmarks): the phone
+    encrypted as `pt`, so that no address holds it in plain text (access logs, browser history)."""
+    found = {name: value for name, value in given.items() if name in PARAMETERS and value}
+    if found.get("phone"):
+        found[PHONE_TOKEN] = crypto.encrypt(found.pop("phone").replace(" ", ""))
+    return found
+
+
+def from_links(args: Mapping[str, str]) -> dict:
+    """The parameters from an address: `pt` read back into `phone` (an unreadable one stays as a
+    `pt` entry, which `parse` refuses under "phone")."""
+    found = {name: args[name] for name in PARAMETERS if args.get(name)}
+    token = args.get(PHONE_TOKEN)
+    if token and "phone" not in found:
+        phone = crypto.decrypt(token)
+        if phone is None:
+            found[PHONE_TOKEN] = token
+        else:
+            found["phone"] = phone
+    return found
+
+
 def parse(args: Mapping[str, str]) -> CaseSearch:
     """The search from query parameters (PARAMETERS); every problem at once, by parameter
     (InvalidData, 422). Empty values mean "any"."""
@@ -69,6 +96,8 @@ def parse(args: Mapping[str, str]) -> CaseSearch:
         if given[name] and len(given[name]) > MAX_TEXT:
             bad(name, _("At most %(max)d characters.", max=MAX_TEXT))
     phone = given["phone"].replace(" ", "") if given["phone"] else None
+    if args.get(PHONE_TOKEN) and not phone:
+        bad("phone", _("This search link no longer holds a readable phone number; enter the number again."))
     if phone and phone_problem(phone):
         bad("phone", _("Enter the whole phone number: 11 digits of a mobile, or a landline with its "
                        "area code."))

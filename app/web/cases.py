@@ -58,11 +58,32 @@ def case_list():
     if request.args.get("figure"):
         found, status = statistics.drill_down(page, PAGE_SIZE)
         return render_template("cases/list.html", page=page, **found), status
-    user, at, given = current_user(), basis(utcnow()), _given()
-    shown = {"page": page, "drill": None, "args": given, "given": given, "choices": _choices(user, given),
+    given = search.from_links(request.args)
+    return _list_page(given, search.in_links(given), page)
+
+
+@bp.post("/cases")
+@login_required("case:read")
+def case_search():
+    """The search form is posted, so that a phone number never shows in an address: a good search
+    is answered with the list's address (the phone encrypted in it), a bad one with the problems
+    beside the fields (422)."""
+    given = {name: request.form[name] for name in search.PARAMETERS if request.form.get(name)}
+    try:
+        search.parse(given)
+    except InvalidData:
+        return _list_page(given, {}, 1)
+    return redirect(url_for(".case_list", **search.in_links(given)), 303)
+
+
+def _list_page(given: dict, links: dict, page: int):
+    """One page of the cases matching `given` (the search as typed); `links`: the same search as
+    the pager and the export link carry it."""
+    user, at = current_user(), basis(utcnow())
+    shown = {"page": page, "drill": None, "args": links, "given": given, "choices": _choices(user, given),
              "max_rows": export.MAX_ROWS}
     try:
-        wanted = search.parse(request.args)
+        wanted = search.parse(given)
     except InvalidData as refused:
         return render_template("cases/list.html", cases=[], has_next=False, errors=refused.errors,
                                **shown), 422
@@ -79,20 +100,16 @@ def case_list():
 def case_export():
     """The filtered list as XLSX (masked, at most export.MAX_ROWS rows). Bad filters export
     nothing: back to the list, which names the problems."""
+    given = search.from_links(request.args)
     try:
-        wanted = search.parse(request.args)
+        wanted = search.parse(given)
     except InvalidData:
-        return redirect(url_for(".case_list", **_given()))
+        return redirect(url_for(".case_list", **search.in_links(given)))
     content, filename, _cut = export.workbook(current_user(), wanted, basis(utcnow()), EXPORT_LABELS,
                                               limit=export.MAX_ROWS)
     return Response(content, mimetype=export.XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "private, no-store"})
-
-
-def _given() -> dict:
-    """The search parameters as given (for the form, the pager and the export link)."""
-    return {name: request.args[name] for name in search.PARAMETERS if request.args.get(name)}
 
 
 def _choices(user, given: dict) -> dict:
