@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 
-.PHONY: bootstrap run test lint bench bench-statistics
+.PHONY: bootstrap run demo-reset test lint bench bench-statistics
 
 # Create the virtualenv and install the pinned requirements (again only when they change).
 $(STAMP): requirements.txt
@@ -21,6 +21,11 @@ bootstrap: $(STAMP)
 # then serve the web app and the scheduler on http://127.0.0.1:5000.
 run: bootstrap
 	$(BIN)/python run.py
+
+# Empty the embedded SQLite demo and load it afresh (stop `make run` first); refused for any
+# other database unless `$(BIN)/flask --app run.py demo-reset --yes`.
+demo-reset: bootstrap
+	$(BIN)/flask --app run.py demo-reset
 
 # The whole suite: SQLite always, PostgreSQL too when TEST_DATABASE_URL is set; TEST_WORKERS
 # processes (pytest-xdist), each with its own database.

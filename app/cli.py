@@ -1,5 +1,5 @@
 """`flask` commands: set up a new installation, deploy workflows, run the scheduler as its own
-process, load demo data, issue channel API keys, rebuild the statistics rollup."""
+process, load or reset the demo data, issue channel API keys, rebuild the statistics rollup."""
 import contextlib
 from pathlib import Path
 
@@ -94,6 +94,27 @@ def demo_command():
         click.echo(line)
 
 
+@click.command("demo-reset")
+@click.option("--yes", is_flag=True, help="empty even a database that is not the embedded SQLite demo")
+@click.pass_context
+def demo_reset_command(ctx: click.Context, yes: bool):
+    """Empty the database and load the demo afresh: migrations, default time limits, workflows/
+    and the demo city with its logins. Stop `make run` first. Refused for anything but the
+    embedded SQLite demo unless --yes (then all of its data is lost)."""
+    from flask_migrate import upgrade
+
+    from app import demo_reset
+
+    refused = demo_reset.refusal()
+    if refused and not yes:
+        raise click.ClickException(f"{refused}; nothing was changed (--yes empties it anyway)")
+    demo_reset.empty_database()
+    upgrade()
+    for command in (seed_defaults_command, deploy_command, demo_command):
+        ctx.invoke(command)
+    click.echo("demo data reset")
+
+
 @click.command("setup")
 @click.argument("city_code")
 @click.argument("city_name")
@@ -152,4 +173,5 @@ def init_app(app) -> None:
     app.cli.add_command(statistics_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(demo_reset_command)
     app.cli.add_command(setup_command)

@@ -126,6 +126,7 @@ CATEGORIES = [
 #: (username, display name, [(unit code, role)]): one login per role at each sensible level.
 USERS = [
     ("village", "社区承办人 刘洋", [("210902001001", "handler")]),
+    ("village_reviewer", "社区审核人 黄丽", [("210902001001", "unit_reviewer")]),
     ("township", "街道承办人 陈刚", [("210902001", "handler"), ("210902001", "unit_reviewer")]),
     ("county", "区执法局承办人 孙磊", [("210902-ZFJ", "handler")]),
     ("county_reviewer", "区执法局审核人 周敏", [("210902-ZFJ", "unit_reviewer")]),

@@ -8,18 +8,22 @@ from app.api.fields import PageArgs, UtcDateTime, request_light
 from app.api.security import current_user, permission_required
 from app.attachments import service as attachments
 from app.attachments.download import attachment_response
-from app.cases import publication
+from app.cases import publication, search
 from app.cases.service import LIMITS, NewCase, create_case, get_visible, list_visible, status_for_channel
 from app.casework.restart import restart
+from app.clock import utcnow
 from app.engine.history import timeline
 from app.engine.tasks import open_for_case
 from app.engine.transaction import transaction
+from app.organisation.models import CLASSES
 from app.privacy.service import masked, reveal
 from app.supervision.models import DIRECTIVE_KINDS
 from app.supervision.service import MAX_TEXT as MAX_DIRECTIVE
 from app.supervision.service import for_case as directives_of
 from app.supervision.service import issue as issue_directive
+from app.timelimits import lights
 from app.timelimits.models import REQUEST_TYPES
+from app.workspace.inbox import LIGHTS
 
 blp = Blueprint("cases", __name__, description="Citizen requests")
 
@@ -134,13 +138,36 @@ class PersonalDataSchema(Schema):
     id_number = fields.String(allow_none=True)
 
 
+def _search_field(description: str, **metadata) -> fields.String:
+    return fields.String(load_default=None, metadata={"description": description, **metadata})
+
+
+#: The case list's search and filters, named as on the /cases page (app/cases/search.py checks them).
+CaseListArgs = PageArgs.from_dict({
+    "number": _search_field("the whole case number, or a part of it"),
+    "phone": _search_field("the requester's whole phone number (exact match)"),
+    "q": _search_field("words in the title or the description"),
+    "status": _search_field("open or closed", enum=list(search.STATUSES)),
+    "type": _search_field("request type", enum=list(REQUEST_TYPES)),
+    "class": _search_field("the category's class", enum=list(CLASSES)),
+    "light": _search_field("the light of the open case's most urgent step", enum=list(LIGHTS)),
+    "territory": _search_field("territory code: that territory and everything below it"),
+    "unit": _search_field("code of the unit holding the case"),
+    "from": _search_field("registered on or after this local day (YYYY-MM-DD)"),
+    "to": _search_field("registered on or before this local day (YYYY-MM-DD)"),
+}, name="CaseListArgs")
+
+
 @blp.route("")
 @permission_required("case:read")
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(CaseListArgs, location="query")
 @blp.response(200, CaseSchema(many=True))
 def list_cases(args):
-    """Cases within your jurisdiction, newest first."""
-    return list_visible(current_user(), args["limit"], args["offset"])
+    """Cases within your jurisdiction, newest first; searched and filtered as on the /cases page
+    (a bad filter: 422 with the problem under its parameter's name)."""
+    wanted = search.parse(args)
+    return list_visible(current_user(), args["limit"], args["offset"],
+                        where=search.condition(wanted, lights.basis(utcnow())))
 
 
 @blp.route("/<string:number>")

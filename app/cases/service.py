@@ -5,7 +5,8 @@ Every channel (case API, hotline desk, citizen form, Open311) registers through 
 checks the whole new case first (`problems`): one limit per field, the same for everyone. A channel
 only adds its own extras and shows the problems under its own field names (`check`).
 
-Cases are read as "case views": the case_record columns plus the unit's code.
+Cases are read as "case views": the case_record columns plus the codes and names of the unit,
+territory and category, and the due time of the most urgent open task.
 """
 import logging
 from collections.abc import Callable, Mapping
@@ -44,6 +45,8 @@ _URGENT_SINCE = (select(_tasks.c.created_at).where(_open_tasks)
                  .order_by(_tasks.c.due_at.is_(None), _tasks.c.due_at).limit(1).scalar_subquery())
 _CASE_VIEW = (select(*_cases.c, _units.c.code.label("unit_code"),
                      _territories.c.code.label("territory_code"), _categories.c.code.label("category_code"),
+                     _units.c.name.label("unit_name"), _territories.c.name.label("territory_name"),
+                     _categories.c.name.label("category_name"), _categories.c.klass.label("category_klass"),
                      _URGENT_DUE.label("due_at"), _URGENT_SINCE.label("open_since"))
               .select_from(_cases.outerjoin(_units, _units.c.id == _cases.c.unit_id)
                            .outerjoin(_territories, _territories.c.id == _cases.c.territory_id)

@@ -1,10 +1,10 @@
-"""Cases: the list within one's jurisdiction, one case with its timeline, and revealing the
-requester's personal data (audited, via="web").
+"""Cases: the list within one's jurisdiction (search, filters, paging, XLSX export), one case with
+its timeline, and revealing the requester's personal data (audited, via="web").
 
 Outside the user's jurisdiction a case answers the same 404 page as a number that does not exist
 (app.cases.service.get_visible raises NotFound; app/web/errors.py renders it).
 """
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -12,25 +12,32 @@ from app.accounts.models import User
 from app.assessment import appeals
 from app.attachments import service as attachments
 from app.attachments.download import attachment_response
-from app.cases import publication
+from app.cases import export, publication, search
 from app.cases.service import get_visible, list_visible
 from app.clock import utcnow
 from app.engine import tasks
+from app.engine.errors import Forbidden, InvalidData
 from app.engine.history import timeline
 from app.engine.transaction import transaction
 from app.extensions import db
-from app.organisation.models import Category, Territory, Unit
+from app.organisation.models import CLASSES, Category, Territory, Unit
 from app.privacy.service import masked, reveal
+from app.statistics.filters import scope_of
 from app.supervision import service as supervision
 from app.supervision.models import DIRECTIVE_KINDS
 from app.timelimits.lights import basis, light, remaining
-from app.web import statistics
+from app.timelimits.models import REQUEST_TYPES
+from app.web import labels, statistics
 from app.web.security import current_user, login_required
+from app.workspace.inbox import LIGHTS
 
 bp = Blueprint("web_cases", __name__)
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
+#: The names of the codes the export writes (app/cases/export.py translates them).
+EXPORT_LABELS = {"status": labels.STATUSES, "request_type": labels.REQUEST_TYPES, "klass": labels.CLASSES,
+                 "light": labels.LIGHTS}
 
 
 def page_number() -> int:
@@ -44,16 +51,82 @@ def page_number() -> int:
 @bp.get("/cases")
 @login_required("case:read")
 def case_list():
-    """The cases within one's jurisdiction; with `figure` (and `part` and the statistics' filters),
-    exactly the cases behind that number of the statistics (drill-down, app/web/statistics.py)."""
+    """The cases within one's jurisdiction, searched and filtered (app/cases/search.py); with
+    `figure` (and `part` and the statistics' filters), exactly the cases behind that number of the
+    statistics (drill-down, app/web/statistics.py)."""
     page = page_number()
     if request.args.get("figure"):
         found, status = statistics.drill_down(page, PAGE_SIZE)
         return render_template("cases/list.html", page=page, **found), status
-    rows = list_visible(current_user(), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    shown = rows[:PAGE_SIZE]
-    return render_template("cases/list.html", cases=[(row, masked(row), None) for row in shown],
-                           page=page, has_next=len(rows) > PAGE_SIZE, drill=None, args={}, errors=None)
+    given = search.from_links(request.args)
+    return _list_page(given, search.in_links(given), page)
+
+
+@bp.post("/cases")
+@login_required("case:read")
+def case_search():
+    """The search form is posted, so that a phone number never shows in an address: a good search
+    is answered with the list's address (the phone encrypted in it), a bad one with the problems
+    beside the fields (422)."""
+    given = {name: request.form[name] for name in search.PARAMETERS if request.form.get(name)}
+    try:
+        search.parse(given)
+    except InvalidData:
+        return _list_page(given, {}, 1)
+    return redirect(url_for(".case_list", **search.in_links(given)), 303)
+
+
+def _list_page(given: dict, links: dict, page: int):
+    """One page of the cases matching `given` (the search as typed); `links`: the same search as
+    the pager and the export link carry it."""
+    user, at = current_user(), basis(utcnow())
+    shown = {"page": page, "drill": None, "args": links, "given": given, "choices": _choices(user, given),
+             "max_rows": export.MAX_ROWS}
+    try:
+        wanted = search.parse(given)
+    except InvalidData as refused:
+        return render_template("cases/list.html", cases=[], has_next=False, errors=refused.errors,
+                               **shown), 422
+    rows = list_visible(user, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE,
+                        where=search.condition(wanted, at))
+    cases = [(row, masked(row), None) for row in rows[:PAGE_SIZE]]
+    lights = {row.id: light(row.open_since, row.due_at, at) for row, _p, _m in cases if row.status == "open"}
+    return render_template("cases/list.html", cases=cases, lights=lights, has_next=len(rows) > PAGE_SIZE,
+                           errors=None, searching=not wanted.is_empty(), **shown)
+
+
+@bp.get("/cases/export.xlsx")
+@login_required("case:read")
+def case_export():
+    """The filtered list as XLSX (masked, at most export.MAX_ROWS rows). Bad filters export
+    nothing: back to the list, which names the problems."""
+    given = search.from_links(request.args)
+    try:
+        wanted = search.parse(given)
+    except InvalidData:
+        return redirect(url_for(".case_list", **search.in_links(given)))
+    content, filename, _cut = export.workbook(current_user(), wanted, basis(utcnow()), EXPORT_LABELS,
+                                              limit=export.MAX_ROWS)
+    return Response(content, mimetype=export.XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "private, no-store"})
+
+
+def _choices(user, given: dict) -> dict:
+    """What the filters offer: the statistics' cascading territory and unit pickers (a city has
+    thousands of villages) within the viewer's scope, and the coded values with their names."""
+    try:
+        scope = scope_of(user)
+    except Forbidden:
+        territories, units = [], []
+    else:
+        territories = statistics.territory_options(scope, given.get("territory"))
+        units = statistics.unit_options(scope, given.get("territory"), given.get("unit"))
+    return {"territories": territories, "units": units,
+            "statuses": labels.choices(search.STATUSES, labels.STATUSES),
+            "request_types": labels.choices(REQUEST_TYPES, labels.REQUEST_TYPES),
+            "classes": labels.choices(CLASSES, labels.CLASSES),
+            "lights": labels.choices(LIGHTS, labels.LIGHTS)}
 
 
 def _get(model, row_id: int | None):

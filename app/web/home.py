@@ -1,5 +1,8 @@
-"""GET /: the signed-in user's start page (open tasks with their time-limit lights, links by role)."""
-from flask import Blueprint, render_template
+"""GET /: the signed-in user's start page (open tasks with their time-limit lights, links by role);
+GET /favicon.ico for browsers that ask for it without reading the page's icon links."""
+from pathlib import Path
+
+from flask import Blueprint, current_app, render_template, send_from_directory
 
 from app.clock import utcnow
 from app.engine import tasks
@@ -23,3 +26,10 @@ def home():
     time_left = {task.id: remaining(task.due_at, at) for task in open_tasks}
     return render_template("home.html", open_tasks=open_tasks, lights=lights, time_left=time_left,
                            more_tasks=len(found) > HOME_TASKS, roles=sorted(user.roles))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon (app/static/icons/, rendered from favicon.svg); no sign-in needed, cached a day."""
+    folder = Path(current_app.static_folder or "static") / "icons"
+    return send_from_directory(folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)

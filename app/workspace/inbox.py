@@ -5,11 +5,12 @@ light filter judges every row against one `Basis` (now, yellow share of the step
 the same rule as `lights.light`, written as SQL so paging stays correct.
 """
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import and_, false, func, or_, select
 
 from app.accounts.models import User
+from app.cases import conditions
 from app.cases.models import Case
 from app.engine import meanings
 from app.engine.models import HumanTask
@@ -89,30 +90,20 @@ def _task_ids(user: User, wanted: InboxFilter, at: Basis):
         query = query.where(light_condition(wanted.light, at))
     case_filters = _case_filters(wanted)
     if case_filters:
-        source = _tasks.join(_cases, _cases.c.id == _tasks.c.case_id)
-        if wanted.klass:
-            source = source.outerjoin(_categories, _categories.c.id == _cases.c.category_id)
-        query = query.select_from(source).where(*case_filters)
+        query = query.select_from(_tasks.join(_cases, _cases.c.id == _tasks.c.case_id)).where(*case_filters)
     return query
 
 
 def _case_filters(wanted: InboxFilter) -> list:
     found = []
     if wanted.request_type:
-        found.append(_cases.c.request_type == wanted.request_type)
+        found.append(conditions.request_type_is(wanted.request_type))
     if wanted.klass:
-        found.append(_categories.c.klass == wanted.klass)
+        found.append(conditions.class_is(wanted.klass))
     if wanted.territory_code:
-        # the path is read first, so the database plans with the real prefix (bench/README.md)
-        code = wanted.territory_code
-        path = db.session.scalar(select(_territories.c.path).where(_territories.c.code == code))
-        subtree = select(_territories.c.id).where(_territories.c.path.startswith(path or "", autoescape=True))
-        found.append(_cases.c.territory_id.in_(subtree) if path else false())
-    if wanted.created_from:
-        found.append(_cases.c.created_at >= datetime.combine(wanted.created_from, time()))
-    if wanted.created_to:
-        until = datetime.combine(wanted.created_to + timedelta(days=1), time())
-        found.append(_cases.c.created_at < until)
+        path = conditions.territory_path(wanted.territory_code)
+        found.append(conditions.in_territory(path) if path else false())
+    found += conditions.registered_between(wanted.created_from, wanted.created_to)
     if wanted.text:
         found.append(or_(_cases.c.number.icontains(wanted.text, autoescape=True),
                          _cases.c.title.icontains(wanted.text, autoescape=True)))
