@@ -15,6 +15,8 @@ from tests.web_helpers import csrf_token, in_english
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PHONE = "13812345678"
+#: the place picker's choice: county → township → village
+PLACE = {"county": "210921", "township": "210921001", "village": "210921001001"}
 
 
 @pytest.fixture
@@ -31,8 +33,7 @@ def report_form(client) -> dict:
 
 def report(client, files=(), form=None, **fields):
     data = {**(form or report_form(client)), "matter": "ordinary", "request_type": "complaint",
-            "title": "路灯不亮", "description": "兴隆村三组路灯坏了一周", "territory_code": "210921001001",
-            "phone": PHONE, **fields}
+            "title": "路灯不亮", "description": "兴隆村三组路灯坏了一周", **PLACE, "phone": PHONE, **fields}
     data["files"] = [(io.BytesIO(content), name) for name, content in files]
     return client.post("/report", data=data, content_type="multipart/form-data")
 
@@ -63,8 +64,8 @@ def test_R4_a_citizen_reports_with_a_photo_and_gets_a_number_and_a_tracking_link
 
 def test_R4_a_qr_code_fixes_the_territory_on_the_report_page(client, city):
     page = client.get("/report?territory=210921001").get_data(as_text=True)
-    assert "彰武镇" in page and 'name="fixed" value="1"' in page and 'id="r-territory_code"' not in page
-    assert 'id="r-territory_code"' in client.get("/report?territory=nowhere").get_data(as_text=True)
+    assert "彰武镇" in page and 'name="fixed" value="1"' in page and 'id="r-county"' not in page
+    assert 'id="r-county"' in client.get("/report?territory=nowhere").get_data(as_text=True)
 
 
 def test_R7_an_out_of_scope_request_is_refused_with_where_to_go_and_nothing_is_registered(client, city):
