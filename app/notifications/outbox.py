@@ -80,7 +80,8 @@ def enqueue_to_requester(kind: str, text: str, phone: str, case_id: int) -> Outb
     link = tracking_url(db.session.scalar(select(Case.number).where(Case.id == case_id)))
     if link:
         with force_locale(DEFAULT_LOCALE):
-            text = f"{text} {gettext('Follow it and rate the answer: %(link)s', link=link)}"
+            follow = gettext("Follow it and rate the answer: %(link)s", link=link)
+        text = f"{text} {follow}"
     message = OutboxMessage(channel="sms", address=phone, case_id=case_id, kind=kind, body=text)
     db.session.add(message)
     return message
