@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app import ratelimit
 from app.attachments.download import attachment_response
 from app.cases.service import LIMITS
-from app.citizen import categories, places, service
+from app.citizen import categories, links, places, service
 from app.citizen.scope import OUT_OF_SCOPE
 from app.engine.errors import Conflict, InvalidData
 from app.extensions import db
@@ -52,10 +52,14 @@ def _form_context(values: dict, errors: dict | None = None, status: int = 200, f
 
 @bp.get("/report")
 def report():
+    """A fresh form. The browser may keep it for going back (no personal data in it yet): the page
+    it shows again carries the same submission token, so sending it again creates nothing new."""
     code = request.args.get("territory", "")
     known = bool(code) and db.session.scalar(select(Territory.id).where(Territory.code == code)) is not None
-    return _form_context({"territory_code": code if known else "", "fixed": known, "matter": "ordinary",
-                          "request_type": "complaint", "submission": service.new_token()})
+    page, status = _form_context({"territory_code": code if known else "", "fixed": known,
+                                  "matter": "ordinary", "request_type": "complaint",
+                                  "submission": service.new_token()})
+    return page, status, {"Cache-Control": "private, no-cache"}
 
 
 @bp.post("/report")
@@ -101,8 +105,7 @@ def place_children(code: str):
 def report_done(token: str):
     """The result of a report: its number and tracking link (a GET: reloading it sends nothing)."""
     case = _case_for(token)
-    link = url_for(".track_link", token=token, _external=True)
-    return render_template("public/submitted.html", number=case.number, link=link)
+    return render_template("public/submitted.html", number=case.number, link=links.tracking_url(case.number))
 
 
 @bp.route("/track", methods=["GET", "POST"])
