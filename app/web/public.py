@@ -52,14 +52,12 @@ def _form_context(values: dict, errors: dict | None = None, status: int = 200, f
 
 @bp.get("/report")
 def report():
-    """A fresh form. The browser may keep it for going back (no personal data in it yet): the page
-    it shows again carries the same submission token, so sending it again creates nothing new."""
+    """A fresh form with a fresh submission token (going back to a sent form keeps its token:
+    app/static/js/report-form.js)."""
     code = request.args.get("territory", "")
     known = bool(code) and db.session.scalar(select(Territory.id).where(Territory.code == code)) is not None
-    page, status = _form_context({"territory_code": code if known else "", "fixed": known,
-                                  "matter": "ordinary", "request_type": "complaint",
-                                  "submission": service.new_token()})
-    return page, status, {"Cache-Control": "private, no-cache"}
+    return _form_context({"territory_code": code if known else "", "fixed": known, "matter": "ordinary",
+                          "request_type": "complaint", "submission": service.new_token()})
 
 
 @bp.post("/report")

@@ -5,6 +5,7 @@
    refuses out-of-scope matters and accepts a county alone. */
 (function () {
   "use strict";
+  var SENT = "huiyin-report-sent-token";
 
   function warnOnMatter(select) {
     var emergency = document.getElementById("emergency-warning");
@@ -87,7 +88,35 @@
     });
   }
 
+  /* Going back to a sent form and sending it again must answer with the same case: the tab keeps
+     the token it last sent, and a form reached by "back" sends that one (a new form gets a new one). */
+  function keepToken(form) {
+    var token = form.querySelector("input[name=submission]");
+    var navigation = window.performance && performance.getEntriesByType
+      ? performance.getEntriesByType("navigation")[0] : null;
+    var sent = null;
+    try { sent = window.sessionStorage.getItem(SENT); } catch (error) { return; }
+    if (sent && navigation && navigation.type === "back_forward") { token.value = sent; }
+    form.addEventListener("submit", function () {
+      try { window.sessionStorage.setItem(SENT, token.value); } catch (error) { /* private mode */ }
+    });
+  }
+
+  function namesChosen(input) {
+    var shown = document.getElementById("r-files-chosen");
+    var none = shown.textContent;
+    input.addEventListener("change", function () {
+      var names = Array.prototype.map.call(input.files, function (file) { return file.name; });
+      shown.textContent = !names.length ? none : shown.getAttribute("data-chosen")
+        .replace("NAMES", names.join(shown.getAttribute("data-separator")));
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var files = document.getElementById("r-files");
+    if (files) { namesChosen(files); }
+    var form = document.getElementById("report-form");
+    if (form) { keepToken(form); }
     var matter = document.getElementById("r-matter");
     if (matter) { warnOnMatter(matter); }
     var picker = document.getElementById("r-place");
