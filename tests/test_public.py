@@ -16,7 +16,7 @@ from app.notifications.models import OutboxMessage
 from app.organisation.models import Territory
 from tests import factories as f
 from tests.complaint_city import Desk, build_city
-from tests.web_helpers import csrf_token, in_english
+from tests.web_helpers import csrf_token, in_english, signed_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PHONE = "13812345678"
@@ -266,10 +266,19 @@ def test_R5_a_place_outside_the_one_chosen_above_is_refused(client, city):
     assert re.search(r'<option value="210921001" selected>', page)
 
 
-def test_R5_the_phones_position_is_stored_with_the_case(client, city):
+def test_R5_the_phones_position_is_stored_with_the_case_and_shown_to_staff(client, city):
+    # given a report the phone added its position to
     number = reported(client, latitude="42.0123456", longitude="121.654321")
     case = db.session.scalar(select(Case).where(Case.number == number))
     assert (case.latitude, case.longitude) == (Decimal("42.012346"), Decimal("121.654321"))
+    # then the case page shows the dispatcher where, with a map link
+    signed_in(client, "dispatcher")
+    position = re.search(r'<p id="case-position">(.+?)</p>', client.get(f"/cases/{number}").get_data(
+        as_text=True), re.S).group(1)
+    assert position.startswith("42.012346, 121.654321") and "mlat=42.012346" in position
+    # and a report without a position has none
+    with client.session_transaction() as session:
+        session.clear()
     assert db.session.scalar(select(Case.latitude).where(Case.number == reported(client))) is None
 
 
