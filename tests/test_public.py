@@ -295,6 +295,9 @@ def test_R7_the_report_page_carries_the_emergency_numbers_for_the_warning(client
     warning = page[page.index('id="emergency-warning"'):page.index('id="r-matter-where"')]
     assert all(f'href="tel:{number}"' in warning for number in ("110", "119", "120", "122"))
     assert '<option value="emergency"' in page and "紧急情况" in page
+    # and an emergency sent anyway (without the page's script) is refused with the same numbers
+    refused = report(client, matter="emergency").get_data(as_text=True)
+    assert all(f'href="tel:{number}"' in refused for number in ("110", "119", "120", "122")) and cases() == 0
 
 
 def test_R5_a_field_error_is_chinese_next_to_the_field_and_asks_to_choose_the_photo_again(client, city):

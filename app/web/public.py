@@ -78,7 +78,7 @@ def submit():
     try:
         case = service.submit(service.Submission(**fields, place=place, token=values["submission"]), files)
     except service.OutOfScope as refused:
-        return render_template("public/refused.html", where=_(refused.where)), 200
+        return render_template("public/refused.html", where=_(refused.where), matter=refused.matter), 200
     except InvalidData as error:
         if "submission" in error.errors:  # missing, or sent already by someone else: a fresh form
             values["submission"] = service.new_token()
