@@ -18,7 +18,7 @@ from app.engine.transaction import transaction
 from app.extensions import db
 from tests import factories as f
 from tests.complaint_city import build_city
-from tests.web_helpers import csrf_token, signed_in
+from tests.web_helpers import csrf_token, in_english, signed_in
 
 PHONE = "13812345678"
 VILLAGE = "210921001001"
@@ -76,7 +76,7 @@ class Citizen(Desk):
     accepted = (303,)
 
     def __init__(self, client):
-        self.client = client
+        self.client = in_english(client)  # the citizen's page translates the service's messages
 
     def send(self, **fields):
         page = self.client.get("/report").get_data(as_text=True)

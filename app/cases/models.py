@@ -1,7 +1,8 @@
 """The case row (what the citizen asked, where it stands) and its daily number counter."""
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -18,6 +19,9 @@ class Case(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     #: Where the problem is, as the requester says it (R5); kept apart from the description.
     address: Mapped[str | None] = mapped_column(String(200))
+    #: Where the requester's phone was when they reported (browser geolocation, WGS 84), if they chose.
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territory.id"), index=True)

@@ -21,13 +21,14 @@ from app.accounts.models import User
 from app.cases import access
 from app.cases.models import Case
 from app.cases.numbers import next_case_number
-from app.cases.validation import id_number_problem, phone_problem, storable
+from app.cases.validation import id_number_problem, phone_problem, position_problem, storable
 from app.clock import utcnow
 from app.engine import history, repository, runtime
 from app.engine.errors import InvalidData, NotFound
 from app.engine.models import HumanTask
 from app.engine.transaction import execute, transaction
 from app.extensions import db
+from app.i18n import N_
 from app.organisation.models import Category, Territory, Unit
 from app.privacy import crypto
 from app.statistics import facts
@@ -87,6 +88,9 @@ class NewCase:
     id_number: str | None = None  # stored only encrypted
     request_type: str | None = None  # R6: consultation, help, complaint, report, suggestion
     public: bool = False  # the requester chose to publish it (app/cases/publication.py)
+    #: where the requester's phone was (WGS 84 degrees), both or neither
+    latitude: float | None = None
+    longitude: float | None = None
     #: default: the process an administrator chose for its request type and class, else the
     #: CASE_PROCESS_ID setting
     process_id: str | None = None
@@ -122,6 +126,8 @@ def problems(new: NewCase, actor: User | None = None) -> dict[str, list[str]]:
         bad("requester_phone", phone_problem(new.requester_phone))
     if new.id_number is not None and id_number_problem(new.id_number):
         bad("id_number", id_number_problem(new.id_number))
+    if position_problem(new.latitude, new.longitude):
+        bad("position", position_problem(new.latitude, new.longitude))
     if new.request_type is not None and new.request_type not in REQUEST_TYPES:
         bad("request_type", f"one of: {', '.join(REQUEST_TYPES)}")
     for name, statement in _CODES.items():
@@ -132,9 +138,10 @@ def problems(new: NewCase, actor: User | None = None) -> dict[str, list[str]]:
             elif execute(statement, {"code": code}).first() is None:
                 bad(name, f"nothing has the code {code}")
     if new.public and actor is not None:
-        bad("public", "only the requester chooses to publish a request; what staff register is never public")
+        bad("public", N_("only the requester chooses to publish a request; what staff register is never "
+                         "public"))
     if new.public and new.request_type == "report":
-        bad("public", "a report is never published, to protect the person reporting")
+        bad("public", N_("a report is never published, to protect the person reporting"))
     return found
 
 
@@ -188,6 +195,7 @@ def _create(new: NewCase, actor: User | None):
         actor_id = actor.id if actor else None
         values = {"number": next_case_number(), "title": new.title, "description": new.description,
                   "address": new.address or None, "public": new.public, "status": "open",
+                  "latitude": new.latitude, "longitude": new.longitude,
                   "unit_id": unit_id, "territory_id": territory_id,
                   "category_id": category_id, "channel": new.channel,
                   "external_ref": new.external_ref, "created_by_id": actor_id,

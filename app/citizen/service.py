@@ -12,18 +12,20 @@ staff names or internal notes; the title and the reply's text go through the one
 function (app/privacy/redaction.py).
 """
 import hmac
+import math
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from app.attachments import service as attachments
+from app.attachments.models import CaseAttachment
 from app.cases.models import Case
 from app.cases.service import NewCase, check, create_case
 from app.casework.models import CaseReply
+from app.citizen import categories, places, progress
+from app.citizen.links import number_from_token, tracking_token  # noqa: F401 (the public pages' links)
 from app.citizen.scope import MATTERS, OUT_OF_SCOPE
 from app.engine import meanings, tasks
 from app.engine.errors import Conflict, InvalidData
@@ -35,10 +37,19 @@ from app.privacy.redaction import redact
 
 MAX_FILES = 5
 #: The case service's field names -> the report form's.
-FIELD_NAMES = {"requester_phone": "phone", "requester_name": "name", "external_ref": "submission"}
+FIELD_NAMES = {"requester_phone": "phone", "requester_name": "name", "external_ref": "submission",
+               "category_code": "category"}
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 NO_TOKEN = N_("This form did not come from the report page; please open the report page again and "
               "send it from there.")
+NOT_A_FILE = N_("%(file)s cannot be taken: photos are JPEG, PNG or WebP of at most 10 MB, videos MP4 "
+                "of at most 50 MB")
+TOO_MANY_FILES = N_("at most %(count)s photos or videos")
+NOT_A_POSITION = N_("the position could not be read; remove it and add it again")
+REQUIRED = {"matter": N_("choose what the request is about"), "request_type": N_("choose a type"),
+            "title": N_("give the request a short title"), "description": N_("describe the problem"),
+            "territory_code": N_("choose where the problem is"),
+            "phone": N_("a phone number is needed to reach you")}
 OTHER_PHONE = N_("This form was already sent, with another phone number. To send a new request, open "
                  "the report page again.")
 
@@ -61,6 +72,11 @@ class Submission:
     phone: str
     token: str  # the form's one-time submission token (new_token)
     address: str = ""
+    #: the picker's choice, level -> code (app/citizen/places.py), when no territory_code is fixed
+    place: dict[str, str] = field(default_factory=dict)
+    category: str = ""  # a category code; none: proposed from the text (app/citizen/categories.py)
+    latitude: str = ""  # the phone's position, as the form sends it
+    longitude: str = ""
     name: str = ""
     id_number: str = ""
     anonymous: bool = False
@@ -72,19 +88,30 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _extras(sub: Submission) -> dict[str, list[str]]:
+def _extras(sub: Submission) -> dict[str, list]:
     """What the report form needs beyond the case service's checks."""
-    found: dict[str, list[str]] = {}
+    found: dict[str, list] = {}
     if sub.matter not in MATTERS:
-        found["matter"] = ["choose what the request is about"]
-    for field, missing in (("request_type", "choose a type"), ("description", "describe the problem"),
-                           ("territory_code", "choose where the problem is"),
-                           ("phone", "a phone number is needed to reach you")):
-        if not getattr(sub, field):
-            found[field] = [missing]
+        found["matter"] = [REQUIRED["matter"]]
+    for name in ("request_type", "title", "description", "territory_code", "phone"):
+        if not getattr(sub, name):
+            found[name] = [REQUIRED[name]]
     if not _TOKEN.match(sub.token or ""):
         found["submission"] = [NO_TOKEN]
     return found
+
+
+def _position(sub: Submission) -> tuple[float | None, float | None] | None:
+    """The form's coordinates as numbers ((None, None) when not sent); None when not numbers."""
+    if not sub.latitude and not sub.longitude:
+        return None, None
+    try:
+        latitude, longitude = float(sub.latitude), float(sub.longitude)
+    except ValueError:
+        return None
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        return None
+    return round(latitude, 6), round(longitude, 6)
 
 
 def submit(sub: Submission, files: list[tuple[str, bytes]]):
@@ -92,15 +119,27 @@ def submit(sub: Submission, files: list[tuple[str, bytes]]):
     of the same form (its token) answers with the case it created."""
     if sub.matter in OUT_OF_SCOPE:
         raise OutOfScope(sub.matter)
+    place_problem = None
+    if not sub.territory_code:
+        chosen, place_problem = places.chosen(sub.place)
+        sub = replace(sub, territory_code=chosen)
     problems = _extras(sub)
+    if place_problem:
+        problems["territory_code"] = [place_problem]
+    position = _position(sub)
+    if position is None:
+        problems["position"] = [NOT_A_POSITION]
+    latitude, longitude = position or (None, None)
+    category = sub.category or categories.guess(f"{sub.title} {sub.description}")
     kinds = []
     if len(files) > MAX_FILES:
-        problems.setdefault("files", []).append(f"at most {MAX_FILES} files")
+        problems.setdefault("files", []).append((TOO_MANY_FILES, {"count": MAX_FILES}))
     for filename, content in files[:MAX_FILES]:
         try:
             kinds.append(attachments.check(filename, content))
-        except InvalidData as error:
-            problems.setdefault("files", []).extend(error.errors["file"])
+        except InvalidData:
+            problems.setdefault("files", []).append(
+                (NOT_A_FILE, {"file": attachments.clean_filename(filename)}))
 
     def store_files(case_id: int) -> None:
         for (filename, content), kind in zip(files, kinds, strict=True):
@@ -111,28 +150,13 @@ def submit(sub: Submission, files: list[tuple[str, bytes]]):
         territory_code=sub.territory_code or None, channel="web", external_ref=sub.token,
         requester_name=None if sub.anonymous else (sub.name or None), requester_phone=sub.phone or None,
         id_number=None if sub.anonymous else (sub.id_number or None), request_type=sub.request_type or None,
-        public=sub.public, on_created=store_files)
+        public=sub.public, category_code=category or None, latitude=latitude, longitude=longitude,
+        on_created=store_files)
     check(new, None, problems, FIELD_NAMES)
     case, created = create_case(new, None)
     if not created and not hmac.compare_digest((case.requester_phone or "").encode(), sub.phone.encode()):
         raise InvalidData("the form was sent already", {"submission": [OTHER_PHONE]})
     return case
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="huiyin-track")
-
-
-def tracking_token(number: str) -> str:
-    return _serializer().dumps(number)
-
-
-def number_from_token(token: str) -> str | None:
-    try:
-        number = _serializer().loads(token)
-    except BadSignature:
-        return None
-    return number if isinstance(number, str) else None
 
 
 def find(number: str, phone: str) -> Case | None:
@@ -164,6 +188,13 @@ class PublicView:
     can_rate: bool
     satisfaction: str | None
     resolution: str | None
+    steps: list[progress.Step]
+    photos: list[int]  # ids of the photos the requester sent
+
+
+#: Photos the requester sent: images no staff member uploaded.
+_REQUESTERS_PHOTOS = select(CaseAttachment.id).where(CaseAttachment.uploaded_by_id.is_(None),
+                                                     CaseAttachment.content_type.like("image/%"))
 
 
 def _open_tasks(case_id: int) -> list:
@@ -191,7 +222,17 @@ def public_view(case: Case) -> PublicView:
         reply_policy=redact(reply.policy_basis, names) if reply else None,
         reply_unit=reply.name if reply else None, reply_phone=reply.contact_phone if reply else None,
         can_rate=any(element in rating for element, _ in open_tasks),
-        satisfaction=case.satisfaction, resolution=case.resolution)
+        satisfaction=case.satisfaction, resolution=case.resolution,
+        steps=progress.steps(case.id, case.created_at, case.status == "closed"),
+        photos=list(db.session.scalars(_REQUESTERS_PHOTOS.where(CaseAttachment.case_id == case.id)
+                                       .order_by(CaseAttachment.id))))
+
+
+def photo(case: Case, attachment_id: int) -> CaseAttachment | None:
+    """One photo the requester sent with this case (none of staff's files, nothing of another case)."""
+    return db.session.scalar(select(CaseAttachment).where(
+        CaseAttachment.id == attachment_id, CaseAttachment.case_id == case.id,
+        CaseAttachment.id.in_(_REQUESTERS_PHOTOS)))
 
 
 def rate(case: Case, satisfaction: str, resolution: str, comment: str) -> None:

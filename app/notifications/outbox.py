@@ -10,11 +10,13 @@ enough; recipients open the case in Huiyin to see the rest.
 """
 from collections.abc import Iterable, Sequence
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
 from app.accounts.models import Membership, User
 from app.extensions import db
+from app.i18n import DEFAULT_LOCALE
 from app.notifications.models import CHANNELS, OutboxMessage
 
 _SUBJECT_MAX = 200
@@ -70,7 +72,16 @@ def notify_units(kind: str, text: str, unit_ids: Iterable[int], roles: Sequence[
 
 
 def enqueue_to_requester(kind: str, text: str, phone: str, case_id: int) -> OutboxMessage:
-    """An SMS to a citizen (not a user): the one place a requester's phone enters the outbox."""
+    """An SMS to a citizen (not a user): the one place a requester's phone enters the outbox. It
+    ends with the case's tracking link (app/citizen/links.py), where they follow and rate it."""
+    from app.cases.models import Case  # the cases package writes notifications: imported when needed
+    from app.citizen.links import tracking_url
+
+    link = tracking_url(db.session.scalar(select(Case.number).where(Case.id == case_id)))
+    if link:
+        with force_locale(DEFAULT_LOCALE):
+            follow = gettext("Follow it and rate the answer: %(link)s", link=link)
+        text = f"{text} {follow}"
     message = OutboxMessage(channel="sms", address=phone, case_id=case_id, kind=kind, body=text)
     db.session.add(message)
     return message

@@ -4,20 +4,21 @@ territory), track a request, rate the answer. Mobile first; rate-limited per IP 
 Sending a report is post/redirect/get: the POST answers 303 to a result page (a GET, so a reload
 sends nothing), and the form's one-time submission token makes a repeated POST answer with the
 first case (app/citizen/service.py)."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import ratelimit
+from app.attachments.download import attachment_response
 from app.cases.service import LIMITS
-from app.citizen import service
+from app.citizen import categories, links, places, service
 from app.citizen.scope import OUT_OF_SCOPE
 from app.engine.errors import Conflict, InvalidData
 from app.extensions import db
 from app.organisation.models import Territory
 from app.timelimits.models import REQUEST_TYPES
 from app.web import labels
-from app.web.labels import choices, territory_choices
+from app.web.labels import choices
 
 bp = Blueprint("web_public", __name__)
 
@@ -30,20 +31,29 @@ def _allowed(kind: str, phone: str | None) -> bool:
     return ip_ok and phone_ok
 
 
-def _form_context(values: dict, errors: dict | None = None, status: int = 200):
+def _shown(message) -> str:
+    """A service message in the page's language: a msgid, or (msgid, values) for one with values."""
+    if isinstance(message, tuple):
+        return _(message[0], **message[1])
+    return _(message)
+
+
+def _form_context(values: dict, errors: dict | None = None, status: int = 200, files_sent: bool = False):
     fixed = values.get("territory_code") if values.get("fixed") else None
     fixed_name = db.session.scalar(select(Territory.name).where(Territory.code == fixed)) if fixed else None
     types = choices(REQUEST_TYPES, labels.REQUEST_TYPES)
-    places = [] if fixed_name else territory_choices()
-    # the service's messages are English; those it marks with N_ have a translation
-    shown = {field: [_(message) for message in messages] for field, messages in (errors or {}).items()}
+    picker = [] if fixed_name else places.picker(values.get("territory_code") or "")
+    shown = {field: [_shown(message) for message in messages] for field, messages in (errors or {}).items()}
     return render_template("public/report.html", values=values, errors=shown, limits=LIMITS,
-                           out_of_scope=OUT_OF_SCOPE, request_types=types, territories=places,
-                           fixed_name=fixed_name), status
+                           out_of_scope=OUT_OF_SCOPE, request_types=types, picker=picker,
+                           categories=categories.choices(), fixed_name=fixed_name,
+                           files_sent=files_sent), status
 
 
 @bp.get("/report")
 def report():
+    """A fresh form with a fresh submission token (going back to a sent form keeps its token:
+    app/static/js/report-form.js)."""
     code = request.args.get("territory", "")
     known = bool(code) and db.session.scalar(select(Territory.id).where(Territory.code == code)) is not None
     return _form_context({"territory_code": code if known else "", "fixed": known, "matter": "ordinary",
@@ -55,9 +65,10 @@ def submit():
     form = request.form
     values = {name: (form.get(name) or "").strip() for name in (
         "matter", "request_type", "title", "description", "territory_code", "phone", "address", "name",
-        "id_number", "submission")}
+        "id_number", "submission", "category", "latitude", "longitude")}
     for flag in ("anonymous", "public", "fixed"):
         values[flag] = form.get(flag) == "1"
+    place = {level: (form.get(level) or "").strip() for level in places.LEVELS}
     if not _allowed("SUBMIT", values["phone"] or None):
         busy = _("Too many requests from here; please try again later.")
         return _form_context(values, {"form": [busy]}, 429)
@@ -65,22 +76,34 @@ def submit():
              for f in request.files.getlist("files") if f and f.filename]
     fields = {k: v for k, v in values.items() if k not in ("fixed", "submission")}
     try:
-        case = service.submit(service.Submission(**fields, token=values["submission"]), files)
+        case = service.submit(service.Submission(**fields, place=place, token=values["submission"]), files)
     except service.OutOfScope as refused:
-        return render_template("public/refused.html", where=_(refused.where)), 200
+        return render_template("public/refused.html", where=_(refused.where), matter=refused.matter), 200
     except InvalidData as error:
         if "submission" in error.errors:  # missing, or sent already by someone else: a fresh form
             values["submission"] = service.new_token()
-        return _form_context(values, error.errors, 422)
+        if not values["fixed"]:  # the picker shows the deepest place chosen
+            values["territory_code"] = values["territory_code"] or places.chosen(place)[0]
+        return _form_context(values, error.errors, 422, files_sent=bool(files))
     return redirect(url_for(".report_done", token=service.tracking_token(case.number)), 303)
+
+
+@bp.get("/report/places/<string:code>")
+def place_children(code: str):
+    """The places one level below `code` for the report form's picker (JSON: [{code, name}])."""
+    found = places.children(code)
+    if found is None:
+        abort(404)
+    response = jsonify([{"code": child, "name": name} for child, name in found])
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.get("/report/done/<string:token>")
 def report_done(token: str):
     """The result of a report: its number and tracking link (a GET: reloading it sends nothing)."""
     case = _case_for(token)
-    link = url_for(".track_link", token=token, _external=True)
-    return render_template("public/submitted.html", number=case.number, link=link)
+    return render_template("public/submitted.html", number=case.number, link=links.tracking_url(case.number))
 
 
 @bp.route("/track", methods=["GET", "POST"])
@@ -110,6 +133,15 @@ def _case_for(token: str):
 def track_link(token: str):
     case = _case_for(token)
     return render_template("public/track.html", view=service.public_view(case), token=token)
+
+
+@bp.get("/track/<string:token>/photos/<int:attachment_id>")
+def track_photo(token: str, attachment_id: int):
+    """A photo the requester sent, for the holder of the tracking link only."""
+    found = service.photo(_case_for(token), attachment_id)
+    if found is None:
+        abort(404)
+    return attachment_response(found)
 
 
 @bp.post("/track/<string:token>/rate")
