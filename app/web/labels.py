@@ -36,7 +36,9 @@ EVENTS = {"case_created": N_("Case registered"), "case_closed": N_("Case closed"
           "timer_fired": N_("Timer fired"), "migrated": N_("Moved to another process version"),
           "migration_reverted": N_("Process version migration reverted"),
           "repair_moved": N_("Moved to a step by an administrator"),
-          "repair_closed": N_("Closed by an administrator")}
+          "repair_closed": N_("Closed by an administrator"),
+          "merged_into": N_("Merged into another case"), "merged_from": N_("A duplicate was merged into it"),
+          "merged_answer": N_("Told the answer of the main case")}
 LEVELS = {"city": N_("City"), "county": N_("County (district)"), "township": N_("Township (subdistrict)"),
           "village": N_("Village (community)"), "grid": N_("Grid"), "compound": N_("Residential compound"),
           "building": N_("Building"), "group": N_("Villagers' group"), "department": N_("Department")}
@@ -79,7 +81,8 @@ RATINGS = {"satisfied": N_("Satisfied"), "basically_satisfied": N_("Basically sa
 APPEAL_STATUSES = {"open": N_("Under review"), "accepted": N_("Accepted"), "rejected": N_("Rejected")}
 ASSESSMENT_RESULTS = {"completed": N_("Duties fulfilled"), "not_completed": N_("Duties not fulfilled")}
 OUTCOMES = {"not_accepted": N_("Not accepted"), "satisfied": N_("Closed, satisfied"),
-            "not_rated": N_("Closed, not rated"), "unsatisfied": N_("Closed, unsatisfied")}
+            "not_rated": N_("Closed, not rated"), "unsatisfied": N_("Closed, unsatisfied"),
+            "merged": N_("Closed, merged into another case")}
 
 _TABLES = {"status_label": STATUSES, "event_label": EVENTS, "level_label": LEVELS,
            "kind_label": UNIT_KINDS, "class_label": CLASSES, "import_kind_label": IMPORT_KINDS,
