@@ -8,7 +8,7 @@ from app.api.fields import PageArgs, UtcDateTime, request_light
 from app.api.security import current_user, permission_required
 from app.attachments import service as attachments
 from app.attachments.download import attachment_response
-from app.cases import publication, search
+from app.cases import merging, publication, search
 from app.cases.service import LIMITS, NewCase, create_case, get_visible, list_visible, status_for_channel
 from app.casework.restart import restart
 from app.clock import utcnow
@@ -78,7 +78,7 @@ class CaseSchema(Schema):
     request_type = fields.String(allow_none=True)
     level = fields.String(allow_none=True, metadata={"description": "level of the unit holding it (R10)"})
     outcome = fields.String(allow_none=True, metadata={
-        "description": "not_accepted, satisfied, not_rated or unsatisfied once it ends"})
+        "description": "not_accepted, satisfied, not_rated, unsatisfied or merged once it ends"})
     resolved_level = fields.String(allow_none=True, metadata={"description": "where it was resolved (R34)"})
     satisfaction = fields.String(allow_none=True)
     resolution = fields.String(allow_none=True)
@@ -107,6 +107,11 @@ class DirectiveSchema(Schema):
     created_at = UtcDateTime()
 
 
+class MergeLinksSchema(Schema):
+    into = fields.String(allow_none=True)
+    merged = fields.List(fields.String())
+
+
 class CaseDetailSchema(CaseSchema):
     timeline = fields.Function(lambda c: EventSchema(many=True).dump(timeline(c.id)))
     attachments = fields.Function(lambda c: AttachmentSchema(many=True).dump(attachments.for_case(c.id)))
@@ -114,6 +119,8 @@ class CaseDetailSchema(CaseSchema):
                                  metadata={"description": "催办单, 督办单 and 批示, instructions first"})
     holders = fields.Function(lambda c: HolderSchema(many=True).dump(open_for_case(c.id)), metadata={
         "description": "who holds the case now: its open tasks (unit, role, signed-for assignee)"})
+    merges = fields.Function(lambda c: MergeLinksSchema().dump(merging.links(c)), metadata={
+        "description": "重复件: the main case it was merged into, and the cases merged into it"})
 
 
 @blp.route("", methods=["POST"])
@@ -206,6 +213,30 @@ class RestartSchema(Schema):
 def restart_case(payload, number):
     """重启办理: a spot-check found a closed case unresolved; it goes back for second handling."""
     return restart(current_user(), number, payload["reason"], current_app.config["CASE_PROCESS_ID"])
+
+
+class MergeSchema(Schema):
+    into = fields.String(required=True, metadata={"description": "the number of the open main case"})
+    note = fields.String(load_default=None, allow_none=True, metadata={"maxLength": merging.NOTE_LIMIT})
+
+
+class MergedSchema(Schema):
+    number = fields.String()
+    merged_into = fields.String()
+    status = fields.String()
+    outcome = fields.String()
+
+
+@blp.route("/<string:number>/merge", methods=["POST"])
+@permission_required("case:merge")
+@blp.arguments(MergeSchema)
+@blp.response(200, MergedSchema)
+def merge_case(payload, number):
+    """重复件: merge this case into the open main case about the same problem. It closes as merged,
+    its requester is told and later receives the main case's answer; statistics count the pair
+    once. Refused with 422 and the reasons by field (into, case, note); outside your
+    jurisdiction 404."""
+    return merging.merge(current_user(), number, payload["into"], payload["note"])
 
 
 class DirectiveInSchema(Schema):

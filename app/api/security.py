@@ -20,6 +20,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "case:restart": {"platform_supervisor"},
     # Photos, videos and documents on a case (R5); within one's jurisdiction.
     "case:attach": {"registrar", "dispatcher", "handler", "unit_reviewer", "platform_supervisor", "leader"},
+    # 重复件: merge a duplicate into the open main case (the platform's intake: triage and dispatch).
+    "case:merge": {"registrar", "dispatcher"},
     # 催办单, 督办单, 批示 on a case, and the supervision list (the service checks the kind).
     "case:direct": {"platform_supervisor", "leader", "dispatcher"},
     "workflow:read": {"process_designer", "administrator", "auditor"},

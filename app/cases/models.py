@@ -59,6 +59,9 @@ class Case(db.Model):
     extensions: Mapped[int] = mapped_column(default=0)
     second_handled: Mapped[bool] = mapped_column(default=False)
     restarted_at: Mapped[datetime | None]
+    #: The main case this duplicate was merged into (重复件, app/cases/merging.py): it closed with
+    #: outcome "merged", its requester gets the main case's answer, and statistics count it once.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"), index=True)
 
     unit: Mapped[Unit | None] = relationship(lazy="joined", foreign_keys=[unit_id])
 

@@ -2,6 +2,7 @@
 the unit and the platform, and released to the requester by the platform ("一个门出")."""
 from sqlalchemy import insert, select, update
 
+from app.cases import merging
 from app.cases.models import Case
 from app.casework.models import CaseReply
 from app.channels import webhooks
@@ -53,6 +54,7 @@ def release(case_id: int, reply_id: int) -> None:
                                                        "level": reply.level})
     _tell_requester(case_id, "reply")
     webhooks.enqueue_for_case(case_id, "reply_released", reply=reply.result)
+    merging.tell_merged(case_id)
 
 
 def answer_at_once(case_id: int, answer: str) -> int:

@@ -22,6 +22,8 @@ def restart(user: User, number: str, reason: str, process_id: str):
         case = service.get_visible(user, number)
         if case.status != "closed":
             raise Conflict(f"case {number} is still open; only a closed case can be restarted")
+        if case.merged_into_id is not None:
+            raise Conflict(f"case {number} was merged into another case; restart that one instead")
         if case.unit_id is None:
             raise Conflict(f"case {number} was never handled by a unit; register a new request instead")
         definition_id = repository.release_definition_id(process_id)

@@ -190,11 +190,23 @@ class PublicView:
     resolution: str | None
     steps: list[progress.Step]
     photos: list[int]  # ids of the photos the requester sent
+    merged: "MergedAnswer | None" = None
 
 
 #: Photos the requester sent: images no staff member uploaded.
 _REQUESTERS_PHOTOS = select(CaseAttachment.id).where(CaseAttachment.uploaded_by_id.is_(None),
                                                      CaseAttachment.content_type.like("image/%"))
+
+
+@dataclass
+class MergedAnswer:
+    """A merged duplicate's answer: the main case's released reply (none yet: result None)."""
+
+    into: str
+    result: str | None
+    policy: str | None
+    unit: str | None
+    phone: str | None
 
 
 def _open_tasks(case_id: int) -> list:
@@ -209,11 +221,7 @@ def public_view(case: Case) -> PublicView:
     answering = meanings.elements(meanings.MEANING, "reply_due")
     rating = meanings.elements(meanings.MEANING, "rating")
     handling_due = [due for element, due in open_tasks if element in answering and due]
-    reply = db.session.execute(
-        select(CaseReply.result, CaseReply.policy_basis, CaseReply.contact_phone, Unit.name)
-        .outerjoin(Unit, Unit.id == CaseReply.unit_id)
-        .where(CaseReply.case_id == case.id, CaseReply.status == "released")
-        .order_by(CaseReply.id.desc()).limit(1)).first()
+    reply = _released_reply(case.id)
     names = (case.requester_name,)
     return PublicView(
         number=case.number, title=redact(case.title, names), status=case.status, outcome=case.outcome,
@@ -225,7 +233,8 @@ def public_view(case: Case) -> PublicView:
         satisfaction=case.satisfaction, resolution=case.resolution,
         steps=progress.steps(case.id, case.created_at, case.status == "closed"),
         photos=list(db.session.scalars(_REQUESTERS_PHOTOS.where(CaseAttachment.case_id == case.id)
-                                       .order_by(CaseAttachment.id))))
+                                       .order_by(CaseAttachment.id))),
+        merged=merged_answer(case))
 
 
 def photo(case: Case, attachment_id: int) -> CaseAttachment | None:
@@ -233,6 +242,28 @@ def photo(case: Case, attachment_id: int) -> CaseAttachment | None:
     return db.session.scalar(select(CaseAttachment).where(
         CaseAttachment.id == attachment_id, CaseAttachment.case_id == case.id,
         CaseAttachment.id.in_(_REQUESTERS_PHOTOS)))
+
+
+def _released_reply(case_id: int):
+    return db.session.execute(
+        select(CaseReply.result, CaseReply.policy_basis, CaseReply.contact_phone, Unit.name)
+        .outerjoin(Unit, Unit.id == CaseReply.unit_id)
+        .where(CaseReply.case_id == case_id, CaseReply.status == "released")
+        .order_by(CaseReply.id.desc()).limit(1)).first()
+
+
+def merged_answer(case: Case) -> MergedAnswer | None:
+    """For a duplicate merged into a main case (app/cases/merging.py): the main case's number and
+    its released reply, masked for both requesters; nothing else of the main case is shown."""
+    if case.merged_into_id is None:
+        return None
+    main = db.session.get(Case, case.merged_into_id)
+    reply = _released_reply(main.id)
+    names = (case.requester_name, main.requester_name)
+    if reply is None:
+        return MergedAnswer(main.number, None, None, None, None)
+    return MergedAnswer(main.number, redact(reply.result, names), redact(reply.policy_basis, names),
+                        reply.name, reply.contact_phone)
 
 
 def rate(case: Case, satisfaction: str, resolution: str, comment: str) -> None:

@@ -130,14 +130,20 @@ def close(user: User, number: str, reason: str | None) -> dict:
     text = _reason(reason)
     case = cases.get_visible(user, number)
     with transaction():
-        loaded = runtime.load(_running(case.id, number))
-        history.record(case.id, "repair_closed", instance_id=loaded.row.id, actor_id=user.id,
-                       payload={"reason": text})
-        loaded.workflow.cancel()
-        runtime.save(loaded, user.id, source="repair")
-        execute(update(_instances).where(_instances.c.id == loaded.row.id).values(status="cancelled"))
-        _resolve_incidents(loaded.row.id)
+        end_process(case.id, number, user.id, "repair_closed", {"reason": text})
     return {"case_number": number, "closed": True}
+
+
+def end_process(case_id: int, number: str, actor_id: int, kind: str, payload: dict) -> None:
+    """End the case's running process in the caller's transaction, recording `kind` first: its
+    open tasks and timers are cancelled and the case closes as when its process ends (statistics,
+    webhooks). Closing by an administrator and merging a duplicate (app/cases/merging.py) end here."""
+    loaded = runtime.load(_running(case_id, number))
+    history.record(case_id, kind, instance_id=loaded.row.id, actor_id=actor_id, payload=payload)
+    loaded.workflow.cancel()
+    runtime.save(loaded, actor_id, source="repair")
+    execute(update(_instances).where(_instances.c.id == loaded.row.id).values(status="cancelled"))
+    _resolve_incidents(loaded.row.id)
 
 
 def _resolve_incidents(instance_id: int) -> None:

@@ -81,20 +81,30 @@ class Count:
     where: Callable[[], ColumnElement] = true
 
 
+def _once(where: Callable[[], ColumnElement]) -> Callable[[], ColumnElement]:
+    """A duplicate merged into a main case (重复件, app/cases/merging.py) is counted once, as its
+    main case: it is never received, accepted or closed on its own."""
+    return lambda: and_(_cases.c.merged_into_id.is_(None), where())
+
+
+def _case(name: str, date, where: Callable[[], ColumnElement] = true) -> Count:
+    return Count(name, "cases", date, _once(where))
+
+
 COUNTS = {c.name: c for c in (
-    Count("received", "cases", _cases.c.created_at),
-    Count("accepted", "cases", _cases.c.created_at,
+    _case("received", _cases.c.created_at),
+    _case("accepted", _cases.c.created_at,
           lambda: or_(_cases.c.dispatched_at.is_not(None), _cases.c.intake_answered)),
-    Count("not_accepted", "cases", _cases.c.created_at, lambda: _cases.c.outcome == "not_accepted"),
-    Count("answered_at_intake", "cases", _cases.c.created_at, lambda: _cases.c.intake_answered),
-    Count("extended", "cases", _cases.c.created_at, lambda: _cases.c.extensions > 0),
-    Count("dispatched", "cases", _cases.c.dispatched_at),
-    Count("responded_on_time", "cases", _cases.c.dispatched_at, lambda: _cases.c.responded_on_time.is_(True)),
-    Count("closed", "cases", _cases.c.closed_at),
-    Count("closed_on_time", "cases", _cases.c.closed_at, lambda: ~_cases.c.late_reply),
-    Count("restarted", "cases", _cases.c.restarted_at),
-    Count("open", "cases", None, lambda: _cases.c.status == "open"),
-    Count("overdue_now", "cases", None, lambda: and_(_cases.c.status == "open", _overdue_now())),
+    _case("not_accepted", _cases.c.created_at, lambda: _cases.c.outcome == "not_accepted"),
+    _case("answered_at_intake", _cases.c.created_at, lambda: _cases.c.intake_answered),
+    _case("extended", _cases.c.created_at, lambda: _cases.c.extensions > 0),
+    _case("dispatched", _cases.c.dispatched_at),
+    _case("responded_on_time", _cases.c.dispatched_at, lambda: _cases.c.responded_on_time.is_(True)),
+    _case("closed", _cases.c.closed_at),
+    _case("closed_on_time", _cases.c.closed_at, lambda: ~_cases.c.late_reply),
+    _case("restarted", _cases.c.restarted_at),
+    _case("open", None, lambda: _cases.c.status == "open"),
+    _case("overdue_now", None, lambda: and_(_cases.c.status == "open", _overdue_now())),
     Count("assignments", "assignments", _assignments.c.assigned_at),
     Count("unit_responded_on_time", "assignments", _assignments.c.assigned_at,
           lambda: _assignments.c.responded_on_time.is_(True)),

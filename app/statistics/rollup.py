@@ -291,12 +291,15 @@ def recomputed(connection, zone: str) -> list[tuple]:
 
 def install(connection, zone: str) -> int | None:
     """Write the triggers for these definitions and `zone`, and refill the rollup from the facts
-    (in the caller's transaction); returns its rows. Nothing when the table lacks a column the
-    definitions count (a migration on the way to the head; the one that adds it installs)."""
+    (in the caller's transaction); returns its rows. Nothing when a table lacks a column the
+    definitions count or read (a migration on the way to the head; the one that adds it installs)."""
     ZoneInfo(zone)  # a zone name, never anything else, goes into the SQL
-    present = {row[0] for row in connection.exec_driver_sql(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'statistics_rollup'")}
-    if not present >= set(ROLLUP_COUNTS):
+    read = {(c.table.name, c.name) for s in _sources() for c in _columns(*s.elements)}
+    read |= {("statistics_rollup", name) for name in ROLLUP_COUNTS}
+    tables = ", ".join(sorted({f"'{table}'" for table, _ in read}))
+    present = {tuple(row) for row in connection.exec_driver_sql(
+        f"SELECT table_name, column_name FROM information_schema.columns WHERE table_name IN ({tables})")}
+    if not present >= read:
         return None
     ddl = _ddl(zone)
     connection.exec_driver_sql("LOCK TABLE case_record, case_assignment, case_rating IN SHARE MODE")

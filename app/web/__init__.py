@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
         designer,
         desk,
         home,
+        merging,
         notifications,
         processes,
         public,
@@ -51,7 +52,7 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)  # Flask-Babel (zh_CN default, English) and POST /language
 
     for module in (auth, account, home, cases, admin, notifications, workspace, public, desk, statistics,
-                   analysis, assessment, processes, repair, designer):
+                   analysis, assessment, processes, repair, designer, merging):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     labels.init_app(app)

@@ -12,7 +12,7 @@ from app.accounts.models import User
 from app.assessment import appeals
 from app.attachments import service as attachments
 from app.attachments.download import attachment_response
-from app.cases import export, publication, search
+from app.cases import export, merging, publication, search
 from app.cases.service import get_visible, list_visible
 from app.clock import utcnow
 from app.engine import tasks
@@ -149,6 +149,7 @@ def _detail_context(case) -> dict:
             "time_left": remaining(case.due_at, at) if case.status == "open" else None,
             "holders": tasks.open_for_case(case.id), "directives": supervision.for_case(case.id),
             "attachments": attachments.for_case(case.id), "ratings": appeals.ratings_of_case(user, case.id),
+            "merges": merging.links(case),
             "directive_kinds": [kind for kind, roles in DIRECTIVE_KINDS.items() if user.roles & roles]}
 
 

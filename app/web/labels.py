@@ -38,7 +38,9 @@ EVENTS = {"case_created": N_("Case registered"), "case_closed": N_("Case closed"
           "repair_moved": N_("Moved to a step by an administrator"),
           "repair_closed": N_("Closed by an administrator"), "first_contact": N_("Requester called back"),
           "returned": N_("Returned by the unit"), "return_overruled": N_("Return overruled"),
-          "deadline_changed": N_("Deadline recalculated")}
+          "deadline_changed": N_("Deadline recalculated"),
+          "merged_into": N_("Merged into another case"), "merged_from": N_("A duplicate was merged into it"),
+          "merged_answer": N_("Told the answer of the main case")}
 LEVELS = {"city": N_("City"), "county": N_("County (district)"), "township": N_("Township (subdistrict)"),
           "village": N_("Village (community)"), "grid": N_("Grid"), "compound": N_("Residential compound"),
           "building": N_("Building"), "group": N_("Villagers' group"), "department": N_("Department")}
@@ -83,7 +85,8 @@ ASSESSMENT_RESULTS = {"completed": N_("Duties fulfilled"), "not_completed": N_("
 CONTACT_RESULTS = {"reached": N_("Contacted"), "unreachable": N_("Could not reach")}
 CHANNELS = {"hotline": N_("12345 hotline"), "web": N_("Citizen web form"), "api": N_("Case API")}
 OUTCOMES = {"not_accepted": N_("Not accepted"), "satisfied": N_("Closed, satisfied"),
-            "not_rated": N_("Closed, not rated"), "unsatisfied": N_("Closed, unsatisfied")}
+            "not_rated": N_("Closed, not rated"), "unsatisfied": N_("Closed, unsatisfied"),
+            "merged": N_("Closed, merged into another case")}
 
 _TABLES = {"status_label": STATUSES, "event_label": EVENTS, "level_label": LEVELS,
            "kind_label": UNIT_KINDS, "class_label": CLASSES, "import_kind_label": IMPORT_KINDS,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app import forms
 from app.attachments import service as attachments
+from app.cases import duplicates
 from app.cases.service import get_visible
 from app.clock import utcnow
 from app.engine import meanings, names, repository, tasks
@@ -124,7 +125,8 @@ def task_page(task_id: str):
                            light=light(task.created_at, task.due_at, at) if task.status == "open" else None,
                            time_left=remaining(task.due_at, at) if task.status == "open" else None,
                            directives=supervision.for_case(case.id), may_act=_may_act(task, user),
-                           attachments=attachments.for_case(case.id), viewer_texts=forms.texts.viewer_texts())
+                           attachments=attachments.for_case(case.id), viewer_texts=forms.texts.viewer_texts(),
+                           duplicates=duplicates.for_task(user, task, case))
 
 
 def _may_act(task, user) -> bool:
