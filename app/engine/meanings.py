@@ -7,7 +7,9 @@ A designer marks an element with camunda:property extension properties; Python a
   requester rates on the public page), `reply_due` (its due date is the answer date the requester
   sees);
 - `queue`: the inbox queue the task belongs to (`dispatch`, `review`, `revisit`);
-- `publicStatus`: what an open task says to Open311 clients (`RECEIVED`, `PROCESSED`).
+- `publicStatus`: what an open task says to Open311 clients (`RECEIVED`, `PROCESSED`);
+- `shows`: what its task page puts next to the form (`requester_contact`: the requester's name and
+  phone, masked, with the audited reveal one click away, for the step that calls them).
 
 The meanings of a deployed version are read once from its parsed spec (cached per definition id
 with the parsed spec itself) and never by parsing XML on a request. `elements(kind, value)` is the
@@ -28,12 +30,13 @@ from app.i18n import N_
 
 log = logging.getLogger(__name__)
 
-MEANING, QUEUE, PUBLIC_STATUS = "meaning", "queue", "publicStatus"
+MEANING, QUEUE, PUBLIC_STATUS, SHOWS = "meaning", "queue", "publicStatus", "shows"
 #: property name -> the values it may take.
 VOCABULARY: dict[str, tuple[str, ...]] = {
     MEANING: ("triage", "dispatch", "rating", "reply_due"),
     QUEUE: ("dispatch", "review", "revisit"),
     PUBLIC_STATUS: ("RECEIVED", "PROCESSED"),
+    SHOWS: ("requester_contact",),
 }
 #: A registered function a process calls -> the meaning it then needs, and why (an English msgid).
 NEEDS: dict[str, tuple[str, str]] = {

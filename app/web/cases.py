@@ -14,13 +14,14 @@ from app.attachments import service as attachments
 from app.attachments.download import attachment_response
 from app.cases import publication
 from app.cases.service import get_visible, list_visible
+from app.casework import context as case_context
 from app.clock import utcnow
 from app.engine import tasks
 from app.engine.history import timeline
 from app.engine.transaction import transaction
 from app.extensions import db
 from app.organisation.models import Category, Territory, Unit
-from app.privacy.service import masked, reveal
+from app.privacy.service import masked, may_reveal, reveal
 from app.supervision import service as supervision
 from app.supervision.models import DIRECTIVE_KINDS
 from app.timelimits.lights import basis, light
@@ -75,6 +76,7 @@ def _detail_context(case) -> dict:
             "light": light(case.open_since, case.due_at, at) if case.status == "open" else None,
             "holders": tasks.open_for_case(case.id), "directives": supervision.for_case(case.id),
             "attachments": attachments.for_case(case.id), "ratings": appeals.ratings_of_case(user, case.id),
+            "context": case_context.gather(case), "may_reveal": may_reveal(user, case),
             "directive_kinds": [kind for kind, roles in DIRECTIVE_KINDS.items() if user.roles & roles]}
 
 
