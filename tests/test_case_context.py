@@ -13,6 +13,7 @@ from app.privacy.models import PersonalDataAccess
 from tests.complaint_city import Desk, build_city
 from tests.web_helpers import csrf_token, post_form, signed_in
 
+REPLY = ("已更换灯泡，恢复照明", "《城市道路照明设施管理规定》", "王主任", "13900001111")
 NAMES = {"village": "兴隆村村民委员会", "township": "彰武镇人民政府", "county": "阜新县人民政府"}
 
 
@@ -60,11 +61,12 @@ def test_R24_the_reviewers_see_the_reply_under_review_and_the_case_page_the_rele
     # when the unit's reviewer opens the unit review
     reply = section(task_page(desk, "reviewer_village", "unit_review"), "reply-under-review")
     # then the whole reply is there: result, policy basis, responsible person, contact phone, unit
-    for text in ("已更换灯泡，恢复照明", "《城市道路照明设施管理规定》", "王主任", "13900001111", NAMES["village"]):
+    for text in (*REPLY, NAMES["village"]):
         assert text in reply
     # and so it is for the platform's review once the unit approved it
     desk.do("reviewer_village", "unit_review", action="approve")
-    assert "已更换灯泡，恢复照明" in section(task_page(desk, "supervisor", "platform_review"), "reply-under-review")
+    platform = task_page(desk, "supervisor", "platform_review")
+    assert "已更换灯泡，恢复照明" in section(platform, "reply-under-review")
     # and once released the case page shows it as the released reply
     desk.do("supervisor", "platform_review", action="approve")
     page = case_page(desk, "supervisor")
@@ -94,24 +96,19 @@ def test_every_earlier_note_is_on_the_task_page_newest_first(desk, city):
     # when the township opens its first-contact task
     notes = section(task_page(desk, "handler_township", "first_contact"), "earlier-notes")
     # then each note is there with who wrote it, newest first
-    order = [notes.index(text) for text in ("村级无权限，需镇里协调", "已电话联系，约定明早查看", "请当天联系诉求人")]
+    written = ("村级无权限，需镇里协调", "已电话联系，约定明早查看", "请当天联系诉求人")  # newest first
+    order = [notes.index(text) for text in written]
     assert order == sorted(order)
     assert "Handler_Village" in notes and "Dispatcher" in notes and NAMES["village"] in notes
     # and the escalation reason the handler wrote is not repeated from the timeline
     assert notes.count("村级无权限，需镇里协调") == 1
 
 
-def test_the_citizens_rating_comment_reaches_the_second_handling_page(desk, city, client):
+def test_the_citizens_rating_comment_reaches_the_second_handling_page(desk, city):
     # given the requester rated the released answer unsatisfied, with a comment, on the public page
     desk.village_case(city["units"])
     desk.village_answers()
-    with client.session_transaction() as session:
-        session.clear()
-    link = client.post("/track", data={"csrf_token": csrf_token(client, "/track"), "number": desk.number,
-                                       "phone": "13812345678"}).location
-    rated = client.post(f"{link}/rate", data={"csrf_token": csrf_token(client, link), "satisfaction": "unsatisfied",
-                                              "resolution": "unresolved", "comment": "灯还是时亮时不亮"})
-    assert rated.status_code == 302
+    desk.rate_online("unsatisfied", "unresolved", "灯还是时亮时不亮")
     # when the supervisor opens second handling, the comment is among the earlier notes
     notes = section(task_page(desk, "supervisor", "second_handling"), "earlier-notes")
     assert "灯还是时亮时不亮" in notes
@@ -150,7 +147,8 @@ def test_R27_a_restarted_case_is_marked_and_shows_the_spot_checks_reason(desk, c
     desk.village_case(city["units"])
     desk.village_answers()
     desk.rate("satisfied", "resolved")
-    desk.call("POST", f"/api/v1/cases/{desk.number}/restart", "supervisor", json={"reason": "抽查回访：路灯仍不亮"})
+    desk.call("POST", f"/api/v1/cases/{desk.number}/restart", "supervisor",
+              json={"reason": "抽查回访：路灯仍不亮"})
     page = task_page(desk, "handler_village", "first_contact")
     assert "badge-restart" in page and "抽查回访：路灯仍不亮" in section(page, "earlier-notes")
 
@@ -161,8 +159,9 @@ def test_after_dispatch_the_dispatcher_is_told_where_the_case_went(desk, city, c
     task = desk.task("dispatcher", "dispatch")
     signed_in(client, "dispatcher")
     token = csrf_token(client, f"/tasks/{task}")
-    done = client.post(f"/tasks/{task}/complete", headers={"X-CSRFToken": token}, json={"data": {
-        "action": "assign", "unit_id": city["units"]["village"].id, "level": "village", "complexity": "simple"}})
+    answer = {"action": "assign", "unit_id": city["units"]["village"].id, "level": "village",
+              "complexity": "simple"}
+    done = client.post(f"/tasks/{task}/complete", headers={"X-CSRFToken": token}, json={"data": answer})
     assert done.status_code == 200
     assert NAMES["village"] in done.json["message"]
     # and the next page says it once
@@ -187,5 +186,5 @@ def test_R14_the_calling_step_shows_the_requesters_phone_masked_and_reveals_it_a
     assert db.session.scalar(select(func.count()).select_from(PersonalDataAccess)) == 1
     # and a step whose BPMN does not say so shows no requester box
     desk.do("handler_village", "first_contact", action="accept", contact_result="reached")
-    assert 'id="personal-data"' not in client.get(f"/tasks/{desk.task('handler_village', 'handle')}").get_data(
-        as_text=True)
+    handle = client.get(f"/tasks/{desk.task('handler_village', 'handle')}").get_data(as_text=True)
+    assert 'id="personal-data"' not in handle

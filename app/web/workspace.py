@@ -24,8 +24,8 @@ from app.engine.errors import Conflict, EngineError, InvalidData
 from app.engine.history import elements_passed
 from app.engine.models import ProcessInstance
 from app.extensions import db
-from app.privacy.service import masked, may_reveal
 from app.organisation.models import CLASSES, UNIT_LEVELS, Unit
+from app.privacy.service import masked, may_reveal
 from app.supervision import service as supervision
 from app.timelimits.lights import basis, light
 from app.timelimits.models import REQUEST_TYPES
