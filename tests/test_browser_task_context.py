@@ -86,6 +86,13 @@ def test_the_supervisor_on_second_handling_reads_the_citizens_comment(browser, l
     accessible(page)
     shot(page, "i14-context-second-handling")
     page.context.close()
+    # and on a phone the same page is one column, without sideways scrolling
+    phone = sign_in(browser, live_server, "supervisor", viewport={"width": 390, "height": 844},
+                    is_mobile=True, has_touch=True)
+    open_task(phone, live_server, desk, "supervisor", "second_handling")
+    assert phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    shot(phone, "i14-context-second-handling-phone")
+    phone.context.close()
 
 
 def test_R14_the_first_contact_task_reveals_the_phone_with_one_audited_click(browser, live_server, client,
