@@ -4,6 +4,7 @@ units, and the platform's staff. Tests drive it over HTTP through `Desk`."""
 from dataclasses import dataclass, field
 
 from tests import factories as f
+from tests.web_helpers import csrf_token
 
 LEVEL_UNITS = {"village": "V-XINGLONG", "township": "T-ZHANGWU", "county": "K-FUXIN-COUNTY",
                "city": "D-CITY-HOUSING"}
@@ -157,6 +158,17 @@ class Desk:
     def rate(self, satisfaction: str, resolution: str) -> None:
         self.do("supervisor", "rating", satisfaction=satisfaction, resolution=resolution,
                 rating_channel="phone")
+
+    def rate_online(self, satisfaction: str, resolution: str, comment: str = "") -> None:
+        """The requester rates on the tracking page, found by number and phone (R25)."""
+        with self.client.session_transaction() as session:
+            session.clear()
+        link = self.client.post("/track", data={"csrf_token": csrf_token(self.client, "/track"),
+                                                "number": self.number, "phone": "13812345678"}).location
+        rated = self.client.post(f"{link}/rate", data={
+            "csrf_token": csrf_token(self.client, link), "satisfaction": satisfaction,
+            "resolution": resolution, "comment": comment})
+        assert rated.status_code == 302, rated.status_code
 
     def village_fails_twice(self, units: dict, result: str = "not_completed") -> None:
         """A case the village handles twice and the requester rejects twice; the platform assesses

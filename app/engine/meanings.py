@@ -9,7 +9,8 @@ A designer marks an element with camunda:property extension properties; Python a
 - `queue`: the inbox queue the task belongs to (`dispatch`, `review`, `revisit`);
 - `publicStatus`: what an open task says to Open311 clients (`RECEIVED`, `PROCESSED`);
 - `shows`: what its task page puts next to the form (`duplicates`: the case's likely duplicates,
-  with the merge into one of them).
+  with the merge into one of them; `requester_contact`: the requester's name and phone, masked,
+  with the audited reveal one click away, for the step that calls them).
 
 The meanings of a deployed version are read once from its parsed spec (cached per definition id
 with the parsed spec itself) and never by parsing XML on a request. `elements(kind, value)` is the
@@ -36,7 +37,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     MEANING: ("triage", "dispatch", "rating", "reply_due"),
     QUEUE: ("dispatch", "review", "revisit"),
     PUBLIC_STATUS: ("RECEIVED", "PROCESSED"),
-    SHOWS: ("duplicates",),
+    SHOWS: ("duplicates", "requester_contact"),
 }
 #: A registered function a process calls -> the meaning it then needs, and why (an English msgid).
 NEEDS: dict[str, tuple[str, str]] = {

@@ -82,10 +82,11 @@ def inbox(user: User, limit: int = 50, offset: int = 0) -> list:
 
 
 def open_for_case(case_id: int) -> list:
-    """Who holds the case now: its open tasks with the candidate unit's code, oldest first."""
+    """Who holds the case now: its open tasks with the candidate unit's code and name, oldest first."""
     return list(execute(
         select(_tasks.c.id, _tasks.c.element_id, _tasks.c.name, _tasks.c.candidate_role,
-               _tasks.c.assignee_id, _tasks.c.due_at, _units.c.code.label("candidate_unit_code"))
+               _tasks.c.assignee_id, _tasks.c.due_at, _units.c.code.label("candidate_unit_code"),
+               _units.c.name.label("candidate_unit_name"))
         .select_from(_tasks.outerjoin(_units, _units.c.id == _tasks.c.candidate_unit_id))
         .where(_tasks.c.case_id == case_id, _tasks.c.status == "open")
         .order_by(_tasks.c.created_at, _tasks.c.id)))

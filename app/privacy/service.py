@@ -24,15 +24,20 @@ def masked(case) -> dict:
             "id_number": mask_id_number(id_number)}
 
 
+def may_reveal(user: User, case) -> bool:
+    """Whether `reveal` would show this user the case's full data (pages offer the button only then)."""
+    if user.roles & REVEAL_ANY:
+        return True
+    return "handler" in user.roles and bool(db.session.scalar(select(exists().where(
+        HumanTask.case_id == case.id, HumanTask.assignee_id == user.id, HumanTask.status == "open"))))
+
+
 def reveal(user: User, case, via: str) -> dict:
     """Unmasked phone and ID number, after checking the user needs them; writes the audit row.
     The caller commits (the audit row and the answer stand or fall together)."""
-    if not user.roles & REVEAL_ANY:
-        holds_task = db.session.scalar(select(exists().where(
-            HumanTask.case_id == case.id, HumanTask.assignee_id == user.id, HumanTask.status == "open")))
-        if not ("handler" in user.roles and holds_task):
-            raise Forbidden("only the registrar, revisit staff and the handler holding the case "
-                            "may see the requester's full phone and ID number")
+    if not may_reveal(user, case):
+        raise Forbidden("only the registrar, revisit staff and the handler holding the case "
+                        "may see the requester's full phone and ID number")
     db.session.add(PersonalDataAccess(user_id=user.id, case_id=case.id, via=via,
                                       fields="requester_phone,id_number"))
     log.info("user %s revealed the personal data of case %s via %s", user.username, case.number, via)

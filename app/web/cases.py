@@ -14,6 +14,7 @@ from app.attachments import service as attachments
 from app.attachments.download import attachment_response
 from app.cases import export, merging, publication, search
 from app.cases.service import get_visible, list_visible
+from app.casework import context as case_context
 from app.clock import utcnow
 from app.engine import tasks
 from app.engine.errors import Forbidden, InvalidData
@@ -21,7 +22,7 @@ from app.engine.history import timeline
 from app.engine.transaction import transaction
 from app.extensions import db
 from app.organisation.models import CLASSES, Category, Territory, Unit
-from app.privacy.service import masked, reveal
+from app.privacy.service import masked, may_reveal, reveal
 from app.statistics.filters import scope_of
 from app.supervision import service as supervision
 from app.supervision.models import DIRECTIVE_KINDS
@@ -150,6 +151,7 @@ def _detail_context(case) -> dict:
             "holders": tasks.open_for_case(case.id), "directives": supervision.for_case(case.id),
             "attachments": attachments.for_case(case.id), "ratings": appeals.ratings_of_case(user, case.id),
             "merges": merging.links(case),
+            "context": case_context.gather(case), "may_reveal": may_reveal(user, case),
             "directive_kinds": [kind for kind, roles in DIRECTIVE_KINDS.items() if user.roles & roles]}
 
 

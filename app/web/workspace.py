@@ -18,6 +18,7 @@ from app import forms
 from app.attachments import service as attachments
 from app.cases import duplicates
 from app.cases.service import get_visible
+from app.casework import context as case_context
 from app.clock import utcnow
 from app.engine import meanings, names, repository, tasks
 from app.engine.errors import Conflict, EngineError, InvalidData
@@ -25,6 +26,7 @@ from app.engine.history import elements_passed
 from app.engine.models import ProcessInstance
 from app.extensions import db
 from app.organisation.models import CLASSES, UNIT_LEVELS, Unit
+from app.privacy.service import masked, may_reveal
 from app.supervision import service as supervision
 from app.timelimits.lights import basis, light, remaining
 from app.timelimits.models import REQUEST_TYPES
@@ -121,12 +123,16 @@ def task_page(task_id: str):
     case = get_visible(user, task.case_number)
     schema, initial = _form_for(task, data, allowed)
     at = basis(utcnow())
+    calls_requester = meanings.has(task.definition_id, task.element_id, meanings.SHOWS, "requester_contact")
     return render_template("workspace/task.html", task=task, case=case, schema=schema, initial=initial,
                            light=light(task.created_at, task.due_at, at) if task.status == "open" else None,
                            time_left=remaining(task.due_at, at) if task.status == "open" else None,
                            directives=supervision.for_case(case.id), may_act=_may_act(task, user),
                            attachments=attachments.for_case(case.id), viewer_texts=forms.texts.viewer_texts(),
-                           duplicates=duplicates.for_task(user, task, case))
+                           duplicates=duplicates.for_task(user, task, case),
+                           context=case_context.gather(case),
+                           person=masked(case) if calls_requester else None, revealed=False,
+                           may_reveal=calls_requester and may_reveal(user, case))
 
 
 def _may_act(task, user) -> bool:
@@ -149,7 +155,7 @@ def complete(task_id: str):
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         return jsonify(message=_("The form data could not be read."), errors={}), 400
     try:
-        tasks.complete(current_user(), task_id, body["data"])
+        done = tasks.complete(current_user(), task_id, body["data"])
     except InvalidData as error:
         return jsonify(message=_("Nothing was saved; please correct the marked fields."),
                        errors=error.errors or {}), 422
@@ -158,7 +164,9 @@ def complete(task_id: str):
                        next=url_for(".inbox_page")), 409
     except EngineError as error:
         return jsonify(message=str(error)), error.status
-    return jsonify(next=_next_task_url())
+    went = case_context.where_it_went(done["case_id"])
+    flash(went, "success")
+    return jsonify(next=_next_task_url(), message=went)
 
 
 @bp.get("/supervision")

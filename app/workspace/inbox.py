@@ -69,7 +69,7 @@ def _columns():
             _tasks.c.created_at, _tasks.c.due_at, _tasks.c.candidate_role, _tasks.c.case_id,
             _cases.c.number.label("case_number"), _cases.c.title, _cases.c.request_type, _cases.c.level,
             _territories.c.name.label("territory_name"), _categories.c.klass,
-            _units.c.name.label("unit_name"))
+            _units.c.name.label("unit_name"), _cases.c.second_handled, _cases.c.restarted_at)
 
 
 def _task_ids(user: User, wanted: InboxFilter, at: Basis):
