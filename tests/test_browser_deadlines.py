@@ -30,7 +30,8 @@ def light_of(page, where: str):
     return light.get_attribute("class"), light.locator(".time-left").inner_text().strip()
 
 
-def test_R20_time_left_beside_the_light_and_a_30_minute_step_starts_blue(browser, live_server, new_village_case):
+def test_R20_time_left_beside_the_light_and_a_30_minute_step_starts_blue(
+        browser, live_server, new_village_case):
     desk, base = new_village_case, live_server
     handler = sign_in(browser, base, "handler_village")
 
@@ -59,7 +60,8 @@ def test_R20_time_left_beside_the_light_and_a_30_minute_step_starts_blue(browser
 def viewport_matrix(page) -> list[float]:
     """The diagram's zoom and pan: the SVG viewport's transform (a, b, c, d, e, f)."""
     return page.evaluate("""() => {
-        const m = document.querySelector('#case-diagram svg .viewport').transform.baseVal.consolidate().matrix;
+        const viewport = document.querySelector('#case-diagram svg .viewport');
+        const m = viewport.transform.baseVal.consolidate().matrix;
         return [m.a, m.b, m.c, m.d, m.e, m.f];
     }""")
 

@@ -5,6 +5,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import refresh
 from sqlalchemy import event, func, select, update
 
 from app.audit.models import AdminChange
@@ -13,11 +14,14 @@ from app.engine.models import HumanTask
 from app.extensions import db
 from app.notifications.models import Notification
 from app.timelimits import calendar, limits
+from app.timelimits.lights import Remaining
 from app.timelimits.models import TimeLimit
+from app.web.labels import time_left
 from tests import factories as f
 from tests.web_helpers import post_form, signed_in
 
 ADMIN_ONLY = ("/admin/time-limits", "/admin/calendar")
+WORKING_DAY = timedelta(hours=7, minutes=30)
 
 
 @pytest.fixture
@@ -230,6 +234,7 @@ def test_a_task_past_its_due_date_shows_the_red_light(client, app):
     html = page(client, "/")
     item = html[html.index(own.number) - 400:html.index(own.number)]
     assert 'class="light light-red"' in item and "红灯" in item and "red" in item
+    assert "超期" in item  # beside the light: how long it is overdue, in working time
     db.session.execute(update(HumanTask).where(HumanTask.case_id == own.id)
                        .values(due_at=now + timedelta(days=30)))
     db.session.commit()
@@ -347,3 +352,21 @@ def test_R23_re_applying_needs_a_phase_and_an_administrator(client, running_case
     signed_in(client, "admin")
     refused = post_form(client, "/admin/time-limits/reapply", {"phase": "no_such_phase"})
     assert refused.status_code == 422 and 'id="r-phase-error"' in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("left, chinese, english", [
+    (Remaining(timedelta(hours=10, minutes=30), False, WORKING_DAY),
+     "剩 1 工作日 3 小时", "1 working day 3 h left"),
+    (Remaining(timedelta(hours=17), False, WORKING_DAY), "剩 2 工作日 2 小时", "2 working days 2 h left"),
+    (Remaining(timedelta(minutes=25, seconds=59), False, WORKING_DAY), "剩 25 分钟", "25 min left"),
+    (Remaining(timedelta(hours=1, minutes=5), False, None), "剩 1 小时 5 分钟", "1 h 5 min left"),
+    (Remaining(timedelta(seconds=30), False, WORKING_DAY), "剩余不足 1 分钟", "Less than a minute left"),
+    (Remaining(timedelta(hours=2), True, WORKING_DAY), "超期 2 小时", "2 h overdue"),
+    (Remaining(3 * WORKING_DAY, True, WORKING_DAY), "超期 3 工作日", "3 working days overdue"),
+    (Remaining(timedelta(0), True, WORKING_DAY), "已超期", "Overdue"),
+])
+def test_R20_the_time_left_reads_as_a_handler_says_it(app, left, chinese, english):
+    for language, expected in (("zh-CN", chinese), ("en", english)):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            refresh()  # the locale is cached on the test's application context
+            assert time_left(left) == expected
