@@ -146,7 +146,7 @@ def unclaim(task_id: str):
 def hand_over(task_id: str):
     """转交 to a colleague chosen from the task page."""
     try:
-        _, colleague = tasks.hand_over(current_user(), task_id, _int(request.form.get("to_user_id")))
+        colleague = tasks.hand_over(current_user(), task_id, _int(request.form.get("to_user_id")))[1]
     except InvalidData as error:
         flash(_("Nothing was handed over: %(problems)s", problems=_problems(error)), "error")
     except (Conflict, Forbidden) as error:
