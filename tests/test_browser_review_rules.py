@@ -48,8 +48,11 @@ def test_R24_the_author_of_a_reply_cannot_approve_it_in_the_browser_another_revi
     reviewer = sign_in(browser, live_server, "reviewer_village")
     reviewer.goto(f"{live_server}/inbox?queue=review")
     reviewer.locator("tr", has_text=desk.number).locator("a[href*='/tasks/']").first.click()
+    reviewer.wait_for_selector("#task-form .fjs-form")  # the form to read, not yet to fill in
+    assert reviewer.locator("#task-submit").count() == 0
     shot(reviewer, "i14-rules-reviewer-before-signing")
     reviewer.click("#task-claim")
+    reviewer.wait_for_selector("#task-submit")
     reviewer.wait_for_selector("#task-form .fjs-form")
     # (it could hand the review over to the other reviewer, never to the author)
     assert reviewer.locator("#hand-over-to option").all_inner_texts() == ["Reviewer_Two"]

@@ -85,7 +85,8 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
         reviewer = sign_in(browser, base, user)
         reviewer.goto(f"{base}/inbox?queue=review")
         reviewer.locator("tr", has_text=desk.number).locator("a[href*='/tasks/']").first.click()
-        reviewer.click("#task-claim")  # 签收 first: the form comes with the task signed for
+        reviewer.click("#task-claim")  # 签收 first: the submit button comes with the task signed for
+        reviewer.wait_for_selector("#task-submit")
         reviewer.wait_for_selector("#task-form .fjs-form")
         complete(reviewer, {"action": "通过 Approve"}, {})
         assert element not in [h[0] for h in desk.holders()]

@@ -25,9 +25,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var container = document.getElementById("task-form");
     var button = document.getElementById("task-submit");
-    if (!container || !button) { return; }
-    var box = document.getElementById("task-errors");
-    box.tabIndex = -1;
+    if (!container) { return; }
     var schema = readJson("task-form-schema");
     var initial = readJson("task-form-data") || {};
     var form = null, ids = {}, labels = {};
@@ -35,9 +33,14 @@
       (schema.components || []).forEach(function (c) {
         if (c.key) { ids[c.key] = c.id; labels[c.key] = c.label || c.key; }
       });
-      form = new FormViewer.Form({ container: container });
+      /* read-only until signed for (签收): the page then offers the 签收 button, not the submit */
+      form = new FormViewer.Form({ container: container,
+                                   properties: { readOnly: container.dataset.readonly === "true" } });
       form.importSchema(schema, initial);
     }
+    if (!button) { return; }
+    var box = document.getElementById("task-errors");
+    box.tabIndex = -1;
     var sending = false;
     button.addEventListener("click", function () {
       if (sending) { return; }  /* a double click sends once; the server refuses a second anyway */
