@@ -61,7 +61,10 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
     sign_for_and_open(village, base, desk.number, screenshot="inbox")
     accessible(village)
     complete(village, {"action": "签收 Accept", "contact": "已联系 Reached"}, {})
-    village.wait_for_selector("#task-form .fjs-form")  # moved on to the handle task
+    village.wait_for_selector("#task-claim")  # moved on to the handle task, to sign for first
+    village.click("#task-claim")
+    village.wait_for_selector("#task-submit")
+    village.wait_for_selector("#task-form .fjs-form")
     shot(village, "task")
     complete(village, {"action": "上报 Escalate"},
              {"上报理由 Reason for escalating": "村级无权限，需镇里协调"})
@@ -70,6 +73,9 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
     township = sign_in(browser, base, "handler_township")
     sign_for_and_open(township, base, desk.number)
     complete(township, {"action": "签收 Accept", "contact": "已联系 Reached"}, {})
+    township.wait_for_selector("#task-claim")
+    township.click("#task-claim")
+    township.wait_for_selector("#task-submit")
     township.wait_for_selector("#task-form .fjs-form")
     # a reply without its required fields is refused next to the fields, and nothing is sent
     township.get_by_label("答复 Reply", exact=True).check()
