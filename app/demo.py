@@ -128,6 +128,8 @@ USERS = [
     ("village", "社区承办人 刘洋", [("210902001001", "handler")]),
     ("village_reviewer", "社区审核人 黄丽", [("210902001001", "unit_reviewer")]),
     ("township", "街道承办人 陈刚", [("210902001", "handler"), ("210902001", "unit_reviewer")]),
+    # four-eyes (notBy in complaint.bpmn): a reply 陈刚 or 冯涛 wrote is approved by a colleague
+    ("township_reviewer", "街道审核人 林芳", [("210902001", "unit_reviewer")]),
     ("county", "区执法局承办人 孙磊", [("210902-ZFJ", "handler")]),
     ("county_reviewer", "区执法局审核人 周敏", [("210902-ZFJ", "unit_reviewer")]),
     ("county_dispatcher", "区中心交办员 吴婷", [("210902-CENTER", "dispatcher")]),
@@ -137,6 +139,7 @@ USERS = [
     ("dispatcher", "交办员 李强", [("210900-CENTER", "dispatcher")]),
     ("supervisor", "平台督办员 赵敏", [("210900-CENTER", "platform_supervisor")]),
     ("city", "市执法局承办人 冯涛", [("210900-ZFJ", "handler"), ("210900-ZFJ", "unit_reviewer")]),
+    ("city_reviewer", "市执法局审核人 高峰", [("210900-ZFJ", "unit_reviewer")]),
     ("city_leader", "市委副书记(首席办事员) 韩冰", [("210900-CENTER", "leader")]),
     ("admin", "系统管理员 许明", [("210900-CENTER", "administrator")]),
     ("designer", "流程设计员 何静", [("210900-CENTER", "process_designer")]),

@@ -47,12 +47,12 @@ def test_case_is_created_handled_and_closed_through_the_api(client, village):
     assert done.status_code == 200
     assert done.json["status"] == "completed" and done.json["action"] == "reply"
 
-    # and the case is closed with its whole timeline
+    # and the case is closed with its whole timeline (completing the task signed for it first)
     case = client.get(f"/api/v1/cases/{number}", headers=registrar)
     assert case.status_code == 200
     assert case.json["status"] == "closed" and case.json["closed_at"]
     assert [e["kind"] for e in case.json["timeline"]] == [
-        "case_created", "process_started", "task_created", "task_completed",
+        "case_created", "process_started", "task_created", "task_claimed", "task_completed",
         "process_completed", "case_closed"]
     assert client.get("/api/v1/tasks", headers=handler).json == []
 

@@ -63,7 +63,10 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
     sign_for_and_open(village, base, desk.number, screenshot="inbox")
     accessible(village)
     complete(village, {"action": "签收", "contact": "已联系"}, {})
-    village.wait_for_selector("#task-form .fjs-form")  # moved on to the handle task
+    village.wait_for_selector("#task-claim")  # moved on to the handle task, to sign for first
+    village.click("#task-claim")
+    village.wait_for_selector("#task-submit")
+    village.wait_for_selector("#task-form .fjs-form")
     shot(village, "task")
     no_english(village)
     complete(village, {"action": "上报"}, {"上报理由": "村级无权限，需镇里协调"})
@@ -72,6 +75,9 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
     township = sign_in(browser, base, "handler_township")
     sign_for_and_open(township, base, desk.number)
     complete(township, {"action": "签收", "contact": "已联系"}, {})
+    township.wait_for_selector("#task-claim")
+    township.click("#task-claim")
+    township.wait_for_selector("#task-submit")
     township.wait_for_selector("#task-form .fjs-form")
     # a reply without its required fields is refused next to the fields, and nothing is sent
     township.get_by_label("答复", exact=True).check()
@@ -90,6 +96,8 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
         reviewer = sign_in(browser, base, user)
         reviewer.goto(f"{base}/inbox?queue=review")
         reviewer.locator("tr", has_text=desk.number).locator("a[href*='/tasks/']").first.click()
+        reviewer.click("#task-claim")  # 签收 first: the submit button comes with the task signed for
+        reviewer.wait_for_selector("#task-submit")
         reviewer.wait_for_selector("#task-form .fjs-form")
         no_english(reviewer)
         complete(reviewer, {"action": "通过"}, {})

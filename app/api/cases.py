@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 from app.api.blueprint import Blueprint
 from app.api.fields import PageArgs, UtcDateTime, request_light
 from app.api.security import current_user, permission_required
+from app.api.supervision import DirectiveSentSchema, sent
 from app.attachments import service as attachments
 from app.attachments.download import attachment_response
 from app.cases import merging, publication, search
@@ -247,13 +248,13 @@ class DirectiveInSchema(Schema):
 @blp.route("/<string:number>/directives", methods=["POST"])
 @permission_required("case:direct")
 @blp.arguments(DirectiveInSchema)
-@blp.response(201, DirectiveSchema)
+@blp.response(201, DirectiveSentSchema)
 def write_directive(payload, number):
     """催办单 (reminder_note), 督办单 (supervision_order) or 批示 (instruction, leaders only); sent to
-    whoever holds the case now and shown on the case and the handler's task."""
+    whoever holds the case now (named in `recipients`) and shown on the case and the handler's
+    task. A case nobody holds (closed) is refused with 422 on `case`."""
     issued = issue_directive(current_user(), number, payload["kind"], payload["text"])
-    return {"kind": issued.kind, "text": issued.text, "author": current_user().display_name,
-            "created_at": issued.created_at}
+    return sent(issued, current_user().display_name)
 
 
 class AttachmentSchema(Schema):

@@ -1,5 +1,6 @@
 """Supervision lists (R29–R32): the supervision list, instructed cases and the unsatisfied zone.
-Directives are written on a case: POST /api/v1/cases/<number>/directives (api/cases.py)."""
+Directives are written on a case: POST /api/v1/cases/<number>/directives (api/cases.py), which
+answers with DirectiveSentSchema: the directive and whom it reached."""
 from marshmallow import Schema, fields
 
 from app.api.blueprint import Blueprint
@@ -8,6 +9,28 @@ from app.api.security import current_user, permission_required
 from app.supervision import service
 
 blp = Blueprint("supervision", __name__, description="Supervision: directives and lists")
+
+
+class RecipientSchema(Schema):
+    user_id = fields.Integer()
+    name = fields.String()
+    unit = fields.String(allow_none=True, metadata={"description": "the unit the open step is offered in"})
+
+
+class DirectiveSentSchema(Schema):
+    kind = fields.String()
+    text = fields.String()
+    author = fields.String()
+    created_at = UtcDateTime()
+    recipients = fields.List(fields.Nested(RecipientSchema), metadata={
+        "description": "who was told: the handler who signed for each open step, else all its candidates"})
+
+
+def sent(issued: service.Issued, author: str) -> dict:
+    """The answer to a directive written: what was recorded and whom it reached."""
+    directive = issued.directive
+    return {"kind": directive.kind, "text": directive.text, "author": author,
+            "created_at": directive.created_at, "recipients": issued.recipients}
 
 
 class SupervisionItemSchema(Schema):

@@ -21,7 +21,7 @@ from app.extensions import db
 ENTITIES = ("territory", "unit", "category", "routing_rule", "user", "import", "time_limit", "setting",
             "calendar_override", "channel_key", "assessment_scheme", "assessment_snapshot",
             "process_release", "process_choice",
-            "phase", "role")
+            "phase", "role", "task")
 ACTIONS = ("create", "update", "delete")
 KEY_MAX = 200
 YEAR_MIN, YEAR_MAX = 2000, 2200  # of the date filters (outside: not a date an entry can have)

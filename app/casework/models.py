@@ -25,6 +25,8 @@ class CaseReply(db.Model):
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="draft")
     review_note: Mapped[str | None] = mapped_column(String(500))
+    #: The handler who wrote it (None: written at intake or by the system); reviews exclude them.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     released_at: Mapped[datetime | None]
 

@@ -6,7 +6,7 @@ them thin: the rules live in the services, the order of steps in the BPMN.
 """
 from app.casework import assignment, outcomes, replies
 from app.clock import utcnow
-from app.engine.scripting import current_task_data, register
+from app.engine.scripting import current_actor, current_task_data, register
 from app.timelimits import extensions
 from app.timelimits.process_functions import iso_utc
 
@@ -72,10 +72,18 @@ def extend_handling(days: int, reason: str) -> str:
 
 @register()
 def store_reply() -> int:
-    """Move the reply fields out of the process data into a draft reply; returns its id."""
+    """Move the reply fields out of the process data into a draft reply by the handler who
+    completed the task; returns its id."""
     data = _data()
     fields = {name: data.pop(name, None) for name in replies.REPLY_FIELDS}
-    return replies.store(data["case_id"], data.get("unit_id"), data.get("level"), fields)
+    return replies.store(data["case_id"], data.get("unit_id"), data.get("level"), fields,
+                         current_actor.get())
+
+
+@register()
+def reply_author(reply_id: int) -> int | None:
+    """Who wrote the reply: a review's notBy names them (four-eyes)."""
+    return replies.author_of(reply_id)
 
 
 @register()

@@ -19,15 +19,17 @@ REPLY_FIELDS = ("policy_basis", "result", "responsible_person", "contact_phone")
 _replies, _cases = CaseReply.__table__, Case.__table__
 
 
-def store(case_id: int, unit_id: int | None, level: str | None, fields: dict) -> int:
-    """A draft reply of the unit holding the case; returns its id for the review steps."""
+def store(case_id: int, unit_id: int | None, level: str | None, fields: dict,
+          author_id: int | None = None) -> int:
+    """A draft reply of the unit holding the case, by `author_id` (whom its reviews exclude);
+    returns its id for the review steps."""
     reply_id = execute(insert(_replies).returning(_replies.c.id), {
-        "case_id": case_id, "unit_id": unit_id, "level": level, "status": "draft",
+        "case_id": case_id, "unit_id": unit_id, "level": level, "status": "draft", "author_id": author_id,
         "policy_basis": fields.get("policy_basis") or "", "result": fields.get("result") or "",
         "responsible_person": fields.get("responsible_person"),
         "contact_phone": fields.get("contact_phone"),
         "created_at": utcnow()}).scalar_one()
-    history.record(case_id, "reply_drafted",
+    history.record(case_id, "reply_drafted", actor_id=author_id,
                    payload={"reply_id": reply_id, "unit_id": unit_id, "level": level})
     return reply_id
 
@@ -40,6 +42,10 @@ def send_back(case_id: int, reply_id: int, note: str | None) -> None:
     if unit_id is not None:
         text = message_text(N_("The reply was sent back: %(note)s"), note=note or "—")
         notify_units("reply_sent_back", text, [unit_id], roles=("handler",), case_id=case_id)
+
+
+def author_of(reply_id: int) -> int | None:
+    return db.session.scalar(select(CaseReply.author_id).where(CaseReply.id == reply_id))
 
 
 def release(case_id: int, reply_id: int) -> None:

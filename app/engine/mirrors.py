@@ -131,22 +131,25 @@ def sync_timers(loaded, after: Snapshot) -> None:
 
 
 def plan_new_tasks(loaded, after: Snapshot) -> list[dict]:
-    """Rows for newly READY user tasks; evaluating candidateUnit may raise (an incident)."""
+    """Rows for newly READY user tasks; evaluating candidateUnit or notBy may raise (an incident)."""
     rows, now = [], utcnow()
     for task_id, task in after.ready_user_tasks.items():
         if task_id in loaded.before.ready_user_tasks:
             continue
         spec = task.task_spec
         meta = loaded.parsed.user_tasks.get(spec.bpmn_id)
-        unit_id = None
+        unit_id = excluded = None
         if meta is not None and meta.candidate_unit_expr:
             unit_id = loaded.workflow.script_engine.evaluate(task, meta.candidate_unit_expr)
+        if meta is not None and meta.not_by_expr:
+            excluded = loaded.workflow.script_engine.evaluate(task, meta.not_by_expr)
         rows.append({
             "id": task_id, "case_id": loaded.row.case_id, "element_id": spec.bpmn_id,
             "name": spec.bpmn_name or spec.bpmn_id,
             "candidate_unit_id": int(unit_id) if unit_id is not None else None,
             "candidate_role": meta.candidate_role if meta else None,
             "form_key": meta.form_key if meta else None, "assignee_id": None,
+            "excluded_user_id": int(excluded) if excluded is not None else None,
             "status": "open", "due_at": after.due_of(task), "created_at": now,
         })
     return rows

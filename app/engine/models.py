@@ -101,6 +101,9 @@ class HumanTask(db.Model):
     candidate_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     candidate_role: Mapped[str | None] = mapped_column(String(40))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: Who may not sign for or complete it: the task's notBy property, evaluated when it was created
+    #: (the four-eyes rule: the author of a reply does not approve it).
+    excluded_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     form_key: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

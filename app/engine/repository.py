@@ -50,7 +50,7 @@ _EXPRESSION_TAGS = ("conditionExpression", "timeDate", "timeDuration", "timeCycl
                     "loopCardinality", "completionCondition")
 _SCRIPT_TAGS = ("script",)
 #: camunda:property values that are expressions over the task data.
-_EXPRESSION_PROPERTIES = ("candidateUnit", "allowedActions")
+_EXPRESSION_PROPERTIES = ("candidateUnit", "allowedActions", "notBy")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ class UserTaskMeta:
     candidate_unit_expr: str | None
     #: Expression giving the `action` values a submission may use now (None: any).
     allowed_actions_expr: str | None = None
+    #: Expression giving the id of the user who may not act on the task (four-eyes; None: anyone).
+    not_by_expr: str | None = None
 
 
 @dataclass
@@ -157,6 +159,7 @@ def _user_task_meta(root) -> dict[str, UserTaskMeta]:
             candidate_role=node.get(f"{{{CAMUNDA_NS}}}candidateGroups"),
             candidate_unit_expr=_property(node, "candidateUnit"),
             allowed_actions_expr=_property(node, "allowedActions"),
+            not_by_expr=_property(node, "notBy"),
         )
     return meta
 

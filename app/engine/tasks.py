@@ -1,4 +1,9 @@
-"""Task service: who may see and act on a human task, the inbox query, claim and complete.
+"""Task service: who may see and act on a human task, the inbox query, and what a handler does
+with a task: sign for it (claim), give it back (unclaim), hand it over to a colleague, complete it.
+
+The claim model (docs/process.md): a task is signed for (签收) before it is completed; completing
+a task nobody has signed for signs for it in the same transaction. A task's `excluded_user_id`
+(its notBy property, the four-eyes rule) may see it but not sign for, take over or complete it.
 
 Reads return plain rows (the human_task columns plus the case number), which the API
 serialises directly.
@@ -7,11 +12,13 @@ import re
 from typing import Any
 from uuid import UUID
 
+from flask_babel import gettext
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, bindparam, or_, select, update
 
 from app import forms
-from app.accounts.models import User
+from app.accounts.models import Membership, User
+from app.audit import service as audit
 from app.cases.models import Case
 from app.engine import history, incidents, runtime
 from app.engine.errors import Conflict, Forbidden, InvalidData, NotFound
@@ -19,6 +26,7 @@ from app.engine.models import HumanTask, ProcessInstance
 from app.engine.scripting import current_actor, registered_names
 from app.engine.transaction import execute, transaction
 from app.extensions import db
+from app.notifications.outbox import enqueue
 from app.organisation.models import Unit
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -39,14 +47,19 @@ _LOAD_FOR_COMPLETE = (_select_tasks(*runtime.INSTANCE_COLUMNS)
 _CLAIM = (update(_tasks).where(_tasks.c.id == bindparam("task_id"), _tasks.c.status == "open",
                                _tasks.c.assignee_id.is_(None))
           .values(assignee_id=bindparam("user_id")))
+#: Move a task from its assignee to another user (None: back to all candidates).
+_REASSIGN = (update(_tasks).where(_tasks.c.id == bindparam("task_id"), _tasks.c.status == "open",
+                                  _tasks.c.assignee_id == bindparam("from_id"))
+             .values(assignee_id=bindparam("to_id")))
 
 
 def _unclaimed_terms(user: User) -> list:
     """One term per index range: nobody has signed for the task, and it is offered without a
-    unit to a role the user holds, or to one of the user's (unit, role) pairs. Each term repeats
-    `assignee_id IS NULL` so each can be one range of ix_human_task_unit_inbox (bench/README.md)."""
+    unit to a role the user holds, or to one of the user's (unit, role) pairs, and its notBy does
+    not exclude the user. Each term repeats `assignee_id IS NULL` so each can be one range of
+    ix_human_task_unit_inbox (bench/README.md); the exclusion only filters the range's rows."""
     roles = sorted(user.roles)
-    free = HumanTask.assignee_id.is_(None)
+    free = and_(HumanTask.assignee_id.is_(None), HumanTask.excluded_user_id.is_distinct_from(user.id))
     return [and_(free, HumanTask.candidate_unit_id.is_(None),
                  or_(HumanTask.candidate_role.is_(None), HumanTask.candidate_role.in_(roles))),
             *(and_(free, HumanTask.candidate_unit_id == m.unit_id,
@@ -100,11 +113,48 @@ def get_visible(user: User, task_id: str):
     return task
 
 
+def why_not(user: User, task) -> str | None:
+    """Why the user may not sign for or complete this open task, for people (None: they may)."""
+    if task.excluded_user_id is not None and task.excluded_user_id == user.id:
+        return gettext("You wrote this reply; another reviewer must approve it.")
+    if task.assignee_id is not None and task.assignee_id != user.id:
+        return gettext("Another handler has signed for this task.")
+    return None
+
+
 def _check_can_act(user: User, task) -> None:
     if task.status != "open":
         raise Conflict(f"task {task.id} is already {task.status}")
-    if task.assignee_id is not None and task.assignee_id != user.id:
-        raise Forbidden(f"task {task.id} is signed for by another handler")
+    reason = why_not(user, task)
+    if reason is not None:
+        raise Forbidden(reason)
+
+
+def candidates(task) -> list[User]:
+    """The active users the task is offered to (its unit's holders of its role), without the one
+    its notBy excludes, by name."""
+    offered = select(Membership.user_id)
+    if task.candidate_unit_id is not None:
+        offered = offered.where(Membership.unit_id == task.candidate_unit_id)
+    if task.candidate_role is not None:
+        offered = offered.where(Membership.role == task.candidate_role)
+    query = select(User).where(User.id.in_(offered), User.active.is_(True))
+    if task.excluded_user_id is not None:
+        query = query.where(User.id != task.excluded_user_id)
+    return list(db.session.scalars(query.order_by(User.display_name, User.id)))
+
+
+def holders(task) -> list[User]:
+    """Who holds an open task now: its assignee once signed for, else every candidate."""
+    if task.assignee_id is not None:
+        return [db.session.get(User, task.assignee_id)]
+    return candidates(task)
+
+
+def colleagues(user: User, task_id: str) -> list[User]:
+    """Whom the user may hand a task over to: the other candidates."""
+    task = get_visible(user, task_id)
+    return [c for c in candidates(task) if c.id != user.id]
 
 
 def validate_data(data: dict[str, Any]) -> None:
@@ -172,28 +222,83 @@ def _missing_form(form_key: str):
     return fail
 
 
+def _sign_for(user: User, task, implicit: bool = False) -> None:
+    taken = execute(_CLAIM, {"task_id": task.id, "user_id": user.id}).rowcount
+    if taken != 1:
+        raise Conflict(f"task {task.id} was signed for by someone else just now")
+    history.record(task.case_id, "task_claimed", instance_id=task.instance_id, actor_id=user.id,
+                   element_id=task.element_id, task_id=task.id,
+                   payload={"implicit": True} if implicit else None)
+
+
 def claim(user: User, task_id: str):
     """Sign for a task (签收): it leaves the other candidates' lists and becomes the user's."""
     with transaction():
         task = get_visible(user, task_id)
         _check_can_act(user, task)
         if task.assignee_id is None:
-            taken = execute(_CLAIM, {"task_id": task.id, "user_id": user.id}).rowcount
-            if taken != 1:
-                raise Conflict(f"task {task.id} was signed for by someone else just now")
-            history.record(task.case_id, "task_claimed", instance_id=task.instance_id,
-                           actor_id=user.id, element_id=task.element_id, task_id=task.id)
+            _sign_for(user, task)
     return {**task._asdict(), "assignee_id": user.id}
 
 
+def _signed_for_by(user: User, task_id: str):
+    """An open task the user signed for (only its assignee gives it back or hands it over)."""
+    task = get_visible(user, task_id)
+    if task.status != "open":
+        raise Conflict(f"task {task.id} is already {task.status}")
+    if task.assignee_id != user.id:
+        raise Forbidden(gettext(
+            "Only the handler who signed for this task can give it back or hand it over."))
+    return task
+
+
+def _reassign(user: User, task, to: User | None, kind: str, payload: dict) -> None:
+    moved = execute(_REASSIGN, {"task_id": task.id, "from_id": user.id, "to_id": to.id if to else None})
+    if moved.rowcount != 1:
+        raise Conflict(f"task {task.id} changed just now")
+    history.record(task.case_id, kind, instance_id=task.instance_id, actor_id=user.id,
+                   element_id=task.element_id, task_id=task.id, payload=payload)
+    audit.record(user, "task", task.id, "update", {"assignee_id": user.id},
+                 {"assignee_id": to.id if to else None})
+
+
+def unclaim(user: User, task_id: str):
+    """取消签收: the assignee gives the task back to all its candidates."""
+    with transaction():
+        task = _signed_for_by(user, task_id)
+        _reassign(user, task, None, "task_unclaimed", {"from_user_id": user.id})
+    return {**task._asdict(), "assignee_id": None}
+
+
+def hand_over(user: User, task_id: str, to_user_id) -> tuple[dict, User]:
+    """转交: the assignee passes the task to a colleague who is also offered it (same unit and
+    role, not excluded by notBy); the colleague is told. Returns the task and the colleague."""
+    with transaction():
+        task = _signed_for_by(user, task_id)
+        colleague = next((c for c in candidates(task) if c.id == to_user_id and c.id != user.id), None)
+        if colleague is None:
+            raise InvalidData("invalid hand-over", {"to_user_id": [gettext(
+                "Choose a colleague who may take this task: another active user with its role in "
+                "its unit.")]})
+        _reassign(user, task, colleague, "task_handed_over",
+                  {"from_user_id": user.id, "to_user_id": colleague.id})
+        enqueue("task_handed_over",
+                f"转交（{task.case_number}）：{task.name}，由 {user.display_name} 转交给您",
+                users=[colleague], case_id=task.case_id)
+    return {**task._asdict(), "assignee_id": colleague.id}, colleague
+
+
 def complete(user: User, task_id: str, data: dict[str, Any]) -> dict:
-    """Complete a user task with the submitted data and run the process to its next wait state."""
+    """Complete a user task with the submitted data and run the process to its next wait state;
+    a task nobody signed for is signed for by the user first, in the same transaction."""
     validate_data(data)
     with transaction():
         found = execute(_LOAD_FOR_COMPLETE, {"task_id": task_id}).first()
         if found is None or not may_see(user, found):
             raise NotFound(f"no task {task_id}")
         _check_can_act(user, found)
+        if found.assignee_id is None:  # completing signs for it, in this transaction
+            _sign_for(user, found, implicit=True)
         return _complete_loaded(found, data, user.id)
 
 

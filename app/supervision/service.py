@@ -1,22 +1,29 @@
 """Write directives on a case, and the lists supervisors work from (R29–R32).
 
-A directive is recorded on the timeline and sent to whoever holds the case now: the units of its
-open tasks and the handlers who signed for them. An instruction (批示) is shown at the top of the
-case and on the handler's task page; instructed cases are tracked until closed (R30).
+A directive is recorded on the timeline and sent to whoever holds the case now: for each open task,
+the handler who signed for it, or, while nobody has, every user it is offered to (its unit's
+holders of its role). A case that nobody holds (closed, or its step offered to nobody) gets no
+directive: it is refused, so nobody is told "sent" when nothing was. An instruction (批示) is
+shown at the top of the case and on the handler's task page; instructed cases are tracked until
+closed (R30).
 """
+from dataclasses import dataclass
+
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 
 from app.accounts.models import User
 from app.cases import access
 from app.cases.models import Case
 from app.cases.service import get_visible
-from app.engine import history
+from app.engine import history, tasks
 from app.engine.errors import Forbidden, InvalidData
 from app.engine.models import HumanTask
 from app.engine.transaction import transaction
 from app.extensions import db
 from app.i18n import N_, message_text
-from app.notifications.outbox import enqueue, notify_units
+from app.notifications.outbox import enqueue
+from app.organisation.models import Unit
 from app.supervision.models import DIRECTIVE_KINDS, CaseDirective
 from app.timelimits.models import SupervisionItem
 
@@ -25,8 +32,23 @@ _TITLES = {"reminder_note": N_("Reminder note"), "supervision_order": N_("Superv
            "instruction": N_("Leader instruction")}
 
 
-def issue(user: User, number: str, kind: str, text: str) -> CaseDirective:
-    """Write a directive on a visible case; only the roles of DIRECTIVE_KINDS[kind] may."""
+@dataclass(frozen=True)
+class Recipient:
+    user_id: int
+    name: str
+    #: the unit the task is offered in (None: a task offered without a unit)
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class Issued:
+    directive: CaseDirective
+    recipients: list[Recipient]
+
+
+def issue(user: User, number: str, kind: str, text: str) -> Issued:
+    """Write a directive on a visible case; only the roles of DIRECTIVE_KINDS[kind] may. Refused
+    (field `case`) when nobody holds the case now."""
     errors = {}
     if kind not in DIRECTIVE_KINDS:
         errors["kind"] = [f"must be one of: {', '.join(DIRECTIVE_KINDS)}"]
@@ -39,26 +61,42 @@ def issue(user: User, number: str, kind: str, text: str) -> CaseDirective:
         raise Forbidden(f"your roles may not write a {kind}")
     with transaction():
         case = get_visible(user, number)
+        recipients = holders(case.id)
+        if not recipients:
+            raise InvalidData("nobody holds the case", {"case": [_nobody_holds(case)]})
         directive = CaseDirective(case_id=case.id, kind=kind, author_id=user.id, text=text)
         db.session.add(directive)
         db.session.flush()
-        history.record(case.id, kind, actor_id=user.id, payload={"text": text})
-        _tell_holders(case, kind, text)
-    return directive
+        history.record(case.id, kind, actor_id=user.id,
+                       payload={"text": text, "recipient_ids": [r.user_id for r in recipients]})
+        users = [db.session.get(User, r.user_id) for r in recipients]
+        message = message_text(N_("%(kind)s (%(number)s): %(text)s"), kind=message_text(_TITLES[kind]),
+                               number=case.number, text=text)
+        enqueue(kind, message, users=users, case_id=case.id)
+    return Issued(directive, recipients)
 
 
-def _tell_holders(case, kind: str, text: str) -> None:
-    holders = db.session.execute(select(HumanTask.candidate_unit_id, HumanTask.assignee_id)
-                                 .where(HumanTask.case_id == case.id, HumanTask.status == "open")).all()
-    message = message_text(N_("%(kind)s (%(number)s): %(text)s"), kind=message_text(_TITLES[kind]),
-                           number=case.number, text=text)
-    units = {unit for unit, _ in holders if unit is not None}
-    if units:
-        notify_units(kind, message, sorted(units), roles=("handler", "unit_reviewer", "leader"),
-                     case_id=case.id)
-    assignees = [db.session.get(User, user_id) for _, user_id in holders if user_id is not None]
-    if assignees:
-        enqueue(kind, message, users=assignees, case_id=case.id)
+def _nobody_holds(case) -> str:
+    if case.status == "closed":
+        return gettext("The case is closed: no step is open, so nobody would receive it. Nothing was "
+                       "recorded.")
+    return gettext("Nobody holds this case's open step (no active user has its role in its unit), so "
+                   "nobody would receive it. Nothing was recorded.")
+
+
+def holders(case_id: int) -> list[Recipient]:
+    """Who holds the case now: the holders of each of its open tasks (tasks.holders), each once."""
+    rows = db.session.execute(
+        select(HumanTask.assignee_id, HumanTask.candidate_unit_id, HumanTask.candidate_role,
+               HumanTask.excluded_user_id, Unit.name.label("unit_name"))
+        .outerjoin(Unit, Unit.id == HumanTask.candidate_unit_id)
+        .where(HumanTask.case_id == case_id, HumanTask.status == "open")
+        .order_by(HumanTask.created_at, HumanTask.id)).all()
+    found: dict[int, Recipient] = {}
+    for row in rows:
+        for person in tasks.holders(row):
+            found.setdefault(person.id, Recipient(person.id, person.display_name, row.unit_name))
+    return list(found.values())
 
 
 def for_case(case_id: int) -> list:

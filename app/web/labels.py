@@ -32,6 +32,7 @@ EVENTS = {"case_created": N_("Case registered"), "case_closed": N_("Case closed"
           "appeal_accepted": N_("Appeal accepted"), "appeal_rejected": N_("Appeal rejected"),
           "process_started": N_("Process started"), "process_completed": N_("Process completed"),
           "task_created": N_("Task created"), "task_claimed": N_("Task claimed"),
+          "task_unclaimed": N_("Signing for cancelled"), "task_handed_over": N_("Task handed over"),
           "task_completed": N_("Task completed"), "task_cancelled": N_("Task cancelled"),
           "timer_fired": N_("Timer fired"), "migrated": N_("Moved to another process version"),
           "migration_reverted": N_("Process version migration reverted"),

@@ -21,7 +21,7 @@ from app.cases.service import get_visible
 from app.casework import context as case_context
 from app.clock import utcnow
 from app.engine import meanings, names, repository, tasks
-from app.engine.errors import Conflict, EngineError, InvalidData
+from app.engine.errors import Conflict, EngineError, Forbidden, InvalidData
 from app.engine.history import elements_passed
 from app.engine.models import ProcessInstance
 from app.extensions import db
@@ -123,11 +123,15 @@ def task_page(task_id: str):
     case = get_visible(user, task.case_number)
     schema, initial = _form_for(task, data, allowed)
     at = basis(utcnow())
+    why_not = tasks.why_not(user, task) if task.status == "open" else None
+    mine = task.status == "open" and task.assignee_id == user.id
     calls_requester = meanings.has(task.definition_id, task.element_id, meanings.SHOWS, "requester_contact")
     return render_template("workspace/task.html", task=task, case=case, schema=schema, initial=initial,
                            light=light(task.created_at, task.due_at, at) if task.status == "open" else None,
                            time_left=remaining(task.due_at, at) if task.status == "open" else None,
-                           directives=supervision.for_case(case.id), may_act=_may_act(task, user),
+                           directives=supervision.for_case(case.id), why_not=why_not,
+                           may_act=task.status == "open" and why_not is None, mine=mine,
+                           colleagues=tasks.colleagues(user, task_id) if mine else [],
                            attachments=attachments.for_case(case.id), viewer_texts=forms.texts.viewer_texts(),
                            duplicates=duplicates.for_task(user, task, case),
                            context=case_context.gather(case),
@@ -135,8 +139,44 @@ def task_page(task_id: str):
                            may_reveal=calls_requester and may_reveal(user, case))
 
 
-def _may_act(task, user) -> bool:
-    return task.status == "open" and task.assignee_id in (None, user.id)
+@bp.post("/tasks/<string:task_id>/unclaim")
+@login_required("task:work")
+def unclaim(task_id: str):
+    """取消签收: back to every candidate."""
+    try:
+        tasks.unclaim(current_user(), task_id)
+    except (Conflict, Forbidden) as error:
+        flash(error.message, "error")
+        return redirect(url_for(".task_page", task_id=task_id))
+    flash(_("You gave the task back; every colleague it is offered to can sign for it again."), "success")
+    return redirect(url_for(".task_page", task_id=task_id))
+
+
+@bp.post("/tasks/<string:task_id>/hand-over")
+@login_required("task:work")
+def hand_over(task_id: str):
+    """转交 to a colleague chosen from the task page."""
+    try:
+        colleague = tasks.hand_over(current_user(), task_id, _int(request.form.get("to_user_id")))[1]
+    except InvalidData as error:
+        flash(_("Nothing was handed over: %(problems)s", problems=_problems(error)), "error")
+    except (Conflict, Forbidden) as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Handed over to %(name)s.", name=colleague.display_name), "success")
+        return redirect(url_for(".inbox_page"))
+    return redirect(url_for(".task_page", task_id=task_id))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None
+
+
+def _problems(error: InvalidData) -> str:
+    return "; ".join(", ".join(messages) for messages in (error.errors or {}).values())
 
 
 def _next_task_url() -> str:
@@ -192,13 +232,24 @@ def unsatisfied_page():
 @login_required("case:direct")
 def write_directive(number: str):
     try:
-        supervision.issue(current_user(), number, request.form.get("kind", ""), request.form.get("text", ""))
+        issued = supervision.issue(current_user(), number, request.form.get("kind", ""),
+                                   request.form.get("text", ""))
     except InvalidData as error:
         flash(_("Nothing was sent: %(problems)s", problems="; ".join(
             f"{field}: {', '.join(messages)}" for field, messages in (error.errors or {}).items())), "error")
     else:
-        flash(_("Sent to whoever holds the case."), "success")
+        flash(_("Sent to: %(recipients)s", recipients=_recipients_text(issued.recipients)), "success")
     return redirect(url_for("web_cases.case_detail", number=number) + "#directives")
+
+
+def _recipients_text(recipients) -> str:
+    """张三、李四（和平街道办事处）: names grouped by the unit they hold the case in."""
+    by_unit: dict[str | None, list[str]] = {}
+    for person in recipients:
+        by_unit.setdefault(person.unit, []).append(person.name)
+    groups = [_("%(names)s (%(unit)s)", names=_(", ").join(names), unit=unit) if unit else _(", ").join(names)
+              for unit, names in by_unit.items()]
+    return _("; ").join(groups)
 
 
 @bp.get("/cases/<string:number>/diagram.json")

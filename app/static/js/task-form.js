@@ -66,9 +66,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var container = document.getElementById("task-form");
     var button = document.getElementById("task-submit");
-    if (!container || !button) { return; }
-    var box = document.getElementById("task-errors");
-    box.tabIndex = -1;
+    if (!container) { return; }
     var schema = readJson("task-form-schema");
     var initial = readJson("task-form-data") || {};
     var form = null, ids = {}, labels = {};
@@ -77,10 +75,15 @@
         if (c.key) { ids[c.key] = c.id; labels[c.key] = c.label || c.key; }
       });
       var texts = readJson("task-form-texts") || {};
-      form = new FormViewer.Form({ container: container, additionalModules: [translatedValidation(texts)] });
+      /* read-only until signed for (签收): the page then offers the 签收 button, not the submit */
+      form = new FormViewer.Form({ container: container, additionalModules: [translatedValidation(texts)],
+                                   properties: { readOnly: container.dataset.readonly === "true" } });
       translatedPlaceholders(container, texts);
       form.importSchema(schema, initial);
     }
+    if (!button) { return; }
+    var box = document.getElementById("task-errors");
+    box.tabIndex = -1;
     var sending = false;
     button.addEventListener("click", function () {
       if (sending) { return; }  /* a double click sends once; the server refuses a second anyway */
