@@ -28,7 +28,8 @@ LOCALES = ("zh_CN", "en")
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 #: The one Chinese text allowed inline: the switcher names each language in that language.
 INLINE_ALLOWED = {"base.html": {"中文"}}
-FIX = ("see docs/architecture.md, Translations: PYTHONPATH=. pybabel extract -F babel.cfg --add-location=file "
+FIX = ("see docs/architecture.md, Translations: PYTHONPATH=. pybabel extract -F babel.cfg "
+       "--add-location=file "
        "--sort-output -o app/translations/messages.pot . && pybabel update -i app/translations/messages.pot "
        "-d app/translations --ignore-obsolete, translate app/translations/zh_CN/LC_MESSAGES/messages.po, "
        "then pybabel compile -d app/translations")
