@@ -441,7 +441,7 @@ def test_R21_overdue_handling_escalates_by_itself_only_when_the_table_says_so(de
         assert desk.holders() == [("first_contact", "T-ZHANGWU", "handler")]
         [escalation] = [e["payload"] for e in desk.case()["timeline"] if e["kind"] == "escalated"]
         assert (escalation["from_level"], escalation["to_level"]) == ("village", "township")
-        assert "overdue" in escalation["reason"]
+        assert "超期" in escalation["reason"]
     else:
         # then the village still holds it, now on the supervision lists
         assert desk.holders() == [("handle", "V-XINGLONG", "handler")]

@@ -28,7 +28,8 @@ LOCALES = ("zh_CN", "en")
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 #: The one Chinese text allowed inline: the switcher names each language in that language.
 INLINE_ALLOWED = {"base.html": {"中文"}}
-FIX = ("see docs/architecture.md, Translations: PYTHONPATH=. pybabel extract -F babel.cfg --add-location=file "
+FIX = ("see docs/architecture.md, Translations: PYTHONPATH=. pybabel extract -F babel.cfg "
+       "--add-location=file "
        "--sort-output -o app/translations/messages.pot . && pybabel update -i app/translations/messages.pot "
        "-d app/translations --ignore-obsolete, translate app/translations/zh_CN/LC_MESSAGES/messages.po, "
        "then pybabel compile -d app/translations")
@@ -80,7 +81,7 @@ def test_signed_in_pages_flash_messages_and_errors_are_english_in_english(client
     signed_in(client, "wang")
     english = {"Accept-Language": "en"}
     home = html_of(client.get("/", headers=english))
-    assert "Hello, Wang" in home and "My open tasks" in home and "Registrar" in home and "registrar" in home
+    assert "Hello, Wang" in home and "My open tasks" in home and "Registrar" in home  # a role by its name
     assert set(CJK.findall(home)) == {"中文"}  # only the switcher's name of the other language
     # a flash message is translated when it is made (it travels in the session cookie)
     db.session.add(Notification(user_id=staff.id, kind="task", text="note",

@@ -101,7 +101,8 @@ def test_R2_a_missing_entry_falls_back_to_the_nearest_platform_centre_with_a_rea
 def test_R2_no_rule_and_no_centre_gives_no_unit_and_no_exception(tree):
     # given nothing at all
     # when
-    routing = resolve(None, tree["village"], "village")
+    with force_locale("en"):
+        routing = resolve(None, tree["village"], "village")
     # then
     assert routing.unit is None and routing.rule_id is None and routing.fallback
     assert "no platform centre" in routing.reason

@@ -60,7 +60,7 @@ def test_an_administrator_changes_the_handling_limit_and_sees_the_change_log(cli
     html = page(client, "/admin/time-limits")
     log = html[html.index('id="limit-changes"'):]
     assert "Admin" in log and "admin" in log
-    assert re.search(r"5 工作日 <small>working_days</small>\s*→\s*6 工作日", log)
+    assert re.search(r"5 工作日 <small class=\"code\">working_days</small>\s*→\s*6 工作日", log)
     change = db.session.scalars(select(AdminChange).where(AdminChange.entity == "time_limit")).one()
     assert change.old["amount"] == 5 and change.new["amount"] == 6 and change.user_id == people["admin"].id
 
