@@ -62,7 +62,7 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
     village = sign_in(browser, base, "handler_village")
     sign_for_and_open(village, base, desk.number, screenshot="inbox")
     accessible(village)
-    complete(village, {"action": "签收", "contact": "已联系"}, {})
+    complete(village, {"action": "接单办理", "contact": "已联系"}, {})
     village.wait_for_selector("#task-claim")  # moved on to the handle task, to sign for first
     village.click("#task-claim")
     village.wait_for_selector("#task-submit")
@@ -74,7 +74,7 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
 
     township = sign_in(browser, base, "handler_township")
     sign_for_and_open(township, base, desk.number)
-    complete(township, {"action": "签收", "contact": "已联系"}, {})
+    complete(township, {"action": "接单办理", "contact": "已联系"}, {})
     township.wait_for_selector("#task-claim")
     township.click("#task-claim")
     township.wait_for_selector("#task-submit")

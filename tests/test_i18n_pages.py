@@ -65,9 +65,9 @@ def test_a_task_forms_labels_and_options_arrive_in_the_pages_language(client, ci
     signed_in(client, "handler_village")
     chinese = client.get(f"/tasks/{task}", headers=ZH).get_data(as_text=True)
     english = client.get(f"/tasks/{task}", headers=EN).get_data(as_text=True)
-    assert '"label": "签收"' in chinese and '"label": "联系情况"' in chinese
-    assert '"label": "Sign for"' not in chinese
-    assert '"label": "Sign for"' in english and '"label": "Contact note"' in english
+    assert '"label": "接单办理"' in chinese and '"label": "联系情况"' in chinese
+    assert '"label": "Take on the case"' not in chinese
+    assert '"label": "Take on the case"' in english and '"label": "Contact note"' in english
     # and the viewer's own messages come with it: "Field is required." becomes Chinese
     assert '["Field is required.", "此项必填。"]' in chinese
     assert '"select": "请选择"' in chinese and '["Field is required.", "This field is required."]' in english
