@@ -30,6 +30,36 @@ def N_(message: str) -> str:
     return message
 
 
+class Problem(str):
+    """A validation message whose value is its English text (what the JSON API answers and its
+    tests see) and which keeps its msgid and variables, so a web page can show it in the request's
+    language with `problem_text`. Mark the msgid with N_: Problem(N_("no territory %(code)s"), code=c)."""
+
+    msgid: str
+    variables: dict
+
+    def __new__(cls, msgid: str, **variables) -> "Problem":
+        problem = super().__new__(cls, msgid % variables if variables else msgid)
+        problem.msgid, problem.variables = msgid, variables
+        return problem
+
+
+def problem_text(message: str) -> str:
+    """A validation message in the request's language: a Problem through its msgid; a plain text
+    through gettext as it is (unchanged when the catalogue does not hold it)."""
+    if isinstance(message, Problem):
+        return gettext(message.msgid, **message.variables)
+    return gettext(message) if message else message
+
+
+def problems_text(errors: dict | None) -> dict:
+    """A field → messages map (a message or a list of them) with every message in the request's
+    language, for pages that hand errors to JavaScript."""
+    return {field: problem_text(messages) if isinstance(messages, str)
+            else [problem_text(message) for message in messages]
+            for field, messages in (errors or {}).items()}
+
+
 def message_text(message: str, **variables) -> str:
     """A notification or SMS text in the default locale (Chinese), whoever's request caused it:
     recipients read it later, in their inbox or on their phone. Mark `message` with N_."""
@@ -118,6 +148,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DOMAIN"] = DOMAIN
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
+    app.add_template_filter(problem_text)
 
     @app.context_processor
     def i18n_context():

@@ -16,6 +16,7 @@ from app.accounts.models import ROLES, Role
 from app.audit import service as audit
 from app.engine.errors import InvalidData
 from app.extensions import db
+from app.i18n import N_, Problem
 
 SCOPES = ("territory", "unit", "tasks")
 CODE = re.compile(r"^[a-z][a-z0-9_]+$")
@@ -80,15 +81,16 @@ def entry_problems(data: Any, code_max: int | None) -> dict[str, list[str]]:
     """What is wrong with a catalogue entry (a role, a phase): its code (of at most `code_max`
     characters) when one is being created, and its Chinese and English names."""
     if not isinstance(data, dict):
-        return {"": ["must be an object"]}
+        return {"": [Problem(N_("must be an object"))]}
     errors: dict[str, list[str]] = {}
     code = data.get("code")
     if code_max is not None and not (isinstance(code, str) and len(code) <= code_max and CODE.match(code)):
-        errors["code"] = [f"2 to {code_max} lower-case letters, digits or _, starting with a letter"]
+        errors["code"] = [Problem(N_("2 to %(max)s lower-case letters, digits or _, starting with a letter"),
+                                  max=code_max)]
     for name in ("name_zh", "name_en"):
         value = data.get(name)
         if not (isinstance(value, str) and value.strip() and len(value) <= NAME_MAX):
-            errors[name] = [f"1 to {NAME_MAX} characters"]
+            errors[name] = [Problem(N_("1 to %(max)s characters"), max=NAME_MAX)]
     return errors
 
 
@@ -97,7 +99,7 @@ def _problems(data: Any, creating: bool) -> dict[str, list[str]]:
     if "" in errors:
         return errors
     if data.get("scope") not in SCOPES:
-        errors["scope"] = ["must be one of: " + ", ".join(SCOPES)]
+        errors["scope"] = [Problem(N_("must be one of: %(choices)s"), choices=", ".join(SCOPES))]
     return errors
 
 
@@ -105,7 +107,7 @@ def add_role(data: dict[str, Any], user=None) -> Role:
     """A new role (code, name_zh, name_en, scope); audited. InvalidData names the fields at fault."""
     errors = _problems(data, creating=True)
     if not errors and (data["code"] in BUILTIN or db.session.get(Role, data["code"]) is not None):
-        errors["code"] = [f"the role {data['code']} exists already"]
+        errors["code"] = [Problem(N_("the role %(code)s exists already"), code=data["code"])]
     if errors:
         raise InvalidData("invalid role", errors)
     row = Role(code=data["code"], name_zh=data["name_zh"].strip(), name_en=data["name_en"].strip(),

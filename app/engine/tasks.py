@@ -26,6 +26,7 @@ from app.engine.models import HumanTask, ProcessInstance
 from app.engine.scripting import current_actor, registered_names
 from app.engine.transaction import execute, transaction
 from app.extensions import db
+from app.i18n import N_, Problem
 from app.notifications.outbox import enqueue
 from app.organisation.models import Unit
 
@@ -192,7 +193,8 @@ def _accepted(loaded, spiff_task, meta, data: dict[str, Any]) -> dict[str, Any]:
             source="task", task_id=str(spiff_task.id))
         if data.get("action") not in allowed:
             raise InvalidData("this action is not allowed now", {
-                "action": [f"must be one of: {', '.join(map(str, allowed))} (at this step)"]})
+                "action": [Problem(N_("must be one of: %(choices)s (at this step)"),
+                                   choices=", ".join(map(str, allowed)))]})
     return data
 
 

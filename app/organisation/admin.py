@@ -29,6 +29,7 @@ from app.accounts.security import hash_password
 from app.audit import service as audit
 from app.engine.errors import Conflict, InvalidData, NotFound
 from app.extensions import db
+from app.i18n import N_, Problem
 from app.organisation.models import (
     CLASSES,
     TERRITORY_LEVELS,
@@ -57,6 +58,9 @@ GENERATED_PASSWORD_LENGTH = 16
 _one_time_hasher = PasswordHasher(time_cost=1, memory_cost=2048, parallelism=1)
 
 
+IS_REQUIRED = Problem(N_("is required"))
+
+
 class Duplicate(Conflict):
     """409: the record exists already; `errors` names the field."""
 
@@ -71,46 +75,46 @@ class Duplicate(Conflict):
 
 def text_problem(value: str | None, max_length: int = NAME_MAX) -> str | None:
     if not value or not value.strip():
-        return "is required"
+        return IS_REQUIRED
     if len(value) > max_length:
-        return f"must be at most {max_length} characters"
+        return Problem(N_("must be at most %(max)d characters"), max=max_length)
     return None
 
 
 def code_problem(value: str | None, max_length: int) -> str | None:
     if not value:
-        return "is required"
+        return IS_REQUIRED
     if len(value) > max_length or not CODE_PATTERN.fullmatch(value):
-        return f"must be 1–{max_length} letters, digits, '.', '_' or '-'"
+        return Problem(N_("must be 1–%(max)d letters, digits, '.', '_' or '-'"), max=max_length)
     return None
 
 
 def username_problem(value: str | None) -> str | None:
     if not value:
-        return "is required"
+        return IS_REQUIRED
     if not USERNAME_PATTERN.fullmatch(value):
-        return "must be 3–80 letters, digits, '.', '_' or '-'"
+        return Problem(N_("must be 3–80 letters, digits, '.', '_' or '-'"))
     return None
 
 
 def password_problem(value: str) -> str | None:
     if len(value) < PASSWORD_MIN:
-        return f"must be at least {PASSWORD_MIN} characters"
+        return Problem(N_("must be at least %(min)d characters"), min=PASSWORD_MIN)
     if len(value) > PASSWORD_MAX:
-        return f"must be at most {PASSWORD_MAX} characters"
+        return Problem(N_("must be at most %(max)d characters"), max=PASSWORD_MAX)
     return None
 
 
 def choice_problem(value: str | None, choices: tuple[str, ...]) -> str | None:
     if value not in choices:
-        return "must be one of: " + ", ".join(choices)
+        return Problem(N_("must be one of: %(choices)s"), choices=", ".join(choices))
     return None
 
 
 def level_order_problem(level: str, parent_level: str) -> str | None:
     """A territory sits below its parent in TERRITORY_LEVELS (city > county > ... > group)."""
     if TERRITORY_LEVELS.index(level) <= TERRITORY_LEVELS.index(parent_level):
-        return f"a {level} cannot sit under a {parent_level}"
+        return Problem(N_("a %(level)s cannot sit under a %(parent)s"), level=level, parent=parent_level)
     return None
 
 
@@ -154,7 +158,8 @@ def _flush(what: str, field: str) -> None:
     try:
         db.session.flush()
     except IntegrityError:
-        raise Duplicate(f"this {what} exists already", errors={field: ["exists already"]}) from None
+        raise Duplicate(f"this {what} exists already",
+                        errors={field: [Problem(N_("exists already"))]}) from None
 
 
 def _by_code(model, code: str | None):
@@ -218,14 +223,15 @@ def create_territory(code: str, name: str, level: str, parent_code: str | None =
     errors.add("level", choice_problem(level, TERRITORY_LEVELS))
     parent = _by_code(Territory, parent_code)
     if parent_code and parent is None:
-        errors.add("parent_code", f"no territory {parent_code}")
+        errors.add("parent_code", Problem(N_("no territory %(code)s"), code=parent_code))
     if parent is not None and "level" not in errors:
         errors.add("level", level_order_problem(level, parent.level))
     path = territory_path(parent.path if parent else None, code or "")
     if "code" not in errors and len(path) > PATH_MAX:
-        errors.add("code", f"the path {path[:40]}… would exceed {PATH_MAX} characters")
+        errors.add("code", Problem(N_("the path %(path)s… would exceed %(max)d characters"),
+                                   path=path[:40], max=PATH_MAX))
     if "code" not in errors and _by_code(Territory, code) is not None:
-        duplicates.add("code", f"territory {code} exists already")
+        duplicates.add("code", Problem(N_("territory %(code)s exists already"), code=code))
     _raise_if(errors, duplicates, "territory")
     row = Territory(code=code, name=name.strip(), level=level, parent_id=parent.id if parent else None,
                     path=path)
@@ -285,7 +291,7 @@ def _check_unit_fields(errors: _Errors, values: dict) -> Territory | None:
         errors.add("kind", choice_problem(values["kind"], UNIT_KINDS))
     territory = _by_code(Territory, values.get("territory_code"))
     if values.get("territory_code") and territory is None:
-        errors.add("territory_code", f"no territory {values['territory_code']}")
+        errors.add("territory_code", Problem(N_("no territory %(code)s"), code=values["territory_code"]))
     return territory
 
 
@@ -296,7 +302,7 @@ def create_unit(code: str, name: str, level: str, kind: str = "office",
     territory = _check_unit_fields(errors, {"name": name, "level": level, "kind": kind,
                                             "territory_code": territory_code})
     if "code" not in errors and _by_code(Unit, code) is not None:
-        duplicates.add("code", f"unit {code} exists already")
+        duplicates.add("code", Problem(N_("unit %(code)s exists already"), code=code))
     _raise_if(errors, duplicates, "unit")
     row = Unit(code=code, name=name.strip(), level=level, kind=kind,
                territory_id=territory.id if territory else None, territory=territory)
@@ -336,7 +342,7 @@ def create_category(code: str, name: str, klass: str = "livelihood", actor=None)
     errors.add("name", text_problem(name))
     errors.add("class", choice_problem(klass, CLASSES))
     if "code" not in errors and _by_code(Category, code) is not None:
-        duplicates.add("code", f"category {code} exists already")
+        duplicates.add("code", Problem(N_("category %(code)s exists already"), code=code))
     _raise_if(errors, duplicates, "category")
     row = Category(code=code, name=name.strip(), klass=klass)
     db.session.add(row)
@@ -399,17 +405,21 @@ def create_routing_rule(territory_code: str, level: str, unit_code: str,
     errors, duplicates = _Errors(), _Errors()
     territory = _by_code(Territory, territory_code)
     if territory is None:
-        errors.add("territory_code", f"no territory {territory_code}" if territory_code else "is required")
+        errors.add("territory_code", Problem(N_("no territory %(code)s"), code=territory_code)
+                   if territory_code else IS_REQUIRED)
     errors.add("level", choice_problem(level, UNIT_LEVELS))
     category = _by_code(Category, category_code)
     if category_code and category is None:
-        errors.add("category_code", f"no category {category_code}")
+        errors.add("category_code", Problem(N_("no category %(code)s"), code=category_code))
     unit = _by_code(Unit, unit_code)
     if unit is None:
-        errors.add("unit_code", f"no unit {unit_code}" if unit_code else "is required")
+        errors.add("unit_code", Problem(N_("no unit %(code)s"), code=unit_code) if unit_code else IS_REQUIRED)
     if not errors and routing_rule_exists(territory.id, level, category.id if category else None):
-        duplicates.add("category_code", f"{territory_code} already has a level-{level} rule for "
-                       + (f"category {category_code}" if category else "any category"))
+        duplicates.add("category_code", Problem(
+            N_("%(territory)s already has a level-%(level)s rule for category %(category)s"),
+            territory=territory_code, level=level, category=category_code) if category else Problem(
+            N_("%(territory)s already has a level-%(level)s rule for any category"),
+            territory=territory_code, level=level))
     _raise_if(errors, duplicates, "routing rule")
     rule = RoutingRule(territory_id=territory.id, level=level, category_id=category.id if category else None,
                        unit_id=unit.id, unit=unit)
@@ -433,7 +443,7 @@ def update_routing_rule(rule_id: int, changes: dict, actor=None) -> dict:
     errors = _Errors()
     unit = _by_code(Unit, changes.get("unit_code"))
     if "unit_code" in changes and unit is None:
-        errors.add("unit_code", f"no unit {changes['unit_code']}")
+        errors.add("unit_code", Problem(N_("no unit %(code)s"), code=changes["unit_code"]))
     _raise_if(errors)
     if unit is not None:
         rule.unit_id, rule.unit = unit.id, unit
@@ -464,9 +474,11 @@ def _memberships(errors: _Errors, memberships: list[dict]) -> list[tuple[Unit, s
         code, role = item.get("unit_code"), item.get("role")
         unit = _by_code(Unit, code)
         if unit is None:
-            errors.add("memberships", f"no unit {code}" if code else "unit_code is required")
+            errors.add("memberships", Problem(N_("no unit %(code)s"), code=code) if code
+                       else Problem(N_("unit_code is required")))
         if role not in known:
-            errors.add("memberships", f"unknown role {role!r}; roles are: " + ", ".join(known))
+            errors.add("memberships", Problem(N_("unknown role %(role)s; roles are: %(roles)s"),
+                                              role=repr(role), roles=", ".join(known)))
         if unit is not None and role in known and (unit.id, role) not in seen:
             seen.add((unit.id, role))
             result.append((unit, role))
@@ -484,7 +496,7 @@ def create_user(username: str, display_name: str, password: str | None = None, a
         errors.add("password", password_problem(password))
     pairs = _memberships(errors, memberships or [])
     if "username" not in errors and username_taken(username):
-        duplicates.add("username", f"user {username} exists already")
+        duplicates.add("username", Problem(N_("user %(username)s exists already"), username=username))
     _raise_if(errors, duplicates, "user")
     generated = None if password else generate_password()
     password_hash = hash_password(password) if password else hash_generated_password(generated)
@@ -498,7 +510,8 @@ def create_user(username: str, display_name: str, password: str | None = None, a
     return user, generated
 
 
-NO_ADMINISTRATOR_LEFT = "would leave no active administrator; make another user an administrator first"
+NO_ADMINISTRATOR_LEFT = Problem(N_("would leave no active administrator; make another user an administrator "
+                                   "first"))
 
 
 def _find_user(username: str) -> User:
@@ -597,14 +610,14 @@ def change_own_password(user: User, current: str, new: str, repeated: str, addre
     errors = _Errors()
     errors.add("new_password", password_problem(new))
     if new != repeated:
-        errors.add("new_password_again", "does not match the new password")
+        errors.add("new_password_again", Problem(N_("does not match the new password")))
     try:
         verified = throttle.authenticate(user.username, current, address) if current else None
     except throttle.Throttled:
         verified = None
     if verified is None:
-        errors.add("current_password", "is not your current password, or there were too many failed "
-                                       "attempts from this address")
+        errors.add("current_password", Problem(N_("is not your current password, or there were too many "
+                                                  "failed attempts from this address")))
     _raise_if(errors)
     _set_password(user, hash_password(new))
     _flush("user", "username")

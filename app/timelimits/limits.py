@@ -45,6 +45,7 @@ from app.audit import service as audit
 from app.clock import utcnow
 from app.engine.errors import InvalidData
 from app.extensions import db
+from app.i18n import N_, Problem
 from app.organisation.models import CLASSES
 from app.timelimits import calendar
 from app.timelimits.models import (
@@ -146,13 +147,13 @@ def deadline_for(phase: str, start: datetime, **dims) -> datetime | None:
 def amount_problem(amount: Any, unit: Any) -> str | None:
     """What is wrong with a limit of `amount` `unit` (the unit itself is checked separately)."""
     if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(amount):
-        return "must be a number"
+        return Problem(N_("must be a number"))
     if amount <= 0:
-        return "must be > 0"
+        return Problem(N_("must be > 0"))
     if unit in MAX_AMOUNT and amount > MAX_AMOUNT[unit]:
-        return f"must be at most {MAX_AMOUNT[unit]} {unit}"
+        return Problem(N_("must be at most %(max)s %(unit)s"), max=MAX_AMOUNT[unit], unit=unit)
     if unit == "working_days" and amount != int(amount):
-        return "must be a whole number of working_days (use working_hours)"
+        return Problem(N_("must be a whole number of working_days (use working_hours)"))
     return None
 
 
@@ -170,7 +171,7 @@ def limit_problems(amount: Any, unit: Any) -> dict[str, list[str]]:
     """What is wrong with a limit of `amount` `unit`, by field (empty: nothing)."""
     errors = {}
     if unit not in LIMIT_UNITS:
-        errors["unit"] = ["must be one of: " + ", ".join(LIMIT_UNITS)]
+        errors["unit"] = [Problem(N_("must be one of: %(choices)s"), choices=", ".join(LIMIT_UNITS))]
     problem = amount_problem(amount, unit)
     if problem:
         errors["amount"] = [problem]
@@ -183,21 +184,22 @@ def _problems(row: Any, known_phases: list[str]) -> dict[str, str]:
     problems = {}
     for name in row:
         if name not in ROW_FIELDS:
-            problems[name] = "unknown field"
+            problems[name] = Problem(N_("unknown field"))
     if row.get("phase") not in known_phases:
-        problems["phase"] = "must be one of: " + ", ".join(known_phases)
+        problems["phase"] = Problem(N_("must be one of: %(choices)s"), choices=", ".join(known_phases))
     for dim in DIMENSIONS:
         value = row.get(dim)
         if value is not None and value not in DIMENSION_CHOICES[dim]:
-            problems[dim] = "must be null or one of: " + ", ".join(DIMENSION_CHOICES[dim])
+            problems[dim] = Problem(N_("must be null or one of: %(choices)s"),
+                                    choices=", ".join(DIMENSION_CHOICES[dim]))
     unit = row.get("unit")
     if unit not in LIMIT_UNITS:
-        problems["unit"] = "must be one of: " + ", ".join(LIMIT_UNITS)
+        problems["unit"] = Problem(N_("must be one of: %(choices)s"), choices=", ".join(LIMIT_UNITS))
     amount = amount_problem(row.get("amount"), unit)
     if amount:
         problems["amount"] = amount
     if "auto_escalate" in row and not isinstance(row["auto_escalate"], bool):
-        problems["auto_escalate"] = "must be true or false"
+        problems["auto_escalate"] = Problem(N_("must be true or false"))
     return problems
 
 
@@ -220,7 +222,7 @@ def update_limits(rows: list[dict[str, Any]], user=None) -> list[TimeLimit]:
         if not problems:
             key = _key(row)
             if key in seen:
-                problems["phase"] = f"same phase and dimensions as limits.{seen[key]}"
+                problems["phase"] = Problem(N_("same phase and dimensions as limits.%(row)s"), row=seen[key])
             seen.setdefault(key, index)
         for name, message in problems.items():
             errors.setdefault(f"limits.{index}" + (f".{name}" if name else ""), []).append(message)
@@ -305,7 +307,7 @@ def add_phase(data: dict[str, Any], limit: dict[str, Any] | None = None, user=No
     taken = not errors.keys() & {"", "code"} and (
         data["code"] in BUILTIN_PHASES or db.session.get(Phase, data["code"]) is not None)
     if taken:
-        errors["code"] = [f"the phase {data['code']} exists already"]
+        errors["code"] = [Problem(N_("the phase %(code)s exists already"), code=data["code"])]
     if limit is not None:
         errors.update({f"limit.{k}": v for k, v in limit_problems(
             limit.get("amount") if isinstance(limit, dict) else None,
@@ -345,9 +347,9 @@ def update_phase(code: str, data: dict[str, Any], user=None) -> Phase:
 
 def _share_problem(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return "must be a number"
+        return Problem(N_("must be a number"))
     if not 0 <= value < 1:
-        return "must be at least 0 and less than 1"
+        return Problem(N_("must be at least 0 and less than 1"))
     return None
 
 

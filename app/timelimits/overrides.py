@@ -14,6 +14,7 @@ from app.audit import service as audit
 from app.clock import utcnow
 from app.engine.errors import InvalidData, NotFound
 from app.extensions import db
+from app.i18n import N_, Problem
 from app.timelimits import calendar
 from app.timelimits.models import CalendarOverride
 
@@ -40,11 +41,12 @@ def problems(day: date | None, kind: str, note: str) -> dict[str, list[str]]:
     """What is wrong with an override, by field (`day` None: checked by the caller)."""
     errors = {}
     if day is not None and not calendar.YEAR_MIN <= day.year <= calendar.YEAR_MAX:
-        errors["day"] = [f"must be in the years {calendar.YEAR_MIN}–{calendar.YEAR_MAX}"]
+        errors["day"] = [Problem(N_("must be in the years %(first)s–%(last)s"), first=calendar.YEAR_MIN,
+                                last=calendar.YEAR_MAX)]
     if kind not in KINDS:
-        errors["kind"] = ["must be one of: " + ", ".join(KINDS)]
+        errors["kind"] = [Problem(N_("must be one of: %(choices)s"), choices=", ".join(KINDS))]
     if not isinstance(note, str) or len(note) > NOTE_MAX:
-        errors["note"] = [f"at most {NOTE_MAX} characters"]
+        errors["note"] = [Problem(N_("at most %(max)s characters"), max=NOTE_MAX)]
     return errors
 
 
@@ -73,11 +75,12 @@ def range_problems(first: date | None, last: date | None, kind: str, note: str) 
     if "day" in errors:
         errors["from"] = errors.pop("day")
     if last is not None and not calendar.YEAR_MIN <= last.year <= calendar.YEAR_MAX:
-        errors["to"] = [f"must be in the years {calendar.YEAR_MIN}–{calendar.YEAR_MAX}"]
+        errors["to"] = [Problem(N_("must be in the years %(first)s–%(last)s"), first=calendar.YEAR_MIN,
+                                last=calendar.YEAR_MAX)]
     elif first is not None and last is not None and last < first:
-        errors["to"] = ["must not be before the first date"]
+        errors["to"] = [Problem(N_("must not be before the first date"))]
     elif first is not None and last is not None and (last - first).days >= RANGE_MAX_DAYS:
-        errors["to"] = [f"at most {RANGE_MAX_DAYS} days at once"]
+        errors["to"] = [Problem(N_("at most %(max)s days at once"), max=RANGE_MAX_DAYS)]
     return errors
 
 

@@ -25,6 +25,7 @@ from app.engine.errors import Conflict, EngineError, Forbidden, InvalidData
 from app.engine.history import elements_passed
 from app.engine.models import ProcessInstance
 from app.extensions import db
+from app.i18n import problems_text
 from app.organisation.models import CLASSES, UNIT_LEVELS, Unit
 from app.privacy.service import masked, may_reveal
 from app.supervision import service as supervision
@@ -176,7 +177,7 @@ def _int(value: str | None) -> int | None:
 
 
 def _problems(error: InvalidData) -> str:
-    return "; ".join(", ".join(messages) for messages in (error.errors or {}).values())
+    return "; ".join(", ".join(messages) for messages in problems_text(error.errors).values())
 
 
 def _next_task_url() -> str:
@@ -198,7 +199,7 @@ def complete(task_id: str):
         done = tasks.complete(current_user(), task_id, body["data"])
     except InvalidData as error:
         return jsonify(message=_("Nothing was saved; please correct the marked fields."),
-                       errors=error.errors or {}), 422
+                       errors=problems_text(error.errors)), 422
     except Conflict:
         return jsonify(message=_("This task has already been completed or changed; reload the page."),
                        next=url_for(".inbox_page")), 409
