@@ -95,7 +95,7 @@ def test_roles_are_added_and_removed(app, client, centre):
     assert added.status_code == 302
     assert user_named("wang").roles == {"registrar", "dispatcher"}
     refused = act(client, "wang", "memberships", {"action": "add", "unit_code": "NOPE", "role": "king"})
-    assert refused.status_code == 422 and "no unit NOPE" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "没有编码为 NOPE 的单位" in refused.get_data(as_text=True)
     removed = act(client, "wang", "memberships", {"action": "remove", "unit_code": "C210900",
                                                   "role": "registrar"})
     assert removed.status_code == 302 and user_named("wang").roles == {"dispatcher"}
@@ -108,7 +108,7 @@ def test_the_last_administrator_cannot_deactivate_or_demote_themselves(app, clie
                                                    "role": "administrator"})
     for refused in (deactivated, demoted):
         html = refused.get_data(as_text=True)
-        assert refused.status_code == 422 and "no active administrator" in html
+        assert refused.status_code == 422 and "此操作将使系统没有在用的管理员" in html
     admin = user_named("admin")
     assert admin.active and admin.roles == {"administrator"}
     assert client.get("/admin/users").status_code == 200  # still signed in

@@ -68,7 +68,7 @@ def test_an_administrator_changes_the_handling_limit_and_sees_the_change_log(cli
 def test_an_invalid_amount_shows_the_field_error_and_changes_nothing(client, people):
     signed_in(client, "admin")
     before = [limits.as_dict(r) for r in limits.all_limits()]
-    for amount, message in (("abc", "must be a number"), ("0", "must be &gt; 0"), ("1.5", "whole number")):
+    for amount, message in (("abc", "须为数字"), ("0", "须大于 0"), ("1.5", "工作日须为整数")):
         refused = post_form(client, "/admin/time-limits", {"phase": "handling", "amount": amount,
                                                            "unit": "working_days"})
         html = refused.get_data(as_text=True)
