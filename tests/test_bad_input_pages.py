@@ -104,8 +104,8 @@ def test_over_long_values_get_the_same_field_answer_on_either_database(client, a
                         "open311 address_string": 400, "open311 service_code": 400,
                         "open311 attribute[territory]": 400, "api name": 422, "/admin/units": 422,
                         "/admin/territories": 422, "/admin/users": 422}
-    named = {"/admin/units": "must be at most 200 characters",
-             "/admin/users": "must be at most 200 characters", "/admin/territories": "must be 1–32 letters",
+    named = {"/admin/units": "最多 200 个字符",
+             "/admin/users": "最多 200 个字符", "/admin/territories": "须为 1–32 个字母",
              "report name": "at most 100 characters", "report title": "1 to 200 characters",
              "report address": "at most 200 characters"}
     for what, reason in named.items():  # the field's own limit, next to the field

@@ -210,7 +210,7 @@ def test_an_administrator_creates_units_categories_rules_and_users(client, count
     assert "li.si" in page(client, "/admin/users")
     bad = post_form(client, "/admin/users", {"username": "x", "display_name": "", "unit_code": "NOPE",
                                              "role": "king"})
-    assert bad.status_code == 422 and "no unit NOPE" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "没有编码为 NOPE 的单位" in bad.get_data(as_text=True)
 
 
 def test_an_import_shows_every_bad_row_and_imports_nothing(client, county):

@@ -42,7 +42,7 @@ def test_an_administrator_edits_a_scheme_on_its_page_and_each_change_is_audited(
     refused = post_form(client, "/assessment/schemes/city-2027",
                         {"name": "市级考核", "weights.response_rate": "四十"},
                         page="/assessment/schemes?edit=city-2027")
-    assert refused.status_code == 422 and "must be a number" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "须为数字" in refused.get_data(as_text=True)
     saved = post_form(client, "/assessment/schemes/city-2027", {
         "name": "市级考核", "weights.satisfaction_rate": "50", "weights.response_rate": "50",
         "deductions.late_replies": "2"}, page="/assessment/schemes?edit=city-2027")
