@@ -55,6 +55,7 @@ from app.accounts.security import hash_password
 from app.audit import service as audit
 from app.engine.transaction import transaction
 from app.extensions import db
+from app.i18n import N_, Problem
 from app.organisation import admin as rules
 from app.organisation.models import (
     CLASSES,
@@ -401,9 +402,10 @@ def _validate_users(table, problems: _Problems) -> list[dict]:
     units = _ids_by_code(Unit, (p["unit_code"] for p in plan))
     for item in plan:
         if item["username"].lower() in taken:
-            problems.add(item["row"], "username", f"user {item['username']} exists already")
+            problems.add(item["row"], "username", Problem(N_("user %(username)s exists already"),
+                                                          username=item["username"]))
         if item["unit_code"] and item["unit_code"] not in units:
-            problems.add(item["row"], "unit_code", f"no unit {item['unit_code']}")
+            problems.add(item["row"], "unit_code", Problem(N_("no unit %(code)s"), code=item["unit_code"]))
         elif item["unit_code"]:
             item["unit_id"] = units[item["unit_code"]][0]
     return plan
@@ -469,7 +471,7 @@ def _validate_territories(table, problems: _Problems) -> list[dict]:
         level_problem = rules.choice_problem(level, TERRITORY_LEVELS)
         problems.add(number, "level", level_problem)
         if code in existing:
-            problems.add(number, "code", f"territory {code} exists already")
+            problems.add(number, "code", Problem(N_("territory %(code)s exists already"), code=code))
         parent_level = parent_path = None
         if parent_code in in_file:
             parent_level, parent_path = in_file[parent_code]["level"], in_file[parent_code]["path"]
@@ -479,7 +481,7 @@ def _validate_territories(table, problems: _Problems) -> list[dict]:
             problems.add(number, "parent_code", f"parent {parent_code} must come before this row "
                                                 f"(it is in row {codes_in_file[parent_code]})")
         elif parent_code:
-            problems.add(number, "parent_code", f"no territory {parent_code}")
+            problems.add(number, "parent_code", Problem(N_("no territory %(code)s"), code=parent_code))
         if parent_level and not level_problem:
             problems.add(number, "level", rules.level_order_problem(level, parent_level))
         path = rules.territory_path(parent_path, code)
@@ -531,9 +533,9 @@ def _validate_units(table, problems: _Problems) -> list[dict]:
         problems.add(number, "level", rules.choice_problem(row["level"], UNIT_LEVELS))
         problems.add(number, "kind", rules.choice_problem(kind, UNIT_KINDS))
         if row["code"] in existing:
-            problems.add(number, "code", f"unit {row['code']} exists already")
+            problems.add(number, "code", Problem(N_("unit %(code)s exists already"), code=row["code"]))
         if territory_code and territory_code not in territories:
-            problems.add(number, "territory_code", f"no territory {territory_code}")
+            problems.add(number, "territory_code", Problem(N_("no territory %(code)s"), code=territory_code))
         territory_id = territories[territory_code][0] if territory_code in territories else None
         plan.append({"code": row["code"], "name": row["name"].strip(), "level": row["level"], "kind": kind,
                      "territory_id": territory_id})
@@ -566,7 +568,7 @@ def _validate_categories(table, problems: _Problems) -> list[dict]:
         problems.add(number, "name", rules.text_problem(row["name"]))
         problems.add(number, "class", rules.choice_problem(klass, CLASSES))
         if row["code"] in existing:
-            problems.add(number, "code", f"category {row['code']} exists already")
+            problems.add(number, "code", Problem(N_("category %(code)s exists already"), code=row["code"]))
         plan.append({"code": row["code"], "name": row["name"].strip(), "klass": klass})
     return plan
 
@@ -589,13 +591,14 @@ def _validate_routing_rules(table, problems: _Problems) -> list[dict]:
         territory_code, level = row["territory_code"], row["level"]
         category_code, unit_code = row.get("category_code", ""), row["unit_code"]
         if territory_code not in territories:
-            problems.add(number, "territory_code", f"no territory {territory_code}" if territory_code
-                         else "is required")
+            problems.add(number, "territory_code", Problem(N_("no territory %(code)s"), code=territory_code)
+                         if territory_code else rules.IS_REQUIRED)
         problems.add(number, "level", rules.choice_problem(level, UNIT_LEVELS))
         if category_code and category_code not in categories:
-            problems.add(number, "category_code", f"no category {category_code}")
+            problems.add(number, "category_code", Problem(N_("no category %(code)s"), code=category_code))
         if unit_code not in units:
-            problems.add(number, "unit_code", f"no unit {unit_code}" if unit_code else "is required")
+            problems.add(number, "unit_code", Problem(N_("no unit %(code)s"), code=unit_code) if unit_code
+                         else rules.IS_REQUIRED)
         territory_id = territories.get(territory_code, (None,))[0]
         category_id = categories[category_code][0] if category_code in categories else None
         key = (territory_id, level, category_id)
