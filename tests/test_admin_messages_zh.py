@@ -2,6 +2,7 @@
 task form's refusal) in the request's language — Chinese by default, English on request — while
 the JSON API answers the same refusals in English, as it always did."""
 import html
+import io
 
 import pytest
 
@@ -132,3 +133,19 @@ def test_R15_a_refused_action_is_explained_in_chinese_on_the_task_page(app, clie
     api = desk.submit("handler_village", "first_contact", action="return", return_reason="还是不归我们管")
     assert api.status_code == 422
     assert api.json["errors"]["action"] == ["must be one of: accept (at this step)"]
+
+
+def test_an_import_names_each_bad_row_in_chinese(client, admin):
+    # given a territories file whose row names a parent that does not exist
+    rows = "code,name,level,parent_code\r\n210921,阜新县,county,2109\r\n".encode("utf-8-sig")
+
+    def upload(**headers):
+        return client.post("/admin/import", headers=headers, data={
+            "csrf_token": csrf_token(client, "/admin/import"), "kind": "territories",
+            "file": (io.BytesIO(rows), "territories.csv")})
+
+    # when the administrator imports it, then the row's problem is in the request's language
+    chinese, english = upload(), upload(**ENGLISH)
+    assert chinese.status_code == english.status_code == 422
+    assert "没有代码为 2109 的行政区划" in page_text(chinese)
+    assert "no territory 2109" in page_text(english)
