@@ -49,7 +49,7 @@ def problem_text(message: str) -> str:
     through gettext as it is (unchanged when the catalogue does not hold it)."""
     if isinstance(message, Problem):
         return gettext(message.msgid, **message.variables)
-    return gettext(message) if message else message
+    return gettext(message) if message and isinstance(message, str) else message
 
 
 def problems_text(errors: dict | None) -> dict:
