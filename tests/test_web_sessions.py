@@ -151,7 +151,7 @@ def test_one_query_finds_the_session_its_user_and_all_their_roles(app, client, s
     assert "user_account" in statements[0] and "membership" in statements[0]
     html = home.get_data(as_text=True)
     assert home.status_code == 200
-    assert "<small>dispatcher</small>" in html and "<small>registrar</small>" in html
+    assert "派单员" in html and "登记员" in html  # every role read in that one statement
 
 
 def test_a_session_ends_after_web_session_hours_however_busy(app, client, staff, monkeypatch):
