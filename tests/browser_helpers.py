@@ -37,10 +37,11 @@ def shot(page, name: str) -> None:
 #: Latin words a Chinese page may show: product and format names, and the switcher's "English".
 ALLOWED_LATIN = frozenset({"huiyin", "english", "pdf", "xlsx", "csv", "excel", "sms", "open311", "api",
                            "json",
-                           "bpmn", "png", "svg", "qr", "iso", "wechat", "https"})
+                           "bpmn", "png", "svg", "qr", "iso", "wechat", "http", "https"})
 #: names the test data gives (factories: "Unit <code>", users named after their username;
 #: complaint_city: bilingual titles and categories)
-TEST_DATA = ("Unit", "Street lamp out", "Street lamps", "Unlicensed trading", "Registrar", "Dispatcher",
+TEST_DATA = ("Unit", "Street lamp out", "Street lamps", "Unlicensed trading", "Lamp replaced", "Registrar",
+             "Dispatcher",
              "Admin", "Leader", "Supervisor", "Designer")
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9_.@/+\-]*")
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",

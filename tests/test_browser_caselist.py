@@ -10,9 +10,11 @@ from openpyxl import load_workbook
 from app.extensions import db
 from app.notifications.models import Notification
 from tests import factories as f
-from tests.browser_helpers import ARTIFACTS, accessible, shot
+from tests.browser_helpers import ARTIFACTS, accessible, no_english, shot
 
 pytestmark = pytest.mark.browser
+#: what the test's people typed or are called, in Latin letters
+ALLOW = ("Colleague", "Reviewer", "Handler", "Village", "Township", "Author")
 
 PHONE = "13812345678"
 
@@ -57,6 +59,7 @@ def test_a_registrar_finds_a_callers_cases_by_phone_and_exports_them(browser, li
     page.get_by_role("link", name="案件", exact=True).click()
     page.wait_for_url(f"{base}/cases")
     accessible(page)
+    no_english(page, allow=ALLOW)
     page.get_by_label("诉求人电话").fill("1381234")
     page.get_by_role("button", name="搜索").click()
     page.wait_for_selector("#f-phone-error")
@@ -74,6 +77,7 @@ def test_a_registrar_finds_a_callers_cases_by_phone_and_exports_them(browser, li
     table = page.locator("#case-table").inner_text()
     assert "138****5678" in table and PHONE not in table and "和平街道办事处" in table
     accessible(page)
+    no_english(page, allow=ALLOW)
     shot(page, "i14-caselist-search")
     page.get_by_text("更多筛选条件").click()
     assert page.get_by_label("承办单位").is_visible()

@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 
 from app.cases.models import Case
 from app.extensions import db
-from tests.browser_helpers import accessible, shot
+from tests.browser_helpers import accessible, no_english, shot
 from tests.complaint_city import Desk, build_city
 
 pytestmark = pytest.mark.browser
+#: what the test's people typed or are called, in Latin letters
+ALLOW = ("Colleague", "Reviewer", "Handler", "Village", "Township", "Author")
 PHONE_SIZE = {"locale": "zh-CN", "viewport": {"width": 390, "height": 844}, "is_mobile": True,
               "has_touch": True}
 
@@ -74,6 +76,7 @@ def test_R4_a_reload_or_a_resend_of_the_report_creates_no_second_case(browser, l
                           permissions=["geolocation", "clipboard-read", "clipboard-write"])
     page.goto(f"{live_server}/report")
     accessible(page)
+    no_english(page, allow=ALLOW)
     page.select_option("#r-category", "lamp")
     page.fill("#r-title", "路灯不亮")
     page.fill("#r-description", "三组路口的路灯坏了一周")
@@ -155,6 +158,7 @@ def test_R25_track_shows_the_steps_the_rating_awaited_and_the_photo(browser, liv
     assert image.count() == 1
     assert image.evaluate("img => img.complete && img.naturalWidth") == 32
     accessible(page)
+    no_english(page, allow=ALLOW)
     assert fits(page)
     shot(page, "i14-citizen-track-awaiting-rating")
     context.close()

@@ -6,11 +6,13 @@ import re
 
 import pytest
 
-from tests.browser_helpers import accessible, shot
+from tests.browser_helpers import accessible, no_english, shot
 from tests.complaint_city import Desk, build_city
 from tests.test_browser_workspace import sign_in
 
 pytestmark = pytest.mark.browser
+#: what the test's people typed or are called, in Latin letters
+ALLOW = ("Colleague", "Reviewer", "Handler", "Village", "Township", "Author")
 
 #: "剩 25 分钟", "剩 1 小时 5 分钟", "剩 1 工作日 3 小时", "超期 2 小时" …
 TIME_LEFT = re.compile(r"^(剩|超期) \d+ (工作日|小时|分钟)( \d+ (小时|分钟))?$")
@@ -48,6 +50,7 @@ def test_R20_time_left_beside_the_light_and_a_30_minute_step_starts_blue(
     assert "light-blue" in colour and "蓝灯" in handler.locator("main .light").first.inner_text()
     assert TIME_LEFT.match(left) and left.startswith("剩"), left
     accessible(handler)
+    no_english(handler, allow=ALLOW)
     shot(handler, "i14-deadlines-task")
 
     # the case page: the case's light with its time left
@@ -124,5 +127,6 @@ def test_the_process_diagram_is_centred_on_the_current_step_and_zooms_and_pans(
     (ex, ey) = centre(current.bounding_box())
     assert abs(cx - ex) < 5 and abs(cy - ey) < 5
     accessible(supervisor)
+    no_english(supervisor, allow=ALLOW)
     shot(supervisor, "i14-deadlines-diagram-zoomed")
     supervisor.context.close()

@@ -5,10 +5,12 @@ import pytest
 
 from app.citizen.service import tracking_token
 from tests import factories as f
-from tests.browser_helpers import accessible, shot
+from tests.browser_helpers import accessible, no_english, shot
 from tests.complaint_city import Desk, build_city
 
 pytestmark = pytest.mark.browser
+#: what the test's people typed or are called, in Latin letters
+ALLOW = ("Colleague", "Reviewer", "Handler", "Village", "Township", "Author")
 
 
 def signed_in_page(browser, base: str, username: str):
@@ -38,6 +40,7 @@ def test_a_merged_duplicates_requester_gets_the_main_cases_answer_on_track(brows
     row = candidates.locator("tr", has_text=main.number)
     assert "同一号码" in row.inner_text()
     accessible(registrar)
+    no_english(registrar, allow=ALLOW)
     shot(registrar, "i14-duplicates-triage")
     row.get_by_label("说明（可选）").fill("同一路灯，合并办理")
     row.get_by_role("button", name="合并到此件").click()
@@ -60,4 +63,5 @@ def test_a_merged_duplicates_requester_gets_the_main_cases_answer_on_track(brows
     assert "李四" not in citizen.content()  # nothing personal of the main case
     assert citizen.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     accessible(citizen)
+    no_english(citizen, allow=ALLOW)
     shot(citizen, "i14-duplicates-track")

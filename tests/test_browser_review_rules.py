@@ -8,11 +8,13 @@ from app.extensions import db
 from app.notifications.dispatcher import dispatch_due
 from app.notifications.models import OutboxMessage
 from tests import factories as f
-from tests.browser_helpers import accessible, shot
+from tests.browser_helpers import accessible, no_english, shot
 from tests.complaint_city import Desk, build_city
 from tests.test_browser_workspace import complete, sign_in
 
 pytestmark = pytest.mark.browser
+#: what the test's people typed or are called, in Latin letters
+ALLOW = ("Colleague", "Reviewer", "Handler", "Village", "Township", "Author")
 
 
 def test_R24_the_author_of_a_reply_cannot_approve_it_in_the_browser_another_reviewer_can(
@@ -38,6 +40,7 @@ def test_R24_the_author_of_a_reply_cannot_approve_it_in_the_browser_another_revi
     assert "您撰写了这份答复，须由其他审核人审核通过。" in author.locator("#task-refusal").inner_text()
     assert author.locator("#task-submit, #task-claim").count() == 0
     accessible(author)
+    no_english(author, allow=ALLOW)
     shot(author, "i14-rules-author-task")
     # and the API refuses them with 403
     refused = desk.call("POST", f"/api/v1/tasks/{task_id}/complete", "author", expected=403,
@@ -57,8 +60,9 @@ def test_R24_the_author_of_a_reply_cannot_approve_it_in_the_browser_another_revi
     # (it could hand the review over to the other reviewer, never to the author)
     assert reviewer.locator("#hand-over-to option").all_inner_texts() == ["Reviewer_Two"]
     accessible(reviewer)
+    no_english(reviewer, allow=ALLOW)
     shot(reviewer, "i14-rules-reviewer-signed-for")
-    complete(reviewer, {"action": "通过 Approve"}, {})
+    complete(reviewer, {"action": "通过"}, {})
     # then the case moves on to the platform's review
     assert desk.holders() == [("platform_review", "C-CITY", "platform_supervisor")]
 

@@ -8,11 +8,13 @@ from sqlalchemy import select
 from app.extensions import db
 from app.privacy.models import PersonalDataAccess
 from tests import factories as f
-from tests.browser_helpers import accessible, shot
+from tests.browser_helpers import accessible, no_english, shot
 from tests.complaint_city import Desk, build_city
 from tests.test_browser_workspace import sign_in
 
 pytestmark = pytest.mark.browser
+#: what the test's people typed or are called, in Latin letters
+ALLOW = ("Colleague", "Reviewer", "Handler", "Village", "Township", "Author")
 
 REPLY = ("已更换灯泡，恢复照明 Lamp replaced", "《城市道路照明设施管理规定》", "王主任", "13900001111")
 NAMES = {"village": "兴隆村村民委员会", "township": "彰武镇人民政府", "county": "阜新县人民政府"}
@@ -57,9 +59,12 @@ def test_R24_the_unit_and_platform_reviewers_read_the_reply_on_the_task_page(bro
         assert notes.index("已电话联系") < notes.index("请当天联系诉求人")  # newest first
         assert NAMES["village"] in page.locator("#case-unit").inner_text()
         accessible(page)
+        no_english(page, allow=ALLOW)
         shot(page, f"i14-context-{element}")
         if element == "unit_review":
-            page.get_by_label("通过 Approve", exact=True).check()
+            page.click("#task-claim")  # 签收 first: the form is read-only until then
+            page.wait_for_selector("#task-submit")
+            page.get_by_label("通过", exact=True).check()
             page.click("#task-submit")
             # and after approving, the reviewer is told where the case went
             went = page.locator("p.notice.success")
@@ -84,6 +89,7 @@ def test_the_supervisor_on_second_handling_reads_the_citizens_comment(browser, l
     assert "灯还是时亮时不亮，晚上依旧很黑" in notes and "诉求人" in notes
     assert "已更换灯泡" in page.locator("#reply-released").inner_text()
     accessible(page)
+    no_english(page, allow=ALLOW)
     shot(page, "i14-context-second-handling")
     page.context.close()
     # and on a phone the same page is one column, without sideways scrolling
@@ -107,13 +113,14 @@ def test_R14_the_first_contact_task_reveals_the_phone_with_one_audited_click(bro
     assert "李女士" in contact.inner_text() and page.locator("#requester-phone").inner_text() == "138****5678"
     shot(page, "i14-context-first-contact-masked")
     # when the handler signs for the task and clicks reveal
-    page.get_by_role("button", name="请先签收").click()
+    page.get_by_role("button", name="签收", exact=True).click()
     page.wait_for_selector("#reveal-button")
     page.click("#reveal-button")
     # then the full number replaces the masked one in place, and the access is audited
     page.locator("#requester-phone", has_text="13812345678").wait_for()
     assert page.locator("#task-form .fjs-form").count() == 1  # still on the task page, form intact
     accessible(page)
+    no_english(page, allow=ALLOW)
     shot(page, "i14-context-first-contact-revealed")
     db.session.expire_all()
     audit = db.session.scalars(select(PersonalDataAccess)).all()
