@@ -173,7 +173,7 @@ def test_the_handler_who_called_the_requester_finds_handle_signed_for_by_them(cl
     # and the timeline says the process signed for it on their behalf
     claims = [(e["actor_id"], e["payload"]) for e in desk.case()["timeline"]
               if e["kind"] == "task_claimed" and e["element_id"] == "handle"]
-    assert claims == [(f.user_id("handler_village"), {"by_process": True})]
+    assert claims == [(f.user_id("handler_village"), {"name": "Handle and reply", "by_process": True})]
     signed_in(client, "supervisor")
     assert "由流程自动签收" in client.get(f"/cases/{desk.number}").get_data(as_text=True)
     # and the task page opens on the form, without a 签收 button

@@ -173,7 +173,8 @@ def sync_tasks(loaded, after: Snapshot, new_rows: list[dict], actor_id: int | No
                                                     "unit_id": task["candidate_unit_id"]})
         if task["assignee_id"] is not None:  # the process gave it to the handler who keeps the case
             history.record(row.case_id, "task_claimed", instance_id=row.id, element_id=task["element_id"],
-                           task_id=task["id"], actor_id=task["assignee_id"], payload={"by_process": True})
+                           task_id=task["id"], actor_id=task["assignee_id"],
+                           payload={"name": task["name"], "by_process": True})
     if new_rows:
         execute(_INSERT_TASKS, new_rows)
     moved = []
