@@ -94,20 +94,20 @@ def test_a_refused_task_answer_names_its_problems_in_chinese_by_default(client, 
 def test_the_timeline_names_steps_and_actions_in_chinese(client, city):
     """Given a case accepted at triage, dispatched and signed for, when a supervisor reads its
     timeline in zh-CN, then each step and action is named in Chinese, the same code "accept"
-    after the label its own form gives it (受理 at triage, 签收 at first contact), and no code shows."""
+    after the label its own form gives it (受理 at triage, 接单办理 at first contact), and no code shows."""
     desk = city["desk"]
     desk.sign_for("handler_village")
     signed_in(client, "supervisor")
     page = client.get(f"/cases/{desk.number}", headers=ZH).get_data(as_text=True)
     timeline = " ".join(visible_text(page[page.index('<ol class="timeline"'):]).split())
     assert "生成任务 · 受理审查" in timeline and "完成任务 · 受理 · Registrar" in timeline
-    assert "完成任务 · 交办 · Dispatcher" in timeline and "完成任务 · 签收 · Handler_Village" in timeline
+    assert "完成任务 · 交办 · Dispatcher" in timeline and "完成任务 · 接单办理 · Handler_Village" in timeline
     assert "已回电诉求人 · 已联系" in timeline and "村（社区）层级的通用交办规则" in timeline
     assert english_words(timeline) == []
     english = client.get(f"/cases/{desk.number}", headers=EN).get_data(as_text=True)
     english = " ".join(visible_text(english).split())
     assert "Task created · Triage" in english and "Task completed · Accept · Registrar" in english
-    assert "Task completed · Sign for · Handler_Village" in english
+    assert "Task completed · Take on the case · Handler_Village" in english
 
 
 def test_the_case_diagram_is_labelled_in_the_pages_language(client, city):

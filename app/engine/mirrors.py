@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -142,7 +143,7 @@ def plan_new_tasks(loaded, after: Snapshot) -> list[dict]:
         unit_id = _evaluate_id(loaded, task, meta.candidate_unit_expr if meta else None)
         excluded = _evaluate_id(loaded, task, meta.not_by_expr if meta else None)
         role = meta.candidate_role if meta else None
-        assignee = _evaluate_id(loaded, task, meta.assignee_expr if meta else None)
+        assignee = _assignee(loaded, task, meta.assignee_expr if meta else None)
         if assignee is not None and not candidates.is_offered(assignee, unit_id, role, excluded):
             assignee = None  # no longer one of the task's candidates: offered to all of them
         rows.append({
@@ -152,6 +153,19 @@ def plan_new_tasks(loaded, after: Snapshot) -> list[dict]:
             "excluded_user_id": excluded, "status": "open", "due_at": after.due_of(task), "created_at": now,
         })
     return rows
+
+
+def _assignee(loaded, task, expression: str | None) -> int | None:
+    """The user a task's assignee property names. A variable the case does not hold names nobody:
+    a case that reached the task by a path that sets no handler, or an instance migrated from a
+    version without the variable, goes on with the task offered to every candidate (deployment
+    already refuses a name that nothing in the process sets)."""
+    try:
+        return _evaluate_id(loaded, task, expression)
+    except WorkflowTaskException as exc:
+        if exc.error_type == "NameError":
+            return None
+        raise
 
 
 def _evaluate_id(loaded, task, expression: str | None) -> int | None:

@@ -73,7 +73,7 @@ AUDIT_ENTITIES = {"territory": N_("Territory"), "unit": N_("Unit"), "category": 
                   "calendar_override": N_("Calendar override"), "channel_key": N_("Channel key"),
                   "assessment_scheme": N_("Assessment scheme"), "assessment_snapshot": N_("Frozen ranking"),
                   "process_release": N_("Process release"), "process_choice": N_("Process choice"),
-                  "phase": N_("Phase"), "role": N_("Role")}
+                  "phase": N_("Phase"), "role": N_("Role"), "task": N_("Task")}
 AUDIT_ACTIONS = {"create": N_("Created"), "update": N_("Changed"), "delete": N_("Deleted")}
 LIGHTS = {"blue": N_("Blue light"), "yellow": N_("Yellow light"), "red": N_("Red light")}
 DIRECTIVES = {"reminder_note": N_("Reminder note"), "supervision_order": N_("Supervision order"),
