@@ -1,8 +1,9 @@
 """The handler workspace in a real browser: Debian's headless Chromium driven by Playwright.
 
-A village handler signs for a new case and escalates it; a township handler signs for it and
-replies; the township's reviewer and the platform approve; the case page shows the timeline and
-the process diagram with the current step highlighted. Screenshots of the inbox, a task page and
+A village handler signs for a new case, calls the requester and escalates it from the handling
+step, which opens already signed for by them; a township handler does the same and replies; the
+township's reviewer and the platform approve; the case page shows the timeline and the process
+diagram with the current step highlighted. Screenshots of the inbox, a task page and
 the case page go to HUIYIN_ARTIFACTS (default test-artifacts/). Each page also passes an
 accessibility smoke check: labelled fields, one h1, named buttons, keyboard-usable actions.
 """
@@ -63,11 +64,12 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
     sign_for_and_open(village, base, desk.number, screenshot="inbox")
     accessible(village)
     complete(village, {"action": "接单办理", "contact": "已联系"}, {})
-    village.wait_for_selector("#task-claim")  # moved on to the handle task, to sign for first
-    village.click("#task-claim")
+    # moved on to the handle task, already signed for by the handler who called the requester
     village.wait_for_selector("#task-submit")
+    assert village.locator("#task-claim").count() == 0
     village.wait_for_selector("#task-form .fjs-form")
     shot(village, "task")
+    shot(village, "i14-sticky-handle-signed-for")
     no_english(village)
     complete(village, {"action": "上报"}, {"上报理由": "村级无权限，需镇里协调"})
     assert desk.holders() == [("first_contact", "T-ZHANGWU", "handler")]
@@ -75,9 +77,8 @@ def test_handlers_sign_for_escalate_reply_and_review_in_the_browser(browser, liv
     township = sign_in(browser, base, "handler_township")
     sign_for_and_open(township, base, desk.number)
     complete(township, {"action": "接单办理", "contact": "已联系"}, {})
-    township.wait_for_selector("#task-claim")
-    township.click("#task-claim")
     township.wait_for_selector("#task-submit")
+    assert township.locator("#task-claim").count() == 0
     township.wait_for_selector("#task-form .fjs-form")
     # a reply without its required fields is refused next to the fields, and nothing is sent
     township.get_by_label("答复", exact=True).check()

@@ -94,7 +94,7 @@ def test_a_refused_task_answer_names_its_problems_in_chinese_by_default(client, 
 def test_the_timeline_names_steps_and_actions_in_chinese(client, city):
     """Given a case accepted at triage, dispatched and signed for, when a supervisor reads its
     timeline in zh-CN, then each step and action is named in Chinese, the same code "accept"
-    after the label its own form gives it (受理 at triage, 签收 at first contact), and no code shows."""
+    after the label its own form gives it (受理 at triage, 接单办理 at first contact), and no code shows."""
     desk = city["desk"]
     desk.sign_for("handler_village")
     signed_in(client, "supervisor")

@@ -37,6 +37,13 @@ def assign_case(unit_id: int | None, level: str | None, via: str = "dispatch") -
 
 
 @register()
+def current_user_id() -> int | None:
+    """Who completed the task the process is running on from (None: a timer or the requester):
+    the first contact's handler keeps the case (`handle`'s assignee)."""
+    return current_actor.get()
+
+
+@register()
 def first_contact_made(contact_result: str | None = None) -> None:
     assignment.first_contact(_data()["case_id"], contact_result)
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -17,7 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, insert, update
 
 from app.clock import to_naive_utc, utcnow
-from app.engine import history
+from app.engine import candidates, history
 from app.engine.models import HumanTask, Timer
 from app.engine.transaction import execute
 
@@ -131,28 +132,48 @@ def sync_timers(loaded, after: Snapshot) -> None:
 
 
 def plan_new_tasks(loaded, after: Snapshot) -> list[dict]:
-    """Rows for newly READY user tasks; evaluating candidateUnit or notBy may raise (an incident)."""
+    """Rows for newly READY user tasks; evaluating candidateUnit, notBy or assignee may raise (an
+    incident)."""
     rows, now = [], utcnow()
     for task_id, task in after.ready_user_tasks.items():
         if task_id in loaded.before.ready_user_tasks:
             continue
         spec = task.task_spec
         meta = loaded.parsed.user_tasks.get(spec.bpmn_id)
-        unit_id = excluded = None
-        if meta is not None and meta.candidate_unit_expr:
-            unit_id = loaded.workflow.script_engine.evaluate(task, meta.candidate_unit_expr)
-        if meta is not None and meta.not_by_expr:
-            excluded = loaded.workflow.script_engine.evaluate(task, meta.not_by_expr)
+        unit_id = _evaluate_id(loaded, task, meta.candidate_unit_expr if meta else None)
+        excluded = _evaluate_id(loaded, task, meta.not_by_expr if meta else None)
+        role = meta.candidate_role if meta else None
+        assignee = _assignee(loaded, task, meta.assignee_expr if meta else None)
+        if assignee is not None and not candidates.is_offered(assignee, unit_id, role, excluded):
+            assignee = None  # no longer one of the task's candidates: offered to all of them
         rows.append({
             "id": task_id, "case_id": loaded.row.case_id, "element_id": spec.bpmn_id,
-            "name": spec.bpmn_name or spec.bpmn_id,
-            "candidate_unit_id": int(unit_id) if unit_id is not None else None,
-            "candidate_role": meta.candidate_role if meta else None,
-            "form_key": meta.form_key if meta else None, "assignee_id": None,
-            "excluded_user_id": int(excluded) if excluded is not None else None,
-            "status": "open", "due_at": after.due_of(task), "created_at": now,
+            "name": spec.bpmn_name or spec.bpmn_id, "candidate_unit_id": unit_id, "candidate_role": role,
+            "form_key": meta.form_key if meta else None, "assignee_id": assignee,
+            "excluded_user_id": excluded, "status": "open", "due_at": after.due_of(task), "created_at": now,
         })
     return rows
+
+
+def _assignee(loaded, task, expression: str | None) -> int | None:
+    """The user a task's assignee property names. A variable the case does not hold names nobody:
+    a case that reached the task by a path that sets no handler, or an instance migrated from a
+    version without the variable, goes on with the task offered to every candidate (deployment
+    already refuses a name that nothing in the process sets)."""
+    try:
+        return _evaluate_id(loaded, task, expression)
+    except WorkflowTaskException as exc:
+        if exc.error_type == "NameError":
+            return None
+        raise
+
+
+def _evaluate_id(loaded, task, expression: str | None) -> int | None:
+    """A user task property that names a database id (a unit, a user), evaluated over its data."""
+    if not expression:
+        return None
+    value = loaded.workflow.script_engine.evaluate(task, expression)
+    return int(value) if value is not None else None
 
 
 def sync_tasks(loaded, after: Snapshot, new_rows: list[dict], actor_id: int | None,
@@ -164,6 +185,10 @@ def sync_tasks(loaded, after: Snapshot, new_rows: list[dict], actor_id: int | No
         history.record(row.case_id, "task_created", instance_id=row.id, element_id=task["element_id"],
                        task_id=task["id"], payload={"name": task["name"], "role": task["candidate_role"],
                                                     "unit_id": task["candidate_unit_id"]})
+        if task["assignee_id"] is not None:  # the process gave it to the handler who keeps the case
+            history.record(row.case_id, "task_claimed", instance_id=row.id, element_id=task["element_id"],
+                           task_id=task["id"], actor_id=task["assignee_id"],
+                           payload={"name": task["name"], "by_process": True})
     if new_rows:
         execute(_INSERT_TASKS, new_rows)
     moved = []

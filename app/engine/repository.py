@@ -50,7 +50,7 @@ _EXPRESSION_TAGS = ("conditionExpression", "timeDate", "timeDuration", "timeCycl
                     "loopCardinality", "completionCondition")
 _SCRIPT_TAGS = ("script",)
 #: camunda:property values that are expressions over the task data.
-_EXPRESSION_PROPERTIES = ("candidateUnit", "allowedActions", "notBy")
+_EXPRESSION_PROPERTIES = ("candidateUnit", "allowedActions", "notBy", "assignee")
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,9 @@ class UserTaskMeta:
     allowed_actions_expr: str | None = None
     #: Expression giving the id of the user who may not act on the task (four-eyes; None: anyone).
     not_by_expr: str | None = None
+    #: Expression giving the id of the user the task is signed for by when it is created (the
+    #: handler who keeps the case; None: offered to every candidate).
+    assignee_expr: str | None = None
 
 
 @dataclass
@@ -160,6 +163,7 @@ def _user_task_meta(root) -> dict[str, UserTaskMeta]:
             candidate_unit_expr=_property(node, "candidateUnit"),
             allowed_actions_expr=_property(node, "allowedActions"),
             not_by_expr=_property(node, "notBy"),
+            assignee_expr=_property(node, "assignee"),
         )
     return meta
 

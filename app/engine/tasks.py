@@ -17,10 +17,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, bindparam, or_, select, update
 
 from app import forms
-from app.accounts.models import Membership, User
+from app.accounts.models import User
 from app.audit import service as audit
 from app.cases.models import Case
 from app.engine import history, incidents, runtime
+from app.engine.candidates import offered
 from app.engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.engine.models import HumanTask, ProcessInstance
 from app.engine.scripting import current_actor, registered_names
@@ -134,14 +135,7 @@ def _check_can_act(user: User, task) -> None:
 def candidates(task) -> list[User]:
     """The active users the task is offered to (its unit's holders of its role), without the one
     its notBy excludes, by name."""
-    offered = select(Membership.user_id)
-    if task.candidate_unit_id is not None:
-        offered = offered.where(Membership.unit_id == task.candidate_unit_id)
-    if task.candidate_role is not None:
-        offered = offered.where(Membership.role == task.candidate_role)
-    query = select(User).where(User.id.in_(offered), User.active.is_(True))
-    if task.excluded_user_id is not None:
-        query = query.where(User.id != task.excluded_user_id)
+    query = offered(task.candidate_unit_id, task.candidate_role, task.excluded_user_id)
     return list(db.session.scalars(query.order_by(User.display_name, User.id)))
 
 

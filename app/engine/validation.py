@@ -8,8 +8,9 @@ to change, so a designer fixes a file in one round:
   `phase` argument) exists (the time-limit table's phases, app/timelimits/limits.phase_codes);
 - every candidate role (camunda:candidateGroups: one role) exists (app/accounts/roles.role_codes);
 - every called function is registered, and each call binds to its signature;
-- sequence flow conditions and `notBy` (four-eyes) read only variables a form field, a script or
-  the start data writes, and `notBy` sits on user tasks;
+- sequence flow conditions, `notBy` (four-eyes) and `assignee` (the handler who keeps the case)
+  read only variables a form field, a script or the start data writes, and both properties sit on
+  user tasks;
 - `allowedActions` values are options of the task form's `action` field, none listed twice;
 - a camunda:property is given once per element;
 - meanings (app/engine/meanings.py) use known values, sit on user tasks, and each meaning the
@@ -42,7 +43,9 @@ _CODE_TAGS = {"conditionExpression": (N_("condition"), "eval"), "timeDate": (N_(
               "timeDuration": (N_("timer duration"), "eval"), "timeCycle": (N_("timer cycle"), "eval"),
               "loopCardinality": (N_("loop cardinality"), "eval"),
               "completionCondition": (N_("completion condition"), "eval"), "script": (N_("script"), "exec")}
-_CODE_PROPERTIES = ("candidateUnit", "allowedActions", "notBy")
+_CODE_PROPERTIES = ("candidateUnit", "allowedActions", "notBy", "assignee")
+#: Properties naming a user of a user task, evaluated when the task is created.
+_USER_PROPERTIES = ("notBy", "assignee")
 
 
 def _what(what: str) -> str:
@@ -217,11 +220,12 @@ def _names(tree: ast.AST, context: type) -> set[str]:
 
 
 def _conditions_read_written(bundle: _Bundle) -> Iterator[Problem]:
-    """Conditions and notBy read what the process writes: a misspelt name would silently be false
-    (a condition) or exclude nobody (notBy) — or stop the case with an incident."""
+    """Conditions, notBy and assignee read what the process writes: a misspelt name would silently
+    be false (a condition), exclude nobody (notBy) or give the task to nobody (assignee) — or stop
+    the case with an incident."""
     written = _written_names(bundle) | set(SAFE_BUILTINS) | set(registered_functions())
     for code in bundle.code:
-        if code.tag not in ("conditionExpression", "notBy"):
+        if code.tag not in ("conditionExpression", *_USER_PROPERTIES):
             continue
         local, read = _names(code.tree, ast.Store), _names(code.tree, ast.Load)
         for name in sorted(read - written - local):
@@ -231,19 +235,26 @@ def _conditions_read_written(bundle: _Bundle) -> Iterator[Problem]:
                     "sets; set it in a script of an earlier step (e.g. reply_author_id = "
                     "reply_author(reply_id)), or correct the name", element=code.element_id, name=name))
                 continue
+            if code.tag == "assignee":
+                yield Problem(code.element_id, gettext(
+                    "assignee of '%(element)s' reads '%(name)s', which no form field, script or start "
+                    "data sets; set it in a script of an earlier step (e.g. case_handler_id = "
+                    "current_user_id()), or correct the name", element=code.element_id, name=name))
+                continue
             yield Problem(code.element_id, gettext(
                 "the condition of '%(element)s' reads '%(name)s', which no form field, script or start "
                 "data sets; set it in a script or a form of an earlier task, or correct the name",
                 element=code.element_id, name=name))
 
 
-def _not_by_on_user_tasks(bundle: _Bundle) -> Iterator[Problem]:
+def _user_properties_on_user_tasks(bundle: _Bundle) -> Iterator[Problem]:
     user_tasks = {t.element_id for t in bundle.tasks}
     for code in bundle.code:
-        if code.tag == "notBy" and code.element_id not in user_tasks:
+        if code.tag in _USER_PROPERTIES and code.element_id not in user_tasks:
             yield Problem(code.element_id, gettext(
-                "'%(element)s' has notBy, but only user tasks can have it (nobody completes any other "
-                "element); move the property to a user task", element=code.element_id))
+                "'%(element)s' has %(property)s, but only user tasks can have it (nobody completes any "
+                "other element); move the property to a user task", element=code.element_id,
+                property=code.tag))
 
 
 def _literal_lists(tree: ast.AST) -> Iterator[list[str]]:
@@ -319,8 +330,8 @@ def _meanings(bundle: _Bundle) -> Iterator[Problem]:
 
 
 RULES: tuple[Callable[[_Bundle], Iterator[Problem]], ...] = (
-    _forms_resolve, _functions, _roles, _conditions_read_written, _not_by_on_user_tasks, _allowed_actions,
-    _properties_once, _meanings)
+    _forms_resolve, _functions, _roles, _conditions_read_written, _user_properties_on_user_tasks,
+    _allowed_actions, _properties_once, _meanings)
 
 
 def catalogue() -> dict:

@@ -156,6 +156,8 @@ def event_details(event) -> list[str]:
         if isinstance(code, str) and code:
             details.append(phase_label(code) if table is None else label(code, table))
     details += [str(payload[key]) for key in EVENT_TEXTS if payload.get(key)]
+    if payload.get("by_process"):
+        details.append(gettext("signed for by the process"))
     return details
 
 
