@@ -3,6 +3,7 @@ county, units at every level with routing rules, an enforcement department with 
 units, and the platform's staff. Tests drive it over HTTP through `Desk`."""
 from dataclasses import dataclass, field
 
+from app.extensions import db
 from tests import factories as f
 from tests.web_helpers import csrf_token
 
@@ -39,6 +40,21 @@ def build_city() -> dict:
         f.user(f"reviewer_{key}", (unit, "unit_reviewer"))
     f.user("leader_village", (units["village"], "leader"))
     return {"centre": centre, "units": units, "village": village, "township": township}
+
+
+#: the names a 12345 worker reads instead of codes (tests of task pages and case pages)
+UNIT_NAMES = {"village": "兴隆村村民委员会", "township": "彰武镇人民政府", "county": "阜新县人民政府"}
+CENTRE_NAME = "阜新市12345热线中心"
+
+
+def named_city() -> dict:
+    """build_city() with the units' real names."""
+    built = build_city()
+    for key, name in UNIT_NAMES.items():
+        built["units"][key].name = name
+    built["centre"].name = CENTRE_NAME
+    db.session.commit()
+    return built
 
 
 def assessment_city(tokens: dict, appeals: bool = False) -> dict:

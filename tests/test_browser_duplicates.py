@@ -4,24 +4,14 @@ duplicate's requester opens their tracking link on a phone and reads that answer
 import pytest
 
 from app.citizen.service import tracking_token
-from tests import factories as f
 from tests.browser_helpers import accessible, no_english, shot
 from tests.complaint_city import Desk, build_city
+from tests.test_browser_workspace import sign_in
 
 pytestmark = pytest.mark.browser
 #: what the test's people typed or are called, in Latin letters
 ALLOW = ("Colleague", "Reviewer", "Handler", "Village", "Township", "Author")
 
-
-def signed_in_page(browser, base: str, username: str):
-    page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", f.PASSWORD)
-    page.press("input[name=password]", "Enter")
-    page.wait_for_url(f"{base}/")
-    return page
 
 
 def test_a_merged_duplicates_requester_gets_the_main_cases_answer_on_track(browser, live_server, client, app):
@@ -34,7 +24,7 @@ def test_a_merged_duplicates_requester_gets_the_main_cases_answer_on_track(brows
                        requester_phone="13812345678", requester_name="张三")
 
     # the registrar's triage page of the new call lists the open case it repeats
-    registrar = signed_in_page(browser, live_server, "registrar")
+    registrar = sign_in(browser, live_server, "registrar")
     registrar.goto(f"{live_server}/tasks/{duplicate.task('registrar', 'triage')}")
     candidates = registrar.locator("#duplicates")
     row = candidates.locator("tr", has_text=main.number)

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.privacy.models import PersonalDataAccess
 from tests import factories as f
 from tests.browser_helpers import accessible, no_english, shot
-from tests.complaint_city import Desk, build_city
+from tests.complaint_city import UNIT_NAMES, Desk, named_city
 from tests.test_browser_workspace import sign_in
 
 pytestmark = pytest.mark.browser
@@ -17,17 +17,12 @@ pytestmark = pytest.mark.browser
 ALLOW = ("Colleague", "Reviewer", "Handler", "Village", "Township", "Author")
 
 REPLY = ("已更换灯泡，恢复照明 Lamp replaced", "《城市道路照明设施管理规定》", "王主任", "13900001111")
-NAMES = {"village": "兴隆村村民委员会", "township": "彰武镇人民政府", "county": "阜新县人民政府"}
+NAMES = UNIT_NAMES
 
 
 @pytest.fixture
 def city(app):
-    built = build_city()
-    for key, name in NAMES.items():
-        built["units"][key].name = name
-    built["centre"].name = "阜新市12345热线中心"
-    db.session.commit()
-    return built
+    return named_city()
 
 
 def open_task(page, base: str, desk: Desk, user: str, element: str) -> None:

@@ -10,21 +10,16 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.privacy.models import PersonalDataAccess
-from tests.complaint_city import Desk, build_city
+from tests.complaint_city import UNIT_NAMES, Desk, named_city
 from tests.web_helpers import csrf_token, post_form, signed_in
 
 REPLY = ("已更换灯泡，恢复照明", "《城市道路照明设施管理规定》", "王主任", "13900001111")
-NAMES = {"village": "兴隆村村民委员会", "township": "彰武镇人民政府", "county": "阜新县人民政府"}
+NAMES = UNIT_NAMES
 
 
 @pytest.fixture
 def city(app):
-    built = build_city()
-    for key, name in NAMES.items():
-        built["units"][key].name = name
-    built["centre"].name = "阜新市12345热线中心"
-    db.session.commit()
-    return built
+    return named_city()
 
 
 @pytest.fixture
