@@ -6,6 +6,7 @@ import struct
 import zlib
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app.cases.models import Case
@@ -89,7 +90,7 @@ def test_R4_a_reload_or_a_resend_of_the_report_creates_no_second_case(browser, l
     page.select_option("#r-village", "210921001001")
     # the phone adds its position
     page.get_by_role("button", name="添加我的位置").click()
-    page.wait_for_function("document.getElementById('r-latitude').value !== ''")
+    expect(page.locator("#r-latitude")).not_to_have_value("")  # no page-side eval: the CSP forbids it
     assert "已添加位置" in page.locator("#r-position-status").inner_text()
     page.fill("#r-phone", "13812345678")
     page.set_input_files("#r-files", str(photo))
@@ -107,7 +108,7 @@ def test_R4_a_reload_or_a_resend_of_the_report_creates_no_second_case(browser, l
     # the result fits the phone: the long link wraps, and the copy button copies it
     assert fits(page)
     page.get_by_role("button", name="复制链接").click()
-    page.wait_for_function("document.getElementById('copy-status').textContent !== ''")
+    expect(page.locator("#copy-status")).not_to_have_text("")
     assert page.locator("#copy-status").inner_text() == "已复制"
     assert page.evaluate("navigator.clipboard.readText()") == link
     shot(page, "i14-citizen-result")
