@@ -6,17 +6,34 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, make_url, text
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.accounts import security
 from app.engine import repository, scripting
 from app.extensions import db
 from app.timelimits.limits import seed_defaults
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 BPMN_DIR = Path(__file__).parent / "bpmn"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests, and tests marked `sqlite_only`, run on SQLite alone: a browser proves what the
+    pages show and do, which the same services give on both databases (every service and API test
+    runs on PostgreSQL too). Running them twice doubled the suite's slowest part for nothing."""
+    kept, dropped = [], []
+    for item in items:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        on_postgresql = params.get("database_url") == "postgresql"
+        one_backend = item.get_closest_marker("browser") or item.get_closest_marker("sqlite_only")
+        (dropped if on_postgresql and one_backend else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _worker_database(url: str) -> str:
@@ -42,6 +59,21 @@ def _drop_everything(url: str) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing():
+    """Hash and verify passwords with argon2's cheapest parameters: at full cost every sign-in
+    takes 0.1–0.4 s on this machine, and most tests sign several users in. The rule that a weak
+    hash is upgraded to full cost is tested with the real parameters (`full_cost_password_hashing`)."""
+    real, security._hasher = security._hasher, PasswordHasher.from_parameters(profiles.CHEAPEST)
+    yield
+    security._hasher = real
+
+
+@pytest.fixture
+def full_cost_password_hashing(monkeypatch):
+    monkeypatch.setattr(security, "_hasher", PasswordHasher())
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -80,7 +80,7 @@ def test_an_unknown_user_is_refused_without_error(app):
     assert authenticate("nobody", "whatever") is None
 
 
-def test_a_cheaply_hashed_password_is_rehashed_at_full_cost_on_first_login(app):
+def test_a_cheaply_hashed_password_is_rehashed_at_full_cost_on_first_login(app, full_cost_password_hashing):
     # given a user whose generated one-time password was hashed with a cheap profile (imports)
     from argon2 import PasswordHasher
 
