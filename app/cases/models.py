@@ -9,13 +9,15 @@ from app.cases import searchable
 from app.clock import utcnow
 from app.extensions import db
 from app.organisation.models import Unit
+from app.search.words import WORDS
 
 
 class Case(db.Model):
     __tablename__ = "case_record"
     __table_args__ = (UniqueConstraint("channel", "external_ref"),
-                      # the text search's index (app/search/words.py): PostgreSQL only
-                      Index("ix_case_record_search_words", text("to_tsvector('simple', search_words)"),
+                      # the text search's index (app/search/words.py), PostgreSQL only: written as
+                      # an expression, which autogenerate does not look for on SQLite
+                      Index("ix_case_record_search_words", text("search_words"),
                             postgresql_using="gin").ddl_if(dialect="postgresql"))
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -69,7 +71,7 @@ class Case(db.Model):
 
     #: The words of the title, description and address that the text search finds it by
     #: (app/cases/searchable.py): computed on insert, written again when those texts change.
-    search_words: Mapped[str] = mapped_column(Text, default=searchable.on_insert, server_default="")
+    search_words: Mapped[str] = mapped_column(WORDS, default=searchable.on_insert, server_default="")
 
     unit: Mapped[Unit | None] = relationship(lazy="joined", foreign_keys=[unit_id])
 

@@ -7,14 +7,14 @@ changes; `backfill` fills them for the cases of an installation that had none (m
 """
 from sqlalchemy import Integer, Text, bindparam, column, select, table, update
 
-from app.search.words import words_of
+from app.search.words import WORDS, words_of
 
 #: Cases read and written per round of the backfill.
 BATCH = 5000
 
 # The columns as migration 0024 knows them (not the model, which later migrations may change).
 _cases = table("case_record", column("id", Integer), column("title", Text), column("description", Text),
-               column("address", Text), column("search_words", Text))
+               column("address", Text), column("search_words", WORDS))
 _WRITE = update(_cases).where(_cases.c.id == bindparam("case_id")).values(search_words=bindparam("words"))
 
 

@@ -15,22 +15,29 @@ query's words is one of the text's words, and the text is found:
 - case, full-width forms and punctuation do not matter (NFKC, lower case); a query of
   punctuation alone has no words (the caller refuses it).
 
-On PostgreSQL a GIN index on to_tsvector('simple', <words>) answers `matches` (the words are runs
-of letters and digits, so the parser keeps each one whole, as the tests check); on SQLite each
-word is looked up in the string (a scan: a SQLite installation is small). Both give the same
-answers.
+Stored in a `WORDS` column: on PostgreSQL a tsvector, written from the same string (its input
+syntax: whitespace-separated lexemes, each kept as it is, no text-search parser or dictionary in
+between; the words are runs of letters and digits, which need no quoting) and read by a GIN
+index; the query is a tsquery of the words joined by &, written the same way. Not an expression
+index on to_tsvector(text): a filter that the planner runs row by row (the newest-first page
+of a common word) would parse every row's text again, ~90 µs a row (bench/README.md). On SQLite
+the column is text and each word is looked up in it (a scan: a SQLite installation is small).
+Both give the same answers.
 """
 import re
 import unicodedata
 
 import rjieba
-from sqlalchemy import and_, false, func, literal_column
+from sqlalchemy import Text, and_, cast, false, func
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 
 from app.extensions import db
 
 #: A word longer than this is not a word (PostgreSQL's tsvector drops words over 2047 bytes).
 LONGEST = 100
-_RUNS = re.compile(r"[^\W_]+")  # letters (CJK included) and digits; no punctuation or spaces
+#: The type of a column of words_of strings.
+WORDS = Text().with_variant(TSVECTOR(), "postgresql")
+_RUNS = re.compile(r"[^\W_]+")  # runs of letters (CJK included) and digits, as str.isalnum
 
 
 def normal(text: str | None) -> str:
@@ -40,7 +47,8 @@ def normal(text: str | None) -> str:
 
 def _words(text: str | None) -> list[str]:
     """Every word of the full mode, in order, once each, cleaned to runs of letters and digits."""
-    found = dict.fromkeys(run for piece in rjieba.cut_all(normal(text)) for run in _RUNS.findall(piece)
+    found = dict.fromkeys(run for piece in rjieba.cut_all(normal(text))
+                          for run in ((piece,) if piece.isalnum() else _RUNS.findall(piece))
                           if len(run) <= LONGEST)
     return list(found)
 
@@ -60,11 +68,11 @@ def query_words(query: str | None) -> list[str]:
 
 
 def matches(column, words: list[str]):
-    """SQL: `column` (a words_of string) holds every one of `words` (none: nothing matches)."""
+    """SQL: `column` (a WORDS column of words_of strings) holds every one of `words` (none: nothing
+    matches)."""
     if not words:
         return false()
     if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_tsvector(literal_column("'simple'"), column).bool_op("@@")(
-            func.plainto_tsquery(literal_column("'simple'"), " ".join(words)))
+        return column.bool_op("@@")(cast(" & ".join(words), TSQUERY))
     spaced = " " + column + " "
     return and_(*(func.instr(spaced, f" {word} ") > 0 for word in words))

@@ -1,4 +1,5 @@
-"""searchable words of a case (issue 15): case_record.search_words, and on PostgreSQL its GIN index
+"""searchable words of a case (issue 15): case_record.search_words (a tsvector on PostgreSQL, with
+its GIN index; text on SQLite)
 
 Revision ID: 0024
 Revises: 0023
@@ -11,6 +12,7 @@ already registered are written here, in batches (app/cases/searchable.backfill; 
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
@@ -21,13 +23,13 @@ depends_on = None
 
 
 def upgrade():
-    op.add_column('case_record', sa.Column('search_words', sa.Text(), server_default='', nullable=False))
+    op.add_column('case_record', sa.Column('search_words', sa.Text().with_variant(postgresql.TSVECTOR(), 'postgresql'),
+                                           server_default='', nullable=False))
     from app.cases.searchable import backfill
 
     backfill(op.get_bind())
     if op.get_bind().dialect.name == 'postgresql':
-        op.create_index('ix_case_record_search_words', 'case_record',
-                        [sa.text("to_tsvector('simple', search_words)")], postgresql_using='gin')
+        op.create_index('ix_case_record_search_words', 'case_record', ['search_words'], postgresql_using='gin')
 
 
 def downgrade():
