@@ -38,6 +38,7 @@ from functools import partial  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, or_, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.accounts.models import User  # noqa: E402
@@ -65,6 +66,7 @@ QUERIES = (("2 characters", "噪音"), ("4 characters", "路灯不亮"), ("two w
 SCOPES = (("district 210902", "leader"), ("city", "city_leader"))
 TARGET_MS = 100.0
 _cases = Case.__table__
+INDEX = "ix_case_record_search_words"
 
 
 def signature(args) -> str:
@@ -103,28 +105,50 @@ COLUMNS = ("id", "number", "title", "description", "address", "status", "unit_id
 
 
 def fill(args) -> None:
-    """Migrate; unless the database holds this fill already, load the city, its cases, their words."""
+    """Migrate; unless the database holds this fill already, load the city and its cases, then
+    write their words as migration 0024 does. Resumes after the copy (a lost connection during
+    the half-hour backfill costs the backfill only)."""
     upgrade()
-    found = db.session.scalar(text("SELECT obj_description('case_record'::regclass, 'pg_class')"))
-    if found == signature(args) and not args.reload:
-        print(f"  filled already ({found}); --reload fills again")
+    state = db.session.scalar(text("SELECT obj_description('case_record'::regclass, 'pg_class')"))
+    db.session.remove()
+    if state == signature(args) and not args.reload:
+        print(f"  filled already ({state}); --reload fills again")
         return
-    if found is not None or args.reload or db.session.scalar(select(func.count()).select_from(Case)):
+    t0 = time.perf_counter()
+    if state != "copied " + signature(args) or args.reload:
+        copy_cases(args)
+    for attempt in (1, 2, 3):
+        try:
+            backfill_and_index(args)
+            break
+        except OperationalError as lost:
+            print(f"  attempt {attempt} lost its connection ({lost.orig}); again")
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM (ANALYZE) case_record"))
+        connection.execute(text(f"COMMENT ON TABLE case_record IS '{signature(args)}'"))
+    print(f"  filled in {time.perf_counter() - t0:.0f} s")
+
+
+def copy_cases(args) -> None:
+    """An empty database with the demo city, and the cases COPYed without their words."""
+    if db.session.scalar(select(func.count()).select_from(Case)):
         print("  emptying the database")
         wipe()
         upgrade()
     t0 = time.perf_counter()
     rng = random.Random(args.seed)
     city = load_city(rng)
+    db.session.remove()  # no transaction left open: VACUUM is to clean up after the backfill
     with db.engine.begin() as connection:
         cursor = connection.connection.driver_connection.cursor()
         cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute("SET LOCAL session_replication_role = replica")  # no statistics rollup per row
         indexes = cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'case_record'"
-            " AND indexname NOT IN (SELECT conname FROM pg_constraint)").fetchall()
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'case_record' AND indexname <> %s"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint)", (INDEX,)).fetchall()
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute(f'DROP INDEX "{INDEX}"')
         lines = []
         with cursor.copy(f"COPY case_record ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for line in generated(rng, city, args.cases):
@@ -135,24 +159,25 @@ def fill(args) -> None:
                     print(f"\r  {int(line.split(chr(9))[0]):>9,} cases copied", end="", flush=True)
             copy.write("\n".join(lines) + "\n" if lines else "")
         print(f"\r  {args.cases:,} cases copied ({time.perf_counter() - t0:.0f} s)")
-        for name, definition in indexes:
-            if name != "ix_case_record_search_words":
-                cursor.execute(definition)
+        for _, definition in indexes:
+            cursor.execute(definition)
         cursor.execute("SELECT setval(pg_get_serial_sequence('case_record', 'id'), %s)", (args.cases,))
-    t1 = time.perf_counter()
-    with db.engine.begin() as connection:  # as migration 0024 does: backfill, then the index
+        cursor.execute(f"COMMENT ON TABLE case_record IS 'copied {signature(args)}'")
+
+
+def backfill_and_index(args) -> None:
+    """Migration 0024's work on the copied cases: the backfill, then the GIN index, each timed."""
+    t0 = time.perf_counter()
+    with db.engine.begin() as connection:
+        connection.execute(text(f'DROP INDEX IF EXISTS "{INDEX}"'))
         searchable.backfill(connection)
-    seconds = time.perf_counter() - t1
+    seconds = time.perf_counter() - t0
     print(f"  backfill (migration 0024): {seconds:.0f} s, {seconds * 1e6 / args.cases:.0f} s a million cases")
-    t1 = time.perf_counter()
+    t0 = time.perf_counter()
     with db.engine.begin() as connection:
         memory = connection.scalar(text("SHOW maintenance_work_mem"))
-        connection.execute(text(next(d for n, d in indexes if n == "ix_case_record_search_words")))
-    print(f"  GIN index built in {time.perf_counter() - t1:.0f} s (maintenance_work_mem {memory})")
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM (ANALYZE) case_record"))
-        connection.execute(text(f"COMMENT ON TABLE case_record IS '{signature(args)}'"))
-    print(f"  filled in {time.perf_counter() - t0:.0f} s")
+        connection.execute(text(f'CREATE INDEX "{INDEX}" ON case_record USING gin (search_words)'))
+    print(f"  GIN index built in {time.perf_counter() - t0:.0f} s (maintenance_work_mem {memory})")
 
 
 def ilike(query: str):
