@@ -1,8 +1,10 @@
 """Issue 15: the case list's text search reads the words of a case's title, description and
 address (app/search/words.py, a GIN index on PostgreSQL) and gives the same answers on SQLite."""
 import pytest
-from sqlalchemy import text, update
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text, update
 
+from app import create_app
 from app.cases import search, searchable, service
 from app.cases.models import Case
 from app.clock import utcnow
@@ -127,3 +129,30 @@ def test_postgresql_keeps_every_word_whole_in_the_tsvector(desk):
     assert sorted(lexemes) == sorted(searchable.case_words("路灯", sample, None).split())
     for word in query_words(sample):
         assert found(desk["registrar"], word) == ["路灯"], word
+
+
+def test_migration_0024_writes_the_words_of_the_cases_already_registered(tmp_path):
+    # given a database at 0023 holding a case (SQLite only: the session's PostgreSQL database is
+    # shared by the other tests; the backfill itself is tested on both above)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}", "TESTING": True})
+    with app.app_context():
+        upgrade(revision="0023")
+        db.session.execute(text(
+            "INSERT INTO case_record (number, title, description, address, status, channel, public,"
+            " created_at, intake_answered, late_reply, returns, escalations, extensions, second_handled)"
+            " VALUES"
+            " ('HY20261201-000001', '路灯不亮', '晚上出行不便', '幸福小区', 'open', 'api', 0, '2026-12-01',"
+            " 0, 0, 0, 0, 0, 0)"))
+        db.session.commit()
+
+        # when 0024 runs, then the case has its words and the search finds it
+        upgrade(revision="0024")
+        stored = db.session.scalar(text("SELECT search_words FROM case_record"))
+        assert stored == searchable.case_words("路灯不亮", "晚上出行不便", "幸福小区")
+        assert {*query_words("路灯"), *query_words("幸福小区")} <= set(stored.split())
+
+        # and a downgrade takes the column away again
+        downgrade(revision="0023")
+        assert "search_words" not in {c["name"] for c in inspect(db.engine).get_columns("case_record")}
+        db.session.remove()
+        db.engine.dispose()
