@@ -154,7 +154,8 @@ def _search_field(description: str, **metadata) -> fields.String:
 CaseListArgs = PageArgs.from_dict({
     "number": _search_field("the whole case number, or a part of it"),
     "phone": _search_field("the requester's whole phone number (exact match)"),
-    "q": _search_field("words in the title or the description"),
+    "q": _search_field("words of the title, the description or the address; every word must be "
+                       "there (docs/api.md, Case search)"),
     "status": _search_field("open or closed", enum=list(search.STATUSES)),
     "type": _search_field("request type", enum=list(REQUEST_TYPES)),
     "class": _search_field("the category's class", enum=list(CLASSES)),

@@ -2,17 +2,23 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.cases import searchable
 from app.clock import utcnow
 from app.extensions import db
 from app.organisation.models import Unit
+from app.search.words import WORDS
 
 
 class Case(db.Model):
     __tablename__ = "case_record"
-    __table_args__ = (UniqueConstraint("channel", "external_ref"),)
+    __table_args__ = (UniqueConstraint("channel", "external_ref"),
+                      # the text search's index (app/search/words.py), PostgreSQL only: written as
+                      # an expression, which autogenerate does not look for on SQLite
+                      Index("ix_case_record_search_words", text("search_words"),
+                            postgresql_using="gin").ddl_if(dialect="postgresql"))
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -62,6 +68,10 @@ class Case(db.Model):
     #: The main case this duplicate was merged into (重复件, app/cases/merging.py): it closed with
     #: outcome "merged", its requester gets the main case's answer, and statistics count it once.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"), index=True)
+
+    #: The words of the title, description and address that the text search finds it by
+    #: (app/cases/searchable.py): computed on insert, written again when those texts change.
+    search_words: Mapped[str] = mapped_column(WORDS, default=searchable.on_insert, server_default="")
 
     unit: Mapped[Unit | None] = relationship(lazy="joined", foreign_keys=[unit_id])
 

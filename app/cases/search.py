@@ -4,9 +4,11 @@ post the search form and carry the phone in their addresses only encrypted (`in_
 
 Every condition is answered by an index or by the newest-first scan that pages stop early: the
 number exactly (unique index) or as a part of it, the phone exactly (its index: phones are
-stored readable for call-backs, never matched with LIKE), the text as a part of the title or
-the description, the territory as a subtree of the materialised path, the light from the case's
-most urgent open task (the same rule as `lights.light`, written as SQL by the inbox).
+stored readable for call-backs, never matched with LIKE), the text by the words of the title,
+the description and the address (app/search/words.py, a GIN index on PostgreSQL: every word of
+the query among the case's words; a part of a word, such as 灯 of 路灯, finds it too; a query
+without a word is refused), the territory as a subtree of the materialised path, the light from
+the case's most urgent open task (the same rule as `lights.light`, written as SQL by the inbox).
 """
 import re
 from collections.abc import Mapping
@@ -24,6 +26,7 @@ from app.engine.models import HumanTask
 from app.extensions import db
 from app.organisation.models import CLASSES, Unit
 from app.privacy import crypto
+from app.search.words import matches, query_words
 from app.timelimits.lights import Basis
 from app.timelimits.models import REQUEST_TYPES
 from app.workspace.inbox import LIGHTS, light_condition
@@ -95,6 +98,8 @@ def parse(args: Mapping[str, str]) -> CaseSearch:
     for name in ("number", "phone", "q", "territory", "unit"):
         if given[name] and len(given[name]) > MAX_TEXT:
             bad(name, _("At most %(max)d characters.", max=MAX_TEXT))
+    if given["q"] and "q" not in errors and not query_words(given["q"]):
+        bad("q", _("Enter a word or a number to search for."))
     phone = given["phone"].replace(" ", "") if given["phone"] else None
     if args.get(PHONE_TOKEN) and not phone:
         bad("phone", _("This search link no longer holds a readable phone number; enter the number again."))
@@ -142,8 +147,7 @@ def condition(search: CaseSearch, at: Basis):
     if search.phone:
         found.append(_cases.c.requester_phone.in_(_phone_spellings(search.phone)))
     if search.text:
-        found.append(or_(_cases.c.title.icontains(search.text, autoescape=True),
-                         _cases.c.description.icontains(search.text, autoescape=True)))
+        found.append(matches(_cases.c.search_words, query_words(search.text)))
     if search.status:
         found.append(_cases.c.status == search.status)
     if search.request_type:

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
-from app.cases import access
+from app.cases import access, searchable
 from app.cases.models import Case
 from app.cases.numbers import next_case_number
 from app.cases.validation import id_number_problem, phone_problem, position_problem, storable
@@ -44,7 +44,9 @@ _open_tasks = (_tasks.c.case_id == _cases.c.id) & (_tasks.c.status == "open")
 _URGENT_DUE = select(func.min(_tasks.c.due_at)).where(_open_tasks).scalar_subquery()
 _URGENT_SINCE = (select(_tasks.c.created_at).where(_open_tasks)
                  .order_by(_tasks.c.due_at.is_(None), _tasks.c.due_at).limit(1).scalar_subquery())
-_CASE_VIEW = (select(*_cases.c, _units.c.code.label("unit_code"),
+#: What a case shows: every column but the words it is searched by.
+_SHOWN = [c for c in _cases.c if c.key != "search_words"]
+_CASE_VIEW = (select(*_SHOWN, _units.c.code.label("unit_code"),
                      _territories.c.code.label("territory_code"), _categories.c.code.label("category_code"),
                      _units.c.name.label("unit_name"), _territories.c.name.label("territory_name"),
                      _categories.c.name.label("category_name"), _categories.c.klass.label("category_klass"),
@@ -217,6 +219,33 @@ def _create(new: NewCase, actor: User | None):
     return SimpleNamespace(id=case_id, unit_code=new.unit_code, territory_code=new.territory_code,
                            category_code=new.category_code, due_at=started.earliest_due(),
                            open_since=values["created_at"], **values), True
+
+
+#: The texts of a case that may be corrected after registration: what the text search reads.
+CORRECTABLE = ("title", "description", "address")
+
+
+def correct(case_id: int, actor: User | None, **changes: str) -> None:
+    """Correct a case's title, description or address (a misheard word, a fuller address): the
+    texts and the words the search finds the case by are written together, and the timeline
+    records which fields changed. Checked as a new case's texts are (InvalidData, by field)."""
+    if not changes or set(changes) - set(CORRECTABLE):
+        raise ValueError(f"correct one or more of {', '.join(CORRECTABLE)}, not {', '.join(sorted(changes))}")
+    with transaction():
+        row = execute(select(*(_cases.c[name] for name in CORRECTABLE)).where(_cases.c.id == case_id)
+                      .with_for_update()).first()
+        if row is None:
+            raise NotFound(f"no case with id {case_id}")
+        texts = {**row._asdict(), **changes}
+        found = {name: messages for name, messages in problems(NewCase(**texts), actor).items()
+                 if name in changes}
+        if found:
+            raise InvalidData("the case was not corrected: " + ", ".join(sorted(found)), found)
+        stored = {**changes, **({"address": changes["address"] or None} if "address" in changes else {})}
+        execute(update(_cases).where(_cases.c.id == case_id)
+                .values(**stored, search_words=searchable.case_words(**texts)))
+        history.record(case_id, "case_corrected", actor_id=actor.id if actor else None,
+                       payload={"fields": sorted(changes)})
 
 
 def start_variables(case_id: int, unit_id: int | None, territory_id: int | None,

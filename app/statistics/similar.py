@@ -13,7 +13,6 @@ so one in-between text cannot chain two matters together as single linkage would
 import math
 import re
 import sys
-import unicodedata
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
@@ -23,6 +22,8 @@ from itertools import chain, repeat
 from operator import add, methodcaller, mul
 
 import rjieba
+
+from app.search.words import normal
 
 #: Cosine similarity (0–1) from which a text belongs to a cluster (measured: docs/statistics.md).
 SIMILAR = 0.25
@@ -42,8 +43,7 @@ _MEANINGFUL = re.compile(r"[^\W\d_]", re.UNICODE)  # a letter or a CJK character
 
 def words(text: str) -> list[str]:
     """The words of a text that can say what it is about: no punctuation, digits or stopwords."""
-    normal = unicodedata.normalize("NFKC", text or "").lower()
-    return [w for w in rjieba.cut(normal) if _MEANINGFUL.search(w) and w not in STOPWORDS]
+    return [w for w in rjieba.cut(normal(text)) if _MEANINGFUL.search(w) and w not in STOPWORDS]
 
 
 #: Texts whose features (_bag) a process keeps (measured: 100,000 texts about 90 MB).

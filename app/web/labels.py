@@ -18,7 +18,8 @@ ROLE_SCOPES = {"territory": N_("Cases of the unit's territory and below"),
                "unit": N_("Cases the unit holds or has a task of"),
                "tasks": N_("Only cases they hold a task of")}
 STATUSES = {"open": N_("In progress"), "closed": N_("Closed")}
-EVENTS = {"case_created": N_("Case registered"), "case_closed": N_("Case closed"),
+EVENTS = {"case_created": N_("Case registered"), "case_corrected": N_("Case corrected"),
+          "case_closed": N_("Case closed"),
           "route_proposed": N_("Unit proposed"), "assigned": N_("Assigned"), "escalated": N_("Escalated"),
           "reply_drafted": N_("Reply written"), "reply_sent_back": N_("Reply sent back"),
           "reply_released": N_("Reply released"), "rated": N_("Rated"), "not_accepted": N_("Not accepted"),

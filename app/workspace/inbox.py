@@ -4,6 +4,7 @@ The candidate rule is the engine's (`tasks.candidate_clause`); everything here n
 light filter judges every row against one `Basis` (now, yellow share of the step's own limit),
 the same rule as `lights.light`, written as SQL so paging stays correct.
 """
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +18,7 @@ from app.engine.models import HumanTask
 from app.engine.tasks import candidate_clause, unclaimed_clause
 from app.extensions import db
 from app.organisation.models import Category, Territory, Unit
+from app.search.words import matches, query_words
 from app.timelimits.lights import Basis
 
 #: Named queues: the steps each role works through. A user task joins one by its `queue` property
@@ -25,6 +27,7 @@ QUEUES = meanings.VOCABULARY[meanings.QUEUE]
 SCOPES = ("all", "mine", "unclaimed")
 LIGHTS = ("blue", "yellow", "red")
 SORTS = ("due", "newest", "oldest")
+_NUMBER_PART = re.compile(r"^(hy)?[\d-]+$", re.IGNORECASE)
 
 _tasks, _cases = HumanTask.__table__, Case.__table__
 _territories, _categories, _units = Territory.__table__, Category.__table__, Unit.__table__
@@ -105,9 +108,18 @@ def _case_filters(wanted: InboxFilter) -> list:
         found.append(conditions.in_territory(path) if path else false())
     found += conditions.registered_between(wanted.created_from, wanted.created_to)
     if wanted.text:
-        found.append(or_(_cases.c.number.icontains(wanted.text, autoescape=True),
-                         _cases.c.title.icontains(wanted.text, autoescape=True)))
+        found.append(_text_condition(wanted.text))
     return found
+
+
+def _text_condition(text: str):
+    """The case's words (app/search/words.py, as the case list searches them), or a part of its
+    number when the text may be one (digits and dashes, HY first or not). Text without a word
+    finds nothing: the inbox ignores bad filters rather than refusing them."""
+    by_words = matches(_cases.c.search_words, query_words(text))
+    if _NUMBER_PART.match(text):
+        return or_(_cases.c.number.icontains(text, autoescape=True), by_words)
+    return by_words
 
 
 def _order(query, sort: str):
