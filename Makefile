@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 
-.PHONY: bootstrap run demo-reset test lint bench bench-statistics
+.PHONY: bootstrap run demo-reset test lint bench bench-statistics bench-growth
 
 # Create the virtualenv and install the pinned requirements (again only when they change).
 $(STAMP): requirements.txt
@@ -43,3 +43,8 @@ bench: bootstrap
 # database bench_statistics) with three years of a city, then measures every endpoint.
 bench-statistics: bootstrap
 	$(BIN)/python bench/statistics.py
+
+# Issue 15: one step's time and state size as a complaint case loops (20 send-backs, escalation to
+# the city), with and without pruning the saved task tree; SQLite and the local database bench_growth.
+bench-growth: bootstrap
+	$(BIN)/python bench/state_growth.py

@@ -1,25 +1,70 @@
-"""Instance state <-> JSON without the process spec.
+"""Instance state <-> JSON without the process spec and without the finished history.
 
 SpiffWorkflow's serializer writes the whole parsed spec into every instance and rebuilds it on
 every load. We keep specs in the repository cache instead: the stored state holds only tasks and
-data, and loading attaches the cached spec of the instance's own version.
+data, and loading attaches the cached spec of the instance's own version. Of the tasks, only
+those app/engine/pruning.py keeps are written (with the subprocesses still reachable from them),
+so a step costs the same after twenty loops as at the start of a case.
 """
 import json
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.util.deep_merge import DeepMerge
 
+from app.engine import pruning
 from app.engine.repository import ParsedProcess
 
 
-class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
+class _PrunedTreeMixin:
+    """A workflow's fields as SpiffWorkflow writes them, with only the tasks pruning keeps."""
+
+    def workflow_fields(self, workflow) -> dict:
+        cut = pruning.cut(workflow)
+        if cut is None:
+            tasks = self.mapping_to_dict(workflow.tasks)
+        else:
+            tasks = {str(task.id): self.registry.convert(task) for task in cut.kept}
+            root, top = tasks[str(cut.root.id)], tasks[str(cut.top.id)]
+            root["children"], top["parent"] = [str(cut.top.id)], str(cut.root.id)
+            top["delta"] = {"updates": DeepMerge.get_updated_keys(cut.root.data, cut.top.data),
+                            "deletions": DeepMerge.get_deleted_keys(cut.root.data, cut.top.data)}
+        last = workflow.last_task
+        return {
+            "data": self.registry.convert(self.registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(last.id) if last is not None and str(last.id) in tasks else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": tasks,
+            "root": str(workflow.task_tree.id),
+        }
+
+    def subprocesses_to_dict(self, workflow, tasks: dict) -> dict:
+        """The subprocesses whose task is still saved; a finished one whose task was cut goes."""
+        saved, found = set(tasks), {}
+        for task_id, subprocess in sorted(workflow.subprocesses.items(), key=lambda item: item[1].depth):
+            if str(task_id) in saved:
+                found[str(task_id)] = dct = self.registry.convert(subprocess)
+                saved.update(dct["tasks"])
+        return found
+
+
+class _PrunedSubWorkflowConverter(_PrunedTreeMixin, BpmnSubWorkflowConverter):
     def to_dict(self, workflow):
-        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        return {**self.workflow_fields(workflow), "parent_task_id": str(workflow.parent_task_id),
+                "spec": workflow.spec.name}
+
+
+class _SpeclessWorkflowConverter(_PrunedTreeMixin, BpmnWorkflowConverter):
+    def to_dict(self, workflow):
+        dct = self.workflow_fields(workflow)
+        dct["subprocesses"] = self.subprocesses_to_dict(workflow, dct["tasks"])
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
@@ -35,6 +80,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
 
 
 _registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
+_PrunedSubWorkflowConverter(BpmnSubWorkflow, _registry)  # registers itself for subprocesses
 _converter = _SpeclessWorkflowConverter(BpmnWorkflow, _registry)
 _serializer = BpmnWorkflowSerializer(_registry)
 
