@@ -138,3 +138,15 @@ def test_a_task_signed_for_by_someone_else_meanwhile_is_a_conflict_and_stays_the
     assert (task.status, task.assignee_id) == ("open", bob.id)
     assert db.session.scalar(select(db.func.count()).select_from(CaseEvent)
                              .where(CaseEvent.kind == "task_completed")) == 0
+
+
+def test_a_write_deferred_before_a_savepoint_stays_when_the_savepoint_rolls_back(handler_task):
+    _handler, case, _task_id = handler_task
+    with transaction():
+        # given a deferred title change, then a savepoint whose INSERT fails and is rolled back
+        defer(update(_cases).where(_cases.c.id == case.id).values(title="kept"))
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            execute(insert(CaseEvent.__table__), {"case_id": 999_999, "kind": "note"})
+
+    # then the change made before the savepoint is committed
+    assert db.session.scalar(select(Case.title).where(Case.id == case.id)) == "kept"

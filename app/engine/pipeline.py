@@ -18,11 +18,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
+from flask import has_app_context
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app.engine.errors import Conflict
+from app.extensions import db
 
 _PENDING = "huiyin.deferred_writes"  # session.info: the writes not sent yet
 _END_PIPELINE = "huiyin.end_pipeline"  # connection.info: ends the pipeline after the next statement
@@ -142,6 +144,15 @@ def _send_before_commit(session) -> None:
     for write in before_commit_writers:
         write(session)
     send(session)
+
+
+@event.listens_for(Engine, "savepoint")
+def _send_before_savepoint(connection, _name) -> None:
+    """Writes deferred before a SAVEPOINT belong before it: rolling back to it must keep them."""
+    if has_app_context() and db.session.info.get(_PENDING):
+        pending = db.session.info.pop(_PENDING)
+        results, _ = _send(connection, pending, None)
+        _check(pending, results)
 
 
 @event.listens_for(Session, "after_rollback")
