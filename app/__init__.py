@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app import column_limits, guards  # noqa: F401  (column_limits listens on every engine)
+from app import column_limits, connections, guards  # noqa: F401  (both listen on every engine)
 from app.config import load_config
 from app.extensions import db, migrate
 
@@ -56,7 +56,7 @@ def _configure_database(app: Flask) -> None:
         # Wait for the write lock instead of failing at once; conflicts still surface as 409s.
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", connections.engine_options(app.config))
 
 
 @event.listens_for(Engine, "connect")

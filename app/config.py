@@ -61,6 +61,8 @@ def load_config(instance_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance_path / 'huiyin.sqlite3'}"
         ),
+        # PostgreSQL: pooled connections older than this many seconds are replaced (app/connections.py).
+        "DATABASE_POOL_RECYCLE": int(os.environ.get("DATABASE_POOL_RECYCLE", "1800")),
         "SECRET_KEY": _secret_key(instance_path),
         "PII_KEY": _pii_key(instance_path),
         # Failed sign-ins ("count/period") per address, per account and address, and per account

@@ -17,22 +17,32 @@ import os
 import pstats
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script, sys.path[0] is bench/, not the repository
+# Run as a script, sys.path[0] is bench/, not the repository, and bench/statistics.py would hide
+# the standard library's statistics module.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
+if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+import statistics  # noqa: E402
+
 # A fixed key, so create_app does not have to generate instance/secret_key.
 os.environ.setdefault("SECRET_KEY", "huiyin-bench-not-secret")
 
 from flask_migrate import upgrade  # noqa: E402
 from lxml import etree  # noqa: E402
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noqa: E402
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.camunda.parser import CamundaParser  # noqa: E402
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import create_engine, event, func, select, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
@@ -42,7 +52,7 @@ from app.accounts.models import Membership, User  # noqa: E402
 from app.accounts.security import hash_password, issue_token  # noqa: E402
 from app.cases.models import Case  # noqa: E402
 from app.cases.service import NewCase, create_case  # noqa: E402
-from app.engine import repository, tasks  # noqa: E402
+from app.engine import repository, tasks, validation  # noqa: E402
 from app.engine.errors import NotFound  # noqa: E402
 from app.engine.models import HumanTask, ProcessInstance  # noqa: E402
 from app.engine.transaction import transaction  # noqa: E402
@@ -50,7 +60,10 @@ from app.extensions import db  # noqa: E402
 from app.organisation.models import Unit  # noqa: E402
 
 PROCESS_ID = "Process_two_user_tasks"
-DEFAULT_BPMN = Path(__file__).resolve().parents[2] / "shared/bench/two_user_tasks.bpmn"
+#: shared/ sits beside the main checkout (/work/main) and above the worktrees (/work/wt/<name>).
+DEFAULT_BPMN = next((p / "shared/bench/two_user_tasks.bpmn" for p in Path(__file__).resolve().parents
+                     if (p / "shared/bench/two_user_tasks.bpmn").exists()),
+                    Path(__file__).resolve().parents[2] / "shared/bench/two_user_tasks.bpmn")
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 OPERATIONS = ("create", "handle", "rate")
 OPERATION_LABELS = {"create": "create + run to handle", "handle": "complete handle",
@@ -105,7 +118,7 @@ class SqlCounter:
             self.execute_seconds += time.perf_counter() - self._statement_started
 
     def _checkout(self, dbapi_connection, record, proxy):
-        if self.active:  # with pool_pre_ping, each checkout costs one more round trip
+        if self.active:  # with pool_pre_ping (--experiment pre-ping), one more round trip each
             self.checkouts += 1
 
     def _commit(self, conn):
@@ -118,6 +131,54 @@ class SqlCounter:
         if self._commit_started is not None:
             self.commit_seconds += time.perf_counter() - self._commit_started
             self._commit_started = None
+
+
+class RoundTrips:
+    """Counts the client's waits on PostgreSQL from libpq's own protocol trace (PQtrace): a run of
+    messages the client sends, answered by a run of messages from the server, is one round trip.
+    That counts what the client really waits for: statements, the BEGIN psycopg sends before a
+    transaction's first statement, COMMIT, pool pre-pings, and a pipelined executemany as one.
+    Tracing costs time, so it runs on untimed instances of its own (see `run_once`)."""
+
+    def __init__(self, engine) -> None:
+        self.active = False
+        self.by_operation: dict[str, list[int]] = defaultdict(list)
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115  (kept open for the process)
+        self._connections: list = []
+        event.listen(engine, "connect", self._connect)
+
+    def _connect(self, dbapi_connection, record) -> None:
+        self._connections.append(dbapi_connection)
+        if self.active:
+            self._trace(dbapi_connection)
+
+    def _trace(self, connection) -> None:
+        import psycopg
+
+        connection.pgconn.trace(self._file.fileno())
+        connection.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    def count(self, operation: str, fn):
+        self._connections = [c for c in self._connections if not c.closed]
+        for connection in self._connections:
+            self._trace(connection)
+        self.active = True
+        try:
+            return fn()
+        finally:
+            self.active = False
+            for connection in self._connections:
+                if not connection.closed:
+                    connection.pgconn.untrace()  # flushes the trace
+            self._file.seek(0)
+            # One message a line, "F" (frontend) or "B" (backend), a tab, its length, ...; a
+            # query's own newlines continue its line.
+            directions = [line[:1] for line in self._file.read().split(b"\n") if line[1:2] == b"\t"]
+            self._file.seek(0)
+            self._file.truncate()
+            sends = [i for i, d in enumerate(directions)
+                     if d == b"F" and (i == 0 or directions[i - 1] != b"F")]
+            self.by_operation[operation].append(len(sends))
 
 
 @event.listens_for(Session, "after_commit")
@@ -191,6 +252,8 @@ class RunResult:
     commit_seconds: float = 0.0
     wall_seconds: float = 0.0
     n: int = 0
+    round_trips: dict[str, float] = field(default_factory=dict)  # PostgreSQL: mean per operation
+    raw_seconds: list[float] = field(default_factory=list)  # RawSpiff, per instance, interleaved
 
     @property
     def timed_seconds(self) -> float:
@@ -201,17 +264,62 @@ class RunResult:
         return self.n / self.timed_seconds
 
 
+@contextmanager
+def _without_written_check():
+    """The comparison BPMN's gateway reads `approved`, which the completion data sets without a
+    form; Huiyin's deploy check (a condition reads only what a form, script or start data writes)
+    would refuse it, so the benchmark deploys it without that one rule."""
+    rules = validation.RULES
+    validation.RULES = tuple(r for r in rules if r is not validation._conditions_read_written)
+    try:
+        yield
+    finally:
+        validation.RULES = rules
+
+
+class RawSpiff:
+    """The same instance in SpiffWorkflow alone, as a host without a database would run it: the
+    BPMN parsed once, then per instance start, complete `handle` ({"approved": True}) and `rate`,
+    and after each of the three steps the state serialized to JSON with SpiffWorkflow's own
+    serializer (which writes the spec into the state too), as a host must to keep it."""
+
+    def __init__(self, xml: bytes) -> None:
+        parser = CamundaParser()
+        parser.add_bpmn_str(xml)
+        self.spec = parser.get_spec(PROCESS_ID)
+        self.subprocess_specs = parser.get_subprocess_specs(PROCESS_ID)
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
+        self.seconds: list[float] = []
+
+    def instance(self) -> None:
+        started = time.perf_counter()
+        workflow = BpmnWorkflow(self.spec, self.subprocess_specs)
+        workflow.do_engine_steps()
+        self.serializer.serialize_json(workflow)
+        for element, data in (("handle", {"approved": True}), ("rate", {})):
+            task = workflow.get_next_task(state=TaskState.READY, manual=True)
+            assert task.task_spec.bpmn_id == element, task.task_spec.bpmn_id
+            task.data.update(data)
+            task.run()
+            workflow.do_engine_steps()
+            self.serializer.serialize_json(workflow)
+        assert workflow.completed
+        self.seconds.append(time.perf_counter() - started)
+
+
 class Bench:
     """Sets up a database, a unit, a handler and the deployed process; drives instances."""
 
     def __init__(self, app, args, http: bool) -> None:
         self.app, self.args, self.http = app, args, http
         self.counter = SqlCounter(db.engine)
+        self.round_trips = RoundTrips(db.engine) if db.engine.dialect.name == "postgresql" else None
         self.result = RunResult()
         self.recording = False
+        self.tracing = False
         self.profiler: cProfile.Profile | None = None
         xml, filename = bpmn_for(args)
-        with transaction():
+        with transaction(), _without_written_check():
             repository.deploy(xml, filename)
         unit = Unit(code="BENCH-UNIT", name="Benchmark unit", level="village")
         # registrar: POST /api/v1/cases needs case:create; handler: the tasks' role.
@@ -248,6 +356,8 @@ class Bench:
     # -- the three operations ----------------------------------------------------------------
 
     def _timed(self, operation: str, fn):
+        if self.tracing:
+            return self.round_trips.count(operation, fn)
         self.counter.active = self.recording
         if self.profiler is not None and self.recording:
             self.profiler.enable()
@@ -328,8 +438,8 @@ def run_once(backend: str, args, workdir: Path, run: int, http: bool,
              profiler: cProfile.Profile | None = None) -> tuple[RunResult, Bench]:
     url = fresh_database(backend, args, workdir, run)
     settings = {"SQLALCHEMY_DATABASE_URI": url, "CASE_PROCESS_ID": PROCESS_ID}
-    if "no-pre-ping" in args.experiment and backend == "postgresql":
-        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": False}
+    if "pre-ping" in args.experiment and backend == "postgresql":
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     app = create_app(settings)
     context = app.app_context()
     context.push()
@@ -350,19 +460,40 @@ def run_once(backend: str, args, workdir: Path, run: int, http: bool,
             bench.instance(-1 - i)
         bench.recording = True
         bench.profiler = profiler
-        started = time.perf_counter()
-        for i in range(args.n):
-            bench.instance(i)
-        bench.result.wall_seconds = time.perf_counter() - started
+        raw = RawSpiff(bpmn_for(args)[0]) if args.raw_batch else None
+        if raw is not None:
+            for _ in range(args.warmup):
+                raw.instance()
+            raw.seconds.clear()
+        wall = 0.0
+        batch = args.raw_batch or args.n
+        for first in range(0, args.n, batch):  # interleaved: a batch of raw, a batch of engine
+            if raw is not None:
+                for _ in range(first, min(first + batch, args.n)):
+                    raw.instance()
+            started = time.perf_counter()
+            for i in range(first, min(first + batch, args.n)):
+                bench.instance(i)
+            wall += time.perf_counter() - started
+        bench.result.wall_seconds = wall
+        bench.result.raw_seconds = raw.seconds if raw is not None else []
         bench.recording = False
         bench.profiler = None
+        traced = args.trace if bench.round_trips is not None else 0
+        bench.tracing = True
+        for i in range(traced):
+            bench.instance(args.n + i)
+        bench.tracing = False
     finally:
         if context is not None:
             context.pop()
     with app.app_context():
-        bench.verify(args.n + args.warmup)
+        bench.verify(args.n + args.warmup + traced)
         result = bench.result
         result.n = args.n
+        if traced:
+            result.round_trips = {op: statistics.mean(counts)
+                                  for op, counts in bench.round_trips.by_operation.items()}
         result.statements, result.commits = bench.counter.statements, bench.counter.commits
         result.checkouts = bench.counter.checkouts
         result.execute_seconds = bench.counter.execute_seconds
@@ -405,6 +536,9 @@ class Summary:
     checkouts: float
     execute_ms: float
     commit_ms: float
+    round_trips: dict[str, float]
+    raw_ms: float | None  # RawSpiff's time per instance
+    ratio: float | None  # the engine's time per instance / RawSpiff's, in the same run
 
 
 def summarise(backend: str, mode: str, results: list[RunResult]) -> Summary:
@@ -417,7 +551,11 @@ def summarise(backend: str, mode: str, results: list[RunResult]) -> Summary:
         backend, mode, med(lambda r: r.rate), med(lambda r: r.n / r.wall_seconds),
         [r.rate for r in results], ops,
         med(lambda r: r.statements / r.n), med(lambda r: r.commits / r.n), med(lambda r: r.checkouts / r.n),
-        med(lambda r: r.execute_seconds / r.n * 1000), med(lambda r: r.commit_seconds / r.n * 1000))
+        med(lambda r: r.execute_seconds / r.n * 1000), med(lambda r: r.commit_seconds / r.n * 1000),
+        {op: med(lambda r, op=op: r.round_trips[op]) for op in OPERATIONS} if results[0].round_trips else {},
+        *((med(lambda r: statistics.mean(r.raw_seconds) * 1000),
+           med(lambda r: r.timed_seconds / r.n / statistics.mean(r.raw_seconds)))
+          if results[0].raw_seconds else (None, None)))
 
 
 def report(summary: Summary, args, bench: Bench) -> None:
@@ -438,9 +576,19 @@ def report(summary: Summary, args, bench: Bench) -> None:
         print(f"  {OPERATION_LABELS[op]:<24} median {median:6.2f} ms   p95 {p95:6.2f} ms")
     print(f"  SQL statements/instance  {summary.statements:7.1f}   peer {peer_statements}")
     print(f"  commits/instance         {summary.commits:7.1f}   peer {peer_commits}")
-    print(f"  pool checkouts/instance  {summary.checkouts:7.1f}   (each + 1 ping with pool_pre_ping)")
+    print(f"  pool checkouts/instance  {summary.checkouts:7.1f}   (each + 1 round trip with pool_pre_ping)")
     print(f"  SQL time/instance        {summary.execute_ms + summary.commit_ms:7.2f} ms "
           f"(execute {summary.execute_ms:.2f} + commit {summary.commit_ms:.2f})")
+    if summary.raw_ms is not None:
+        print(f"  raw SpiffWorkflow        {summary.raw_ms:7.2f} ms/instance "
+              f"({1000 / summary.raw_ms:.1f} inst/s), interleaved in batches of {args.raw_batch}; "
+              f"engine time / raw time = {summary.ratio:.2f}")
+    if summary.round_trips:
+        trips = summary.round_trips
+        print(f"  round trips/instance     {sum(trips.values()):7.1f}   per completion "
+              f"{(trips['handle'] + trips['rate']) / 2:.1f}; "
+              + ", ".join(f"{op} {trips[op]:.1f}" for op in OPERATIONS)
+              + f" (libpq trace of {args.trace} more instances per run)")
     print("  timed: the three operations only; untimed: the human_task look-up between them"
           + (" (+ assignment)" if bench.assign == "direct" else ""))
 
@@ -492,10 +640,16 @@ def main(argv: list[str] | None = None) -> int:
                              "see such a task, else direct; candidate: the BPMN's user tasks offered "
                              "to role handler of the case's unit (candidateGroups + candidateUnit)")
     parser.add_argument("--experiment", action="append", default=[],
-                        choices=("sqlite-wal", "no-pre-ping", "no-expire-on-commit"),
+                        choices=("sqlite-wal", "pre-ping", "no-expire-on-commit"),
                         help="what-if settings applied by the benchmark only (repeatable): SQLite in WAL "
-                             "mode with synchronous=NORMAL; PostgreSQL pool without pre-ping; session "
-                             "without expire_on_commit")
+                             "mode with synchronous=NORMAL; PostgreSQL pool with pre-ping (as before "
+                             "issue 15); session without expire_on_commit")
+    parser.add_argument("--raw-batch", type=int, default=20,
+                        help="run raw SpiffWorkflow (no database) in batches of this many instances, "
+                             "alternating with the engine's batches, and print the ratio (0: off)")
+    parser.add_argument("--trace", type=int, default=10,
+                        help="PostgreSQL: after each timed run, this many more instances with libpq's "
+                             "protocol trace on, to count round trips (default 10; 0: none)")
     parser.add_argument("--profile", action="store_true",
                         help="after the timed runs, profile one more run per backend (cProfile)")
     args = parser.parse_args(argv)

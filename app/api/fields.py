@@ -44,7 +44,11 @@ class AdminPageArgs(PageArgs):
 
 def request_light(start: datetime | None, due: datetime | None) -> str:
     """The warning light (R20) of something open since `start` and due at `due`, judged at one
-    moment per request: `now` and the yellow share are read once and kept on the request."""
+    moment per request: `now` and the yellow share are read once and kept on the request. Without
+    a deadline it is blue, and nothing is read (after a new case's commit, that read would cost
+    a transaction of its own)."""
+    if due is None:
+        return lights.BLUE
     basis = getattr(request, "huiyin_light_basis", None)
     if basis is None:
         basis = request.huiyin_light_basis = lights.basis(utcnow())

@@ -102,9 +102,11 @@ class NewCase:
     on_created: Callable[[int], None] | None = None
 
 
-def problems(new: NewCase, actor: User | None = None) -> dict[str, list[str]]:
+def problems(new: NewCase, actor: User | None = None,
+             found_codes: dict | None = None) -> dict[str, list[str]]:
     """Every problem of a new case, by field (empty: none). `actor` is who registers it (None:
-    the requester, through a public form or a channel)."""
+    the requester, through a public form or a channel). The rows found for the unit, territory
+    and category codes go into `found_codes`, so registering need not look them up again."""
     found: dict[str, list[str]] = {}
 
     def bad(field: str, message: str) -> None:
@@ -137,8 +139,12 @@ def problems(new: NewCase, actor: User | None = None) -> dict[str, list[str]]:
         if code and name not in found:
             if len(code) > LIMITS[name]:
                 bad(name, f"at most {LIMITS[name]} characters")
-            elif execute(statement, {"code": code}).first() is None:
-                bad(name, f"nothing has the code {code}")
+            else:
+                row = execute(statement, {"code": code}).first()
+                if row is None:
+                    bad(name, f"nothing has the code {code}")
+                elif found_codes is not None:
+                    found_codes[name] = row
     if new.public and actor is not None:
         bad("public", N_("only the requester chooses to publish a request; what staff register is never "
                          "public"))
@@ -148,12 +154,12 @@ def problems(new: NewCase, actor: User | None = None) -> dict[str, list[str]]:
 
 
 def check(new: NewCase, actor: User | None = None, extra: Mapping[str, list[str]] | None = None,
-          names: Mapping[str, str] | None = None) -> None:
+          names: Mapping[str, str] | None = None, found_codes: dict | None = None) -> None:
     """Raise InvalidData with every problem of `new`, shown under the channel's field `names`
     (service name -> the channel's), together with the channel's own `extra` problems; a
     channel's message for a field replaces the service's (e.g. "required")."""
     found = {field: list(messages) for field, messages in (extra or {}).items() if messages}
-    for field, messages in problems(new, actor).items():
+    for field, messages in problems(new, actor, found_codes).items():
         shown = (names or {}).get(field, field)
         if shown not in (extra or {}):
             found.setdefault(shown, []).extend(m for m in messages if m not in found.get(shown, ()))
@@ -165,9 +171,10 @@ def create_case(new: NewCase, actor: User | None):
     """Check and register a case and start the case process. Returns (case view, created); a
     repeated (channel, external_ref) returns the existing case instead of a second one, also when
     two deliveries of it race."""
-    check(new, actor)
+    codes = {}
+    check(new, actor, found_codes=codes)
     try:
-        return _create(new, actor)
+        return _create(new, actor, codes)
     except IntegrityError:
         if not new.external_ref:
             raise
@@ -178,15 +185,15 @@ def create_case(new: NewCase, actor: User | None):
         return existing, False
 
 
-def _create(new: NewCase, actor: User | None):
+def _create(new: NewCase, actor: User | None, codes: dict):
     with transaction():
         if new.external_ref:
             existing = execute(_BY_REF, {"channel": new.channel, "external_ref": new.external_ref}).first()
             if existing is not None:
                 return existing, False
-        unit_id = _lookup(_UNIT_BY_CODE, "unit_code", new.unit_code)
-        territory_id = _lookup(_TERRITORY_BY_CODE, "territory_code", new.territory_code)
-        category = _lookup(_CATEGORY_BY_CODE, "category_code", new.category_code, row=True)
+        unit_id = _lookup("unit_code", new.unit_code, codes)
+        territory_id = _lookup("territory_code", new.territory_code, codes)
+        category = _lookup("category_code", new.category_code, codes, row=True)
         category_id, klass = (category.id, category.klass) if category else (None, None)
         id_number = new.id_number.strip().upper() if new.id_number else None
         process_id = (new.process_id or repository.chosen_process_id(new.request_type, klass)
@@ -257,10 +264,10 @@ def start_variables(case_id: int, unit_id: int | None, territory_id: int | None,
             "klass": klass, "request_type": request_type, "level": level, "restart": restart}
 
 
-def _lookup(statement, field: str, code: str | None, row: bool = False):
+def _lookup(field: str, code: str | None, known: dict, row: bool = False):
     if not code:
         return None
-    found = execute(statement, {"code": code}).first()
+    found = known.get(field) or execute(_CODES[field], {"code": code}).first()
     if found is None:
         raise InvalidData(f"unknown {field}", {field: [f"nothing has the code {code}"]})
     return found if row else found[0]

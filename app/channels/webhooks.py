@@ -10,28 +10,36 @@ import hmac
 import json
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
 from app.cases.models import Case
 from app.channels import destinations
 from app.channels.models import ChannelKey
+from app.engine.transaction import execute
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.privacy.redaction import redact
 
 TIMEOUT_SECONDS = 10
 
+_cases, _keys = Case.__table__, ChannelKey.__table__
+#: The case and the webhooks of its channel in one query (a row per hook; one with no hook).
+_CASE_AND_HOOKS = (
+    select(_cases.c.number, _cases.c.channel, _cases.c.status, _cases.c.level, _cases.c.outcome,
+           _cases.c.requester_name, _keys.c.id.label("key_id"), _keys.c.webhook_url)
+    .select_from(_cases.outerjoin(_keys, and_(_keys.c.channel == _cases.c.channel, _keys.c.active.is_(True),
+                                              _keys.c.webhook_url.is_not(None))))
+    .where(_cases.c.id == bindparam("case_id")).order_by(_keys.c.id))
+
 
 def enqueue_for_case(case_id: int, event: str, **extra) -> int:
     """Queue `event` for every webhook of the case's channel; returns how many were queued. Texts
     in `extra` (the reply) are masked."""
-    case = db.session.execute(select(Case.number, Case.channel, Case.status, Case.level, Case.outcome,
-                                     Case.requester_name).where(Case.id == case_id)).first()
-    if case is None:
+    rows = execute(_CASE_AND_HOOKS, {"case_id": case_id}).all()
+    if not rows:
         return 0
-    hooks = db.session.execute(select(ChannelKey.id, ChannelKey.webhook_url).where(
-        ChannelKey.channel == case.channel, ChannelKey.active.is_(True),
-        ChannelKey.webhook_url.is_not(None))).all()
+    case = rows[0]
+    hooks = [(row.key_id, row.webhook_url) for row in rows if row.key_id is not None]
     masked = {name: redact(value, (case.requester_name,)) if isinstance(value, str) else value
               for name, value in extra.items()}
     body = json.dumps({"event": event, "case_number": case.number, "status": case.status,

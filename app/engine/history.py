@@ -1,7 +1,8 @@
 """History service: the append-only case timeline.
 
 Events recorded during a transaction are buffered on the session and written in one
-executemany just before it commits; a rollback discards them with everything else.
+executemany just before it commits (a deferred write: app/engine/pipeline.py), or before the
+timeline is read; a rollback discards them with everything else.
 """
 from typing import Any
 
@@ -9,11 +10,12 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
+from app.engine import pipeline
 from app.engine.models import CaseEvent
 from app.extensions import db
 
 _BUFFER = "huiyin.case_events"
-_INSERT = insert(CaseEvent.__table__)
+_INSERT = insert(CaseEvent.__table__).inline()
 
 
 def record(case_id: int, kind: str, *, instance_id: int | None = None, actor_id: int | None = None,
@@ -27,12 +29,10 @@ def record(case_id: int, kind: str, *, instance_id: int | None = None, actor_id:
 def write_pending(session: Session) -> None:
     pending = session.info.pop(_BUFFER, None)
     if pending:
-        session.connection().execute(_INSERT, pending)
+        pipeline.defer(session, _INSERT, pending)
 
 
-@event.listens_for(Session, "before_commit")
-def _write_before_commit(session: Session) -> None:
-    write_pending(session)
+pipeline.before_commit_writers.append(write_pending)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -2,7 +2,7 @@
 
 Both are diffs of two snapshots (before the run, after it), so saving needs no SELECT of the
 mirror tables: new rows are inserted and finished ones updated by primary key, each kind in one
-executemany.
+executemany, deferred to travel with the instance's UPDATE (app/engine/pipeline.py).
 """
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, insert, update
 from app.clock import to_naive_utc, utcnow
 from app.engine import candidates, history
 from app.engine.models import HumanTask, Timer
-from app.engine.transaction import execute
+from app.engine.transaction import defer
 
 
 @dataclass
@@ -89,8 +89,8 @@ def _state_of(workflow: BpmnWorkflow, task_id: str) -> TaskState | None:
     return task.state if task is not None else None
 
 
-_INSERT_TIMERS = insert(Timer.__table__)
-_INSERT_TASKS = insert(HumanTask.__table__)
+_INSERT_TIMERS = insert(Timer.__table__).inline()
+_INSERT_TASKS = insert(HumanTask.__table__).inline()
 
 
 @lru_cache(maxsize=64)
@@ -103,7 +103,7 @@ def _update_by_id(model, rows: list[dict]) -> None:
     """UPDATE model SET ... WHERE id = :id for each row, as one executemany."""
     if rows:
         columns = tuple(key for key in rows[0] if key != "id")
-        execute(_update_statement(model.__table__, columns), [{**r, "row_id": r["id"]} for r in rows])
+        defer(_update_statement(model.__table__, columns), [{**r, "row_id": r["id"]} for r in rows])
 
 
 def sync_timers(loaded, after: Snapshot) -> None:
@@ -114,7 +114,7 @@ def sync_timers(loaded, after: Snapshot) -> None:
             "element_id": workflow.get_task_from_id(UUID(t)).task_spec.bpmn_id}
            for t, due in after.waiting_timers.items() if t not in before]
     if new:
-        execute(_INSERT_TIMERS, new)
+        defer(_INSERT_TIMERS, new)
     _update_by_id(Timer, [{"id": t, "due_at": d} for t, d in after.waiting_timers.items()
                           if t in before and before[t] != d])
     finished = []
@@ -190,7 +190,7 @@ def sync_tasks(loaded, after: Snapshot, new_rows: list[dict], actor_id: int | No
                            task_id=task["id"], actor_id=task["assignee_id"],
                            payload={"name": task["name"], "by_process": True})
     if new_rows:
-        execute(_INSERT_TASKS, new_rows)
+        defer(_INSERT_TASKS, new_rows)
     moved = []
     for task_id, task in after.ready_user_tasks.items():
         if task_id in before.ready_user_tasks:

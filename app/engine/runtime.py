@@ -6,6 +6,10 @@ INSERT, or an UPDATE guarded by the revision read at load), then the task and ti
 the history in batches. Two writers that loaded the same revision cannot both save: the second
 UPDATE matches no row and becomes `Conflict`.
 
+The UPDATE and the mirror writes are deferred (app/engine/pipeline.py): on PostgreSQL they reach
+the server in one round trip with the next statement or the COMMIT, and the UPDATE's row count
+is checked before anything commits.
+
 The hot path uses SQLAlchemy Core, not ORM objects: building and flushing ORM objects cost more
 than SpiffWorkflow itself (see bench/README.md).
 """
@@ -22,12 +26,12 @@ from sqlalchemy import bindparam, insert, update
 
 from app.clock import utcnow
 from app.engine import history, incidents, mirrors, serialization
-from app.engine.errors import Conflict, ProcessIncident
+from app.engine.errors import ProcessIncident
 from app.engine.mirrors import Snapshot
 from app.engine.models import ProcessInstance
 from app.engine.repository import ParsedProcess, parsed_by_id
 from app.engine.scripting import build_script_engine
-from app.engine.transaction import CONFLICT_MESSAGE, execute
+from app.engine.transaction import CONFLICT_MESSAGE, defer, execute
 from app.extensions import db
 
 signals = Namespace()
@@ -162,10 +166,8 @@ def save(loaded: LoadedInstance, actor_id: int | None, completed: dict | None = 
         history.record(row.case_id, "process_started", instance_id=row.id, actor_id=actor_id,
                        payload={"process": loaded.parsed.process_id, "version": loaded.parsed.version})
     else:
-        changed = execute(_UPDATE, {"instance_id": row.id, "loaded_revision": row.revision,
-                                    "state": state, "status": status, "now": now}).rowcount
-        if changed != 1:
-            raise Conflict(CONFLICT_MESSAGE)
+        defer(_UPDATE, {"instance_id": row.id, "loaded_revision": row.revision, "state": state,
+                        "status": status, "now": now}, conflict=CONFLICT_MESSAGE)
         row.revision += 1
     row.status = status
     mirrors.sync_timers(loaded, after)

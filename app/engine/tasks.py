@@ -25,7 +25,7 @@ from app.engine.candidates import offered
 from app.engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.engine.models import HumanTask, ProcessInstance
 from app.engine.scripting import current_actor, registered_names
-from app.engine.transaction import execute, transaction
+from app.engine.transaction import defer, execute, transaction
 from app.extensions import db
 from app.i18n import N_, Problem
 from app.notifications.outbox import enqueue
@@ -219,9 +219,9 @@ def _missing_form(form_key: str):
 
 
 def _sign_for(user: User, task, implicit: bool = False) -> None:
-    taken = execute(_CLAIM, {"task_id": task.id, "user_id": user.id}).rowcount
-    if taken != 1:
-        raise Conflict(f"task {task.id} was signed for by someone else just now")
+    """Deferred: sent with the transaction's next statement; Conflict if someone else took it."""
+    defer(_CLAIM, {"task_id": task.id, "user_id": user.id},
+          conflict=f"task {task.id} was signed for by someone else just now")
     history.record(task.case_id, "task_claimed", instance_id=task.instance_id, actor_id=user.id,
                    element_id=task.element_id, task_id=task.id,
                    payload={"implicit": True} if implicit else None)

@@ -1,13 +1,15 @@
 """One case change = one transaction: commit on success, roll back everything on any error.
 
 A lost optimistic-lock race (StaleDataError) or a write lock SQLite could not get becomes
-`Conflict`, which the API answers with 409: the caller reloads and tries again.
+`Conflict`, which the API answers with 409: the caller reloads and tries again. Writes whose
+result nobody reads wait and go with the next statement or the COMMIT (app/engine/pipeline.py).
 """
 from contextlib import contextmanager
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.engine import pipeline
 from app.engine.errors import Conflict
 from app.extensions import db
 
@@ -21,15 +23,22 @@ def _is_lock_error(exc: OperationalError) -> bool:
 
 def execute(statement, params=None):
     """Run a Core statement on the current transaction's connection, bypassing the ORM layer:
-    the engine's hot path uses prebuilt statements on tables, not ORM entities."""
-    return db.session.connection().execute(statement, params)
+    the engine's hot path uses prebuilt statements on tables, not ORM entities. Deferred writes
+    go first, in the same round trip."""
+    return pipeline.execute(db.session, statement, params)
+
+
+def defer(statement, params=None, conflict: str | None = None) -> None:
+    """A write whose result nobody reads now: sent with the next statement or the COMMIT. With
+    `conflict`, changing anything but exactly one row fails the transaction with that Conflict."""
+    pipeline.defer(db.session, statement, params, conflict)
 
 
 @contextmanager
 def transaction():
     try:
         yield db.session
-        db.session.commit()
+        pipeline.commit(db.session)
     except StaleDataError:
         db.session.rollback()
         raise Conflict(CONFLICT_MESSAGE) from None

@@ -4,7 +4,8 @@ The casework services call these as a case moves (they in turn are called by the
 workflows/complaint.bpmn, through the registered functions): the case row's counters and times,
 one `case_assignment` row per unit that holds the case, one `case_rating` row per rating. So
 every figure is a plain aggregate over indexed columns — no replay of the timeline — and a
-change and the figures it moves are committed together or not at all.
+change and the figures it moves are committed together or not at all. The writes are deferred
+(app/engine/pipeline.py): they reach the database with the change's next statement.
 
 Which limits count against what (docs/statistics.md): a first-contact or signing-for limit
 passing is a late response of the unit holding the case (响应率); a handling or review limit
@@ -14,7 +15,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from app.cases.models import Case
 from app.clock import utcnow
-from app.engine.transaction import execute
+from app.engine.transaction import defer, execute
 from app.statistics.models import CaseAssignment, CaseRating
 
 RESPONSE_PHASES = ("first_contact", "sign_for")
@@ -28,19 +29,19 @@ _END_CURRENT = (update(_assignments).where(_assignments.c.id == _CURRENT, _assig
 
 
 def _case(case_id: int, **values) -> None:
-    execute(update(_cases).where(_cases.c.id == case_id).values(**values))
+    defer(update(_cases).where(_cases.c.id == case_id).values(**values))
 
 
 def _current(case_id: int, **values) -> None:
     """Update the assignment the case is at now (its latest)."""
-    execute(update(_assignments).where(_assignments.c.id == _CURRENT).values(**values), {"of_case": case_id})
+    defer(update(_assignments).where(_assignments.c.id == _CURRENT).values(**values), {"of_case": case_id})
 
 
 def assigned(case_id: int, unit_id: int | None, level: str | None, via: str = "dispatch") -> None:
     """A unit holds the case from now; the unit before it (if any) no longer does."""
     now = utcnow()
-    execute(_END_CURRENT, {"of_case": case_id, "ended": now})
-    execute(insert(_assignments), {"case_id": case_id, "unit_id": unit_id, "level": level, "via": via,
+    defer(_END_CURRENT, {"of_case": case_id, "ended": now})
+    defer(insert(_assignments), {"case_id": case_id, "unit_id": unit_id, "level": level, "via": via,
                                    "assigned_at": now, "late_response": False, "return_overruled": False,
                                    "late_reply": False})
     values = {"dispatched_at": func.coalesce(_cases.c.dispatched_at, now)}
@@ -56,7 +57,7 @@ def first_contact_made(case_id: int) -> None:
     _current(case_id, responded_at=utcnow(), responded_on_time=~_assignments.c.late_response)
     this_one = (select(_assignments.c.responded_on_time).where(_assignments.c.id == _CURRENT)
                 .scalar_subquery())
-    execute(update(_cases).where(_cases.c.id == case_id).values(
+    defer(update(_cases).where(_cases.c.id == case_id).values(
         responded_on_time=func.coalesce(_cases.c.responded_on_time, this_one)), {"of_case": case_id})
 
 
@@ -101,7 +102,7 @@ def rated(case_id: int, satisfaction: str, resolution: str) -> None:
     case = execute(select(_cases.c.unit_id, _cases.c.level, _cases.c.intake_answered, _cases.c.second_handled)
                    .where(_cases.c.id == case_id)).one()
     at_intake = case.intake_answered and case.unit_id is None
-    execute(insert(_ratings), {
+    defer(insert(_ratings), {
         "case_id": case_id, "unit_id": None if at_intake else case.unit_id,
         "level": None if at_intake else case.level, "round": 2 if case.second_handled else 1,
         "satisfaction": satisfaction, "resolution": resolution, "rated_at": utcnow(), "excluded": False})
@@ -112,4 +113,4 @@ def restarted(case_id: int) -> None:
 
 
 def closed(case_id: int) -> None:
-    execute(_END_CURRENT, {"of_case": case_id, "ended": utcnow()})
+    defer(_END_CURRENT, {"of_case": case_id, "ended": utcnow()})
