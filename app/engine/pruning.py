@@ -71,7 +71,9 @@ def cut(workflow) -> Cut | None:
         top = top.parent
     if top is root or top.parent is root:
         return None
-    return Cut(root, top, [root, *_subtree(top)])
+    kept = {root.id, *(task.id for task in _subtree(top))}
+    # in the workflow's own order: it is the order timers due at once fire in after loading
+    return Cut(root, top, [task for task in workflow.tasks.values() if task.id in kept])
 
 
 def _merges_flows(spec) -> bool:
