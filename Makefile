@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 
-.PHONY: bootstrap run demo-reset test lint bench bench-statistics
+.PHONY: bootstrap run demo-reset test lint bench bench-statistics bench-load
 
 # Create the virtualenv and install the pinned requirements (again only when they change).
 $(STAMP): requirements.txt
@@ -43,3 +43,8 @@ bench: bootstrap
 # database bench_statistics) with three years of a city, then measures every endpoint.
 bench-statistics: bootstrap
 	$(BIN)/python bench/statistics.py
+
+# Load run of the production shape (bench/README.md): PostgreSQL `bench_load` (populated once),
+# gunicorn with 4 workers and a scheduler on a free local port, 60 requests/s for 3 minutes.
+bench-load: bootstrap
+	$(BIN)/python bench/load.py
