@@ -99,8 +99,9 @@ class Mix:
         self.base, self.world, self.rng = base, world, rng
         self.threads, self.work = threads, work
         self.recorder = Recorder()
-        self.free: dict[str, list[requests.Session]] = defaultdict(list)
+        self.sessions: dict[str, requests.Session] = {}
         self.lock = threading.Lock()
+        self.local = threading.local()  # the requests of the flow running in this thread
         self.sign_ins: list[float] = []
         self.flows, self.flow_requests = 0, 0
         self.lags: list[float] = []
@@ -114,6 +115,7 @@ class Mix:
     # --- requests --------------------------------------------------------------------------------
 
     def call(self, session: requests.Session, op: str, method: str, path: str, ok=(200,), **kwargs):
+        self.local.requests += 1
         started = time.perf_counter()
         try:
             response = session.request(method, self.base + path, timeout=TIMEOUT, allow_redirects=False,
@@ -151,29 +153,21 @@ class Mix:
                 timeout=TIMEOUT, allow_redirects=False)
             if response.status_code != 302:
                 raise SystemExit(f"sign-in of {username} failed: {response.status_code}")
+            # signing in clears the session's CSRF secret; a first page sets a new one, before two
+            # flows of this login could each set their own and refuse the other's forms (400)
+            session.get(f"{self.base}/", timeout=TIMEOUT)
         with self.lock:
             self.sign_ins.append((time.perf_counter() - started) * 1000)
         return session
 
     def sign_in_everyone(self) -> None:
-        """Every login once, before the warm-up (argon2 is slow on purpose; not in the figures)."""
+        """Every login once, before the warm-up (argon2 is slow on purpose; not in the figures).
+        Two flows of one login at the same time share its session, like two tabs of a browser."""
         started = time.perf_counter()
         with ThreadPoolExecutor(4) as pool:
             sessions = pool.map(self._sign_in, self.world.staff)
-            for username, session in zip(self.world.staff, sessions, strict=True):
-                self.free[username].append(session)
+            self.sessions = dict(zip(self.world.staff, sessions, strict=True))
         print(f"  {len(self.world.staff)} staff signed in ({time.perf_counter() - started:.0f} s)")
-
-    def acquire(self, username: str) -> requests.Session:
-        """A signed-in session of the login not in use by another flow (a second desk signs in)."""
-        with self.lock:
-            if self.free[username]:
-                return self.free[username].pop()
-        return self._sign_in(username)
-
-    def release(self, username: str, session: requests.Session) -> None:
-        with self.lock:
-            self.free[username].append(session)
 
     def pick_login(self, role: str) -> str:
         """A login of `role`, more likely where more tasks wait for that role."""
@@ -213,10 +207,10 @@ class Mix:
             with self.lock:
                 self.dropped += self.recorder.measuring
             return
-        before = self.recorder.requests
+        self.local.requests = 0
         role = ROLES.get(name)
         username = CITY_LOGINS.get(name) or (self.pick_login(role) if role else None)
-        session = self.acquire(username) if username else requests.Session()
+        session = self.sessions[username] if username else requests.Session()
         try:
             getattr(self, name)(session, username)
         except Skip:
@@ -224,11 +218,9 @@ class Mix:
         except Exception as error:  # a bug of the load script: say so, go on
             print(f"\n!!! flow {name} failed: {error!r}", flush=True)
         finally:
-            if username:
-                self.release(username, session)
             with self.lock:
                 self.flows += 1
-                self.flow_requests += self.recorder.requests - before
+                self.flow_requests += self.local.requests
                 if self.recorder.measuring:
                     self.lags.append(lag * 1000)
 
@@ -458,5 +450,5 @@ class Mix:
                           f"{len(self.lags)} flows started, late by p95 {lags[int(0.95 * len(lags))]:.0f} ms "
                           f"(client threads busy); {self.dropped} flows dropped (not started within "
                           f"{MAX_LAG:.0f} s: every client thread was waiting for an answer)",
-                          f"sign-ins (argon2, before the warm-up and for extra desks): {len(sign_ins)}, "
+                          f"sign-ins (argon2, before the warm-up): {len(sign_ins)}, "
                           f"p50 {sign_ins[len(sign_ins) // 2]:.0f} ms"])
