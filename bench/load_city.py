@@ -43,7 +43,7 @@ POPULATION_VERSION = 1
 STOPS = {"triage": 6, "dispatch": 12, "first_contact": 18, "signed_for": 6, "handle": 28, "unit_review": 10,
          "platform_review": 8, "rating": 12}
 PATH = ("triage", "dispatch", "first_contact", "handle", "unit_review", "platform_review", "rating")
-#: Channels that deliver without a registrar (they wait at triage) and the desk's (triaged at once).
+#: The open cases' channels, as in the statistics benchmark (hotline: registered by a registrar).
 CHANNELS = {"hotline": 62, "wechat": 14, "web": 9, "app": 7, "sms": 4, "api": 4}
 REPLY = {"action": "reply", "policy_basis": "《阜新市城市管理条例》",
          "result": "已现场核实并处理完毕，已电话告知诉求人。",
@@ -174,8 +174,8 @@ class Driver:
 
 
 def _open_cases(rng: random.Random, staff: Staff, count: int, part: int = 0, parts: int = 1) -> None:
-    """Register `count` cases as their channels do (the desk triages at once) and move each to a
-    step drawn from STOPS; in the places of this `part` only (see _open_cases_in_parallel)."""
+    """Register `count` cases (a registrar for the hotline's, nobody for the channels') and move
+    each to a step drawn from STOPS; in the places of this `part` only (_open_cases_in_parallel)."""
     driver = Driver(rng, staff)
     places = [(t.code, t.name) for n, t in enumerate(db.session.execute(text(
         "SELECT code, name FROM territory WHERE level IN ('village', 'grid') ORDER BY code")))
