@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 
-.PHONY: bootstrap run demo-reset test lint bench bench-statistics bench-growth
+.PHONY: bootstrap run demo-reset test lint bench bench-statistics bench-growth bench-load bench-scale bench-search
 
 # Create the virtualenv and install the pinned requirements (again only when they change).
 $(STAMP): requirements.txt
@@ -48,3 +48,13 @@ bench-statistics: bootstrap
 # the city), with and without pruning the saved task tree; SQLite and the local database bench_growth.
 bench-growth: bootstrap
 	$(BIN)/python bench/state_growth.py
+
+# Load run of the production shape (bench/README.md): PostgreSQL `bench_load` (populated once),
+# gunicorn with 4 workers and a scheduler on a free local port, 60 requests/s for 3 minutes.
+bench-load: bootstrap
+	$(BIN)/python bench/load.py
+
+# Case text search at 3,000,000 cases (bench/README.md): words with their index against ILIKE;
+# PostgreSQL `bench_search` (filled once).
+bench-search: bootstrap
+	$(BIN)/python bench/search.py
