@@ -47,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     cli.init_app(app)
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every poll at INFO
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # ~30 "State changed" lines per step
     return app
 
 

@@ -1,11 +1,15 @@
 """Concurrent writers to one instance: exactly one wins, the other gets 409, nothing is lost."""
 import threading
+import time
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 
 from app.engine import runtime
-from app.engine.models import CaseEvent, HumanTask, ProcessInstance
+from app.engine.errors import Conflict
+from app.engine.models import CaseEvent, HumanTask, Incident, ProcessInstance
 from app.extensions import db
+from app.organisation.models import Unit
 from tests import factories as f
 
 
@@ -60,3 +64,43 @@ def test_two_concurrent_completions_of_one_task_give_one_success_and_one_conflic
     completions = db.session.scalar(select(func.count()).select_from(CaseEvent)
                                     .where(CaseEvent.kind == "task_completed"))
     assert completions == 1
+
+
+def test_a_deadlock_inside_a_step_is_a_conflict_to_retry_not_an_incident(app):
+    """Two writers can deadlock on rows they both update (the statistics rollup's day rows, say).
+    PostgreSQL breaks the cycle by failing one of them; that one must get 409 and nothing written,
+    not a process incident."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no deadlock")
+    # given two rows, the first locked by another transaction
+    first, second = f.unit("V1"), f.unit("V2")
+    db.session.commit()
+    other = db.engine.connect()
+    other.begin()
+    other.execute(update(Unit).where(Unit.id == first.id).values(name="other"))
+    outcome = []
+
+    def step():
+        db.session.execute(update(Unit).where(Unit.id == second.id).values(name="step"))
+        db.session.execute(update(Unit).where(Unit.id == first.id).values(name="step"))
+
+    def run_step():
+        with app.app_context():
+            try:
+                runtime.run(None, step, source="task")
+            except Exception as error:  # what the step raised is the outcome
+                outcome.append(error)
+
+    # when a step locks the second row and waits for the first while the other transaction,
+    # holding the first, asks for the second
+    runner = threading.Thread(target=run_step)
+    runner.start()
+    time.sleep(0.5)
+    other.execute(update(Unit).where(Unit.id == second.id).values(name="other"))
+    runner.join(timeout=10)
+    other.rollback()
+    other.close()
+
+    # then the step, which PostgreSQL chose to fail, ends as a Conflict, and no incident is filed
+    assert [type(error) for error in outcome] == [Conflict]
+    assert db.session.scalar(select(func.count()).select_from(Incident)) == 0

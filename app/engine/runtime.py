@@ -26,12 +26,12 @@ from sqlalchemy import bindparam, insert, update
 
 from app.clock import utcnow
 from app.engine import history, incidents, mirrors, serialization
-from app.engine.errors import ProcessIncident
+from app.engine.errors import Conflict, ProcessIncident
 from app.engine.mirrors import Snapshot
 from app.engine.models import ProcessInstance
 from app.engine.repository import ParsedProcess, parsed_by_id
 from app.engine.scripting import build_script_engine
-from app.engine.transaction import CONFLICT_MESSAGE, defer, execute
+from app.engine.transaction import CONFLICT_MESSAGE, defer, execute, lost_a_lock
 from app.extensions import db
 
 signals = Namespace()
@@ -119,6 +119,9 @@ def run(loaded: LoadedInstance, step: Callable[[], Any], source: str,
     try:
         return step()
     except Exception as exc:  # any error inside the process must not escape as a 500
+        if lost_a_lock(exc):  # e.g. two writers deadlocked on the statistics rollup: retry
+            db.session.rollback()
+            raise Conflict(CONFLICT_MESSAGE) from None
         element_id = None
         if isinstance(exc, WorkflowTaskException) and exc.task_spec is not None:
             element_id = getattr(exc.task_spec, "bpmn_id", None) or exc.task_spec.name

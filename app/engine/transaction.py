@@ -21,6 +21,19 @@ def _is_lock_error(exc: OperationalError) -> bool:
     return "database is locked" in text or "deadlock detected" in text or "could not serialize" in text
 
 
+def lost_a_lock(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it wraps (SpiffWorkflow wraps what a process function raised),
+    is a lock the database refused: a deadlock between two writers, a serialization failure,
+    SQLite's busy lock. That is a race to retry, not a fault of the process."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, OperationalError) and _is_lock_error(exc):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def execute(statement, params=None):
     """Run a Core statement on the current transaction's connection, bypassing the ORM layer:
     the engine's hot path uses prebuilt statements on tables, not ORM entities. Deferred writes
