@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 
-.PHONY: bootstrap run demo-reset test lint bench bench-statistics
+.PHONY: bootstrap run demo-reset test lint bench bench-statistics bench-scale
 
 # Create the virtualenv and install the pinned requirements (again only when they change).
 $(STAMP): requirements.txt
@@ -43,3 +43,9 @@ bench: bootstrap
 # database bench_statistics) with three years of a city, then measures every endpoint.
 bench-statistics: bootstrap
 	$(BIN)/python bench/statistics.py
+
+# Every list and page at 3,000,000 requests (bench/README.md, "Scale"): fills the local database
+# bench_scale (or BENCH_SCALE_DATABASE_URL) once, then measures each role's inbox, case list, case
+# page and searches; `make bench-scale ARGS="--cases 300000"` for a trial.
+bench-scale: bootstrap
+	$(BIN)/python bench/scale.py $(ARGS)
