@@ -92,6 +92,9 @@ class HumanTask(db.Model):
         Index("ix_human_task_unit_inbox", "status", "candidate_unit_id", "assignee_id", "due_at"),
         Index("ix_human_task_assignee_inbox", "status", "assignee_id", "due_at"),
         Index("ix_human_task_instance_status", "instance_id", "status"),
+        # jurisdiction (app/cases/access.py): the cases a unit or a user has a task of
+        Index("ix_human_task_unit_case", "candidate_unit_id", "case_id"),
+        Index("ix_human_task_assignee_case", "assignee_id", "case_id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
