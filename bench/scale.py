@@ -37,6 +37,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import timedelta  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
@@ -70,7 +71,7 @@ DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_scale"
 PROTECTED_DATABASES = {"test", "postgres", "template0", "template1", "bench", "bench_inbox",
                        "bench_statistics"}
 MARKER = "bench_scale_fill"  # the marker: a table holding the fill's signature
-FILL_VERSION = 1
+FILL_VERSION = 2
 TARGET_MS = 100.0
 PAGE_SIZE = 50  # app/web/cases.py
 DEEP_OFFSET = 1000
@@ -211,6 +212,16 @@ SERVER_FILL = {
 }
 
 
+def _server_fill(cursor, timings: dict[str, float], parameters: dict) -> None:
+    """The engine's rows of one chunk of requests, from its staging rows (then emptied): a
+    chunk's sort fits in memory, where 27 M timeline rows at once spill to disk."""
+    for table, statement in SERVER_FILL.items():
+        t1 = time.perf_counter()
+        cursor.execute(statement, parameters)
+        timings[table] += time.perf_counter() - t1
+    cursor.execute("TRUNCATE scale_stage")
+
+
 def _prepare(rng: random.Random):
     """Time limits, the deployed workflows, the demo city; the real samples (their rows are
     removed again)."""
@@ -256,6 +267,7 @@ def fill(args) -> bool:
         cursor = connection.connection.driver_connection.cursor()
         cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # a chunk's timeline is sorted in memory
         cursor.execute("SET LOCAL session_replication_role = replica")  # no FK or rollup triggers per row
         cursor.execute(f"CREATE TABLE {MARKER} (signature text)")
         cursor.execute(f"INSERT INTO {MARKER} VALUES (%s)", (signature(args),))
@@ -268,27 +280,33 @@ def fill(args) -> bool:
         _samples_tables(cursor, samples)
         filler = ScaleFiller(city, rng, start, end, zone.utcoffset(end), samples.definition_id,
                              samples=samples, centres=centres, handlers=handlers)
-        t1 = time.perf_counter()
         opened = round(args.cases * args.open_share)
         plans = filler.plans(args.cases - opened, opened)
-        generating = copying = 0.0
-        for first in range(0, len(plans), city_fill.CHUNK):
-            t1 = time.perf_counter()
-            for case_id, plan in enumerate(plans[first:first + city_fill.CHUNK], start=first + 1):
-                filler.request(case_id, plan)
-            t2 = time.perf_counter()
-            copy_rows(cursor, filler.rows)
-            generating, copying = generating + t2 - t1, copying + time.perf_counter() - t2
-            done = min(first + city_fill.CHUNK, len(plans))
-            print(f"\r  {done:>9,} requests: generated {generating:5.1f} s, copied {copying:5.1f} s",
-                  end="", flush=True)
+        timings = dict.fromkeys(("generated", "copied", *SERVER_FILL), 0.0)
+        parameters = {"definition": samples.definition_id, "centre": centres["city"]}
+        with ThreadPoolExecutor(1) as server:  # the server writes a chunk while Python makes the next
+            writing = None
+            for first in range(0, len(plans), city_fill.CHUNK):
+                t1 = time.perf_counter()
+                for case_id, plan in enumerate(plans[first:first + city_fill.CHUNK], start=first + 1):
+                    filler.request(case_id, plan)
+                t2 = time.perf_counter()
+                if writing is not None:
+                    writing.result()
+                t3 = time.perf_counter()
+                copy_rows(cursor, filler.rows)
+                timings["generated"] += t2 - t1
+                timings["copied"] += time.perf_counter() - t3
+                writing = server.submit(_server_fill, cursor, timings, parameters)
+                done = min(first + city_fill.CHUNK, len(plans))
+                print(f"\r  {done:>9,} requests: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items())
+                      + f"; {time.perf_counter() - t0:.0f} s in all", end="", flush=True)
+            writing.result()
         print()
-        timings["generated and copied"] = generating + copying
-        for table, statement in SERVER_FILL.items():
-            t1 = time.perf_counter()
-            cursor.execute(statement, {"definition": samples.definition_id, "centre": centres["city"]})
-            timings[table] = time.perf_counter() - t1
-            print(f"  {table} from the samples: {cursor.rowcount:,} rows ({timings[table]:.1f} s)")
+        cursor.execute("INSERT INTO case_number_counter (day, last_value) SELECT"
+                       " to_date(substr(number, 3, 8), 'YYYYMMDD'), max(substr(number, 12)::int)"
+                       " FROM case_record GROUP BY 1 ON CONFLICT (day) DO UPDATE"
+                       " SET last_value = greatest(case_number_counter.last_value, excluded.last_value)")
         t1 = time.perf_counter()
         for _, definition in indexes:
             cursor.execute(definition)
