@@ -58,3 +58,9 @@ bench-load: bootstrap
 # PostgreSQL `bench_search` (filled once).
 bench-search: bootstrap
 	$(BIN)/python bench/search.py
+
+# Every list and page at 3,000,000 requests (bench/README.md, "Scale"): fills the local database
+# bench_scale (or BENCH_SCALE_DATABASE_URL) once, then measures each role's inbox, case list, case
+# page and searches; `make bench-scale ARGS="--cases 300000"` for a trial.
+bench-scale: bootstrap
+	$(BIN)/python bench/scale.py $(ARGS)

@@ -265,6 +265,7 @@ class Filler:
         self.rows: dict[str, list[str]] = {table: [] for table in COLUMNS}
         self.last_assessment: dict[int, tuple[int, str]] = {}  # unit -> (its latest assessment, result)
         self.referred: set[int] = set()  # assessments a referral used up
+        self.numbered: dict[str, int] = {}  # local day -> its last case number (app/cases/numbers.py)
 
     # --- plans: when, what kind, how long ------------------------------------------------------
 
@@ -527,9 +528,10 @@ class Filler:
         address = f"{place.name}{rng.randrange(1, 40)}号楼{rng.randrange(1, 7)}单元"
         description = f"{address}居民来电反映：{ISSUES[category]}。{ASKS[rng.randrange(len(ASKS))]}"
         local_day = (created + self.offset).strftime("%Y%m%d")
+        self.numbered[local_day] = sequence = self.numbered.get(local_day, 0) + 1
         rows["case_record"].append("\t".join((
-            str(case_id), f"HY{local_day}-{case_id:07d}", f"{category_name}问题（{place.name}）", description,
-            address, case["status"], _n(case["unit"]), str(place.territory_id), str(category_id),
+            str(case_id), f"HY{local_day}-{sequence:06d}", f"{category_name}问题（{place.name}）",
+            description, address, case["status"], _n(case["unit"]), str(place.territory_id), str(category_id),
             f"{surname}{'先生' if rng.random() < 0.5 else '女士'}",
             f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
             self.channel(), "f", plan.request_type, _n(case["level"]), _n(case["outcome"]),

@@ -6,7 +6,7 @@ tests/test_browser_task_context.py."""
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.privacy.models import PersonalDataAccess
@@ -183,3 +183,25 @@ def test_R14_the_calling_step_shows_the_requesters_phone_masked_and_reveals_it_a
     desk.do("handler_village", "first_contact", action="accept", contact_result="reached")
     handle = client.get(f"/tasks/{desk.task('handler_village', 'handle')}").get_data(as_text=True)
     assert 'id="personal-data"' not in handle
+
+
+def test_issue15_the_case_page_reads_each_process_version_once_and_no_saved_state(desk, city):
+    # given a case whose timeline names the actions of three steps of one instance
+    desk.village_case(city["units"])
+    desk.sign_for("handler_village")
+    desk.reply("handler_village")
+    signed_in(desk.client, "handler_village")
+    statements = []
+    listener = lambda conn, cursor, statement, *args: statements.append(" ".join(statement.split()))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        # when a handler opens the case page
+        response = desk.client.get(f"/cases/{desk.number}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert response.status_code == 200
+    # then the instance's process version is asked for once, and its saved state (tens of KB of
+    # JSON on a finished request) never
+    versions = [s for s in statements if s.startswith("SELECT process_instance.definition_id FROM")]
+    assert len(versions) == 1
+    assert not [s for s in statements if "process_instance.state" in s]

@@ -3,7 +3,7 @@ are mirrors and history written in the same transaction, so queries never unpack
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -92,6 +92,12 @@ class HumanTask(db.Model):
         Index("ix_human_task_unit_inbox", "status", "candidate_unit_id", "assignee_id", "due_at"),
         Index("ix_human_task_assignee_inbox", "status", "assignee_id", "due_at"),
         Index("ix_human_task_instance_status", "instance_id", "status"),
+        # jurisdiction (app/cases/access.py): the cases a unit or a user has a task of
+        Index("ix_human_task_unit_case", "candidate_unit_id", "case_id"),
+        Index("ix_human_task_assignee_case", "assignee_id", "case_id"),
+        # the case list's light (app/cases/search.py): the cases of the open tasks due before a moment
+        Index("ix_human_task_open_due", "due_at", "case_id", sqlite_where=text("status = 'open'"),
+              postgresql_where=text("status = 'open'")),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))

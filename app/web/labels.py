@@ -7,6 +7,7 @@ shown, by the request's locale (`role_label`, `phase_label`, `role_choices`, `ph
 """
 from flask import Flask, g, has_request_context
 from flask_babel import get_locale, gettext, ngettext, pgettext
+from sqlalchemy import select
 
 from app.i18n import N_, locale_code
 
@@ -166,16 +167,27 @@ def _action_label(event, action) -> str:
     """The label of `action` in the form of the task the event completed (its process version's)."""
     from app import forms
     from app.engine import repository
-    from app.engine.models import ProcessInstance
-    from app.extensions import db
 
     form = None
     if event.instance_id is not None and event.element_id:
-        definition_id = db.session.get(ProcessInstance, event.instance_id).definition_id
+        definition_id = _definition_of(event.instance_id)
         meta = repository.parsed_by_id(definition_id).user_tasks.get(event.element_id)
         if meta is not None and meta.form_key:
             form = forms.for_definition(definition_id, meta.form_key)
     return forms.texts.option_label(form, "action", action) or str(action)
+
+
+def _definition_of(instance_id: int) -> int:
+    """The process version of an instance, read once per request: a timeline names the actions
+    of one instance many times, and loading the instance would read its whole saved state."""
+    from app.engine.models import ProcessInstance
+    from app.extensions import db
+
+    known = g.setdefault("instance_definitions", {}) if has_request_context() else {}
+    if instance_id not in known:
+        known[instance_id] = db.session.scalar(
+            select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id))
+    return known[instance_id]
 
 
 def role_label(code: str | None) -> str:
