@@ -320,7 +320,7 @@ def fill(args) -> bool:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM (ANALYZE)"))
     print(f"  VACUUM ANALYZE {time.perf_counter() - t1:.1f} s; filled in {time.perf_counter() - t0:.1f} s"
-          f" (load average {load_average()})")
+          f" (load average {city_fill.load_average()})")
     return True
 
 
@@ -514,18 +514,7 @@ def report(results: list[Result], sizes, cases: int, loads: tuple[str, str]) -> 
         print(f"| {key} | " + " | ".join(cells) + " |")
     missed = [r for r in results if r.p95 >= TARGET_MS]
     print(f"\n  {len(results) - len(missed)} of {len(results)} under {TARGET_MS:.0f} ms at p95")
-    per = 1_000_000 / cases
-    print(f"\n=== Table sizes ({cases:,} cases; per million cases in brackets)\n")
-    print("| table | rows | table MB (with TOAST) | indexes MB | total MB |")
-    print("|---|---|---|---|---|")
-    total = ("all", sum(r[1] for r in sizes), sum(r[2] for r in sizes), sum(r[3] for r in sizes))
-    for table, rows, heap, indexes in (*sizes, total):
-        cells = [f"{value:,.0f} ({value * per:,.0f})" for value in (rows, heap, indexes, heap + indexes)]
-        print(f"| {table} | " + " | ".join(cells) + " |")
-
-
-def load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    city_fill.print_table_sizes(sizes, cases, heap_label="table MB (with TOAST)")
 
 
 def main() -> None:
@@ -544,16 +533,17 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) every statement")
     args = parser.parse_args()
     url = database_url(args)
-    print(f"=== {make_url(url).render_as_string(hide_password=True)}  (load average {load_average()})")
+    shown = make_url(url).render_as_string(hide_password=True)
+    print(f"=== {shown}  (load average {city_fill.load_average()})")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         fill(args)
         if args.fill_only:
             return
         cases = db.session.scalar(select(func.count()).select_from(Case))
-        loads = [load_average()]
+        loads = [city_fill.load_average()]
         results = measure(app, args)
-        loads.append(load_average())
+        loads.append(city_fill.load_average())
         report(results, table_sizes(), cases, (loads[0], loads[1]))
 
 

@@ -846,9 +846,14 @@ def report(results: list[Result], sizes, cases: int, loads: tuple[str, str]) -> 
             cells += [f"{found.rows:,}", f"{found.median:.0f} / {found.p95:.0f}{mark}"]
             target = f"{TARGETS_MS[found.endpoint.group]:.0f}" if found.endpoint.group in TARGETS_MS else "–"
         print(f"| {key} | " + " | ".join(cells) + f" | {target} |")
+    print_table_sizes(sizes, cases)
+
+
+def print_table_sizes(sizes, cases: int, heap_label: str = "table MB") -> None:
+    """`sizes`: (table, rows, heap MB, indexes MB) rows, printed with their values per million cases."""
     per = 1_000_000 / cases
     print(f"\n=== Table sizes ({cases:,} cases; per million cases in brackets)\n")
-    print("| table | rows | table MB | indexes MB | total MB |")
+    print(f"| table | rows | {heap_label} | indexes MB | total MB |")
     print("|---|---|---|---|---|")
     total = ("all", sum(row[1] for row in sizes), sum(row[2] for row in sizes), sum(row[3] for row in sizes))
     for table, rows, heap, indexes in (*sizes, total):
