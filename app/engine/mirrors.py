@@ -117,7 +117,7 @@ def sync_timers(loaded, after: Snapshot) -> None:
         defer(_INSERT_TIMERS, new)
     _update_by_id(Timer, [{"id": t, "due_at": d} for t, d in after.waiting_timers.items()
                           if t in before and before[t] != d])
-    finished = []
+    finished, fired_timers = [], []
     for timer_id in before.keys() - after.waiting_timers.keys():
         state = _state_of(workflow, timer_id)
         fired = state is not None and state in (TaskState.READY, TaskState.COMPLETED)
@@ -126,8 +126,12 @@ def sync_timers(loaded, after: Snapshot) -> None:
                          "claimed_by": None, "claim_expires_at": None})
         if fired:
             element = workflow.get_task_from_id(UUID(timer_id)).task_spec.bpmn_id
-            history.record(row.case_id, "timer_fired", instance_id=row.id, element_id=element,
-                           task_id=timer_id)
+            fired_timers.append((before[timer_id] or now, element, timer_id))
+    # timers that fired in one step go on the timeline by due time, then element: not in the
+    # order of a set of random task ids
+    for _due, element, timer_id in sorted(fired_timers):
+        history.record(row.case_id, "timer_fired", instance_id=row.id, element_id=element,
+                       task_id=timer_id)
     _update_by_id(Timer, finished)
 
 
