@@ -43,7 +43,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.camunda.parser import CamundaParser  # noqa: E402
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
-from sqlalchemy import create_engine, event, func, select, text, update  # noqa: E402
+from sqlalchemy import event, func, select, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -58,6 +58,7 @@ from app.engine.models import HumanTask, ProcessInstance  # noqa: E402
 from app.engine.transaction import transaction  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.organisation.models import Unit  # noqa: E402
+from bench.common import create_database, empty_database  # noqa: E402
 
 PROCESS_ID = "Process_two_user_tasks"
 #: shared/ sits beside the main checkout (/work/main) and above the worktrees (/work/wt/<name>).
@@ -197,13 +198,7 @@ def ensure_pg_database(url: str) -> None:
     name = parsed.database or ""
     if name in PROTECTED_DATABASES or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise SystemExit(f"refusing to use database '{name}': the benchmark drops its schema")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
+    create_database(url)
 
 
 def fresh_database(backend: str, args, workdir: Path, run: int) -> str:
@@ -212,13 +207,7 @@ def fresh_database(backend: str, args, workdir: Path, run: int) -> str:
     if backend == "sqlite":
         return f"sqlite:///{workdir / f'bench-{run}.sqlite3'}"
     ensure_pg_database(args.pg)
-    engine = create_engine(args.pg)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
+    empty_database(args.pg)
     return args.pg
 
 

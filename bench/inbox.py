@@ -17,24 +17,26 @@ kept (SQLite file under the temp directory, PostgreSQL database `bench_inbox`); 
 
 See bench/README.md, section "Inbox (200,000 open cases)".
 """
-import argparse
-import hashlib
-import os
-import random
-import re
-import statistics
 import sys
-import tempfile
-import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script, sys.path[0] is bench/, not the repository
-    sys.path.insert(0, str(REPO))
+# Run as a script, sys.path[0] is bench/, where bench/statistics.py would hide the standard
+# library's `statistics`; the repository goes there instead.
+HERE, REPO = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
+sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import timedelta  # noqa: E402
+
 # A fixed key, so create_app does not have to generate instance/secret_key.
 os.environ.setdefault("SECRET_KEY", "huiyin-bench-not-secret")
 
@@ -54,6 +56,7 @@ from app.timelimits import lights  # noqa: E402
 from app.timelimits.limits import seed_defaults  # noqa: E402
 from app.workspace import inbox as workspace  # noqa: E402
 from app.workspace.inbox import InboxFilter  # noqa: E402
+from bench.common import Timings, load_average  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_inbox"
 PROTECTED_DATABASES = {"test", "postgres", "template0", "template1", "bench"}
@@ -406,22 +409,13 @@ class Variant:
 
 
 @dataclass
-class Result:
+class Result(Timings):
     user: str
     key: str
     label: str
     rows: int
     times_ms: list[float] = field(default_factory=list)
     ids: list = field(default_factory=list)  # what the last call returned
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def p95(self) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
 
 
 @dataclass
@@ -547,10 +541,6 @@ def light_counts(at) -> None:
 
 def lights_order():
     return ("red", "yellow", "blue")
-
-
-def load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def run_backend(backend: str, args) -> dict[str, list[Result]]:

@@ -38,7 +38,7 @@ os.environ["SECRET_KEY"] = "huiyin-bench-load-not-secret"
 os.environ["PII_KEY"] = base64.urlsafe_b64encode(b"huiyin-bench-load-pii-not-secret").decode()
 
 import requests  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -48,6 +48,7 @@ from app.citizen.links import tracking_token  # noqa: E402
 from app.engine.transaction import transaction  # noqa: E402
 from app.extensions import db  # noqa: E402
 from bench import load_city, load_mix  # noqa: E402
+from bench.common import create_database  # noqa: E402
 
 DATABASE = "bench_load"
 DEFAULT_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
@@ -61,13 +62,7 @@ def database_url(given: str) -> str:
         shown = parsed.render_as_string(hide_password=True)
         raise SystemExit(f"refusing {shown}: the load run uses only the PostgreSQL database "
                          f"'{DATABASE}' (it may empty it)")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": DATABASE}):
-                conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    finally:
-        admin.dispose()
+    create_database(given)
     return parsed.render_as_string(hide_password=False)
 
 

@@ -95,14 +95,6 @@ def present() -> str | None:
     return db.session.scalar(text("SELECT obj_description('public'::regnamespace, 'pg_namespace')"))
 
 
-def _wipe() -> None:
-    db.session.remove()
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    db.engine.dispose()
-
-
 def _closed_history(rng: random.Random, closed: int) -> None:
     """The statistics generator's closed requests (no process state), COPYed with the rollup's
     triggers off, then the rollup computed from the facts (as bench/statistics.py does)."""
@@ -250,7 +242,7 @@ def populate(args) -> bool:
         return False
     if found is not None or args.reload or db.session.scalar(select(func.count()).select_from(Case)):
         print("  emptying the database")
-        _wipe()
+        city_fill.wipe()
         upgrade()
     t0 = time.perf_counter()
     rng = random.Random(args.seed)

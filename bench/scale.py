@@ -29,11 +29,9 @@ HERE, REPO = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 import argparse  # noqa: E402
-import math  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
-import statistics  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -46,7 +44,7 @@ os.environ.setdefault("SECRET_KEY", "huiyin-bench-not-secret")
 
 from flask import current_app  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import event, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import create_app, demo  # noqa: E402
@@ -64,6 +62,7 @@ from app.timelimits.limits import seed_defaults  # noqa: E402
 from app.workspace import inbox as workspace  # noqa: E402
 from app.workspace.inbox import InboxFilter  # noqa: E402
 from bench import statistics as city_fill  # noqa: E402
+from bench.common import Timings, load_average  # noqa: E402
 from bench.scale_samples import Samples, collect  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_scale"
@@ -320,7 +319,7 @@ def fill(args) -> bool:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM (ANALYZE)"))
     print(f"  VACUUM ANALYZE {time.perf_counter() - t1:.1f} s; filled in {time.perf_counter() - t0:.1f} s"
-          f" (load average {city_fill.load_average()})")
+          f" (load average {load_average()})")
     return True
 
 
@@ -352,20 +351,11 @@ class Probe:
 
 
 @dataclass
-class Result:
+class Result(Timings):
     user: str
     probe: Probe
     rows: int = 0
     times_ms: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def p95(self) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 def _listed(wanted: dict, offset: int = 0):
@@ -439,36 +429,14 @@ def signed_in(app, username: str):
     return client
 
 
-class Capture:
-    """The statements one call sends (for --explain)."""
-
-    def __init__(self, engine) -> None:
-        self.on, self.statements = False, []
-        event.listen(engine, "before_cursor_execute", self._before)
-
-    def _before(self, conn, cursor, statement, parameters, context, executemany):
-        if self.on:
-            self.statements.append((statement, parameters))
-
-
-def explain(capture: Capture, probe: Probe, user_id: int) -> None:
+def explain(capture: city_fill.Capture, probe: Probe, user_id: int) -> None:
     db.session.remove()
     user = db.session.get(User, user_id)
-    capture.statements, capture.on = [], True
-    try:
-        probe.call(user)
-    finally:
-        capture.on = False
-    for statement, parameters in capture.statements:
-        if not statement.lstrip().upper().startswith("SELECT"):
-            continue
-        lines = db.session.connection().exec_driver_sql(
-            "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).scalars().all()
-        print("        | " + "\n        | ".join(lines) + "\n        |")
+    city_fill.explain_call(capture, lambda: probe.call(user))
 
 
 def measure(app, args) -> list[Result]:
-    capture = Capture(db.engine)
+    capture = city_fill.Capture(db.engine)
     results = []
     users = args.users.split(",") if args.users else USERS
     for username in users:
@@ -534,16 +502,16 @@ def main() -> None:
     args = parser.parse_args()
     url = database_url(args)
     shown = make_url(url).render_as_string(hide_password=True)
-    print(f"=== {shown}  (load average {city_fill.load_average()})")
+    print(f"=== {shown}  (load average {load_average()})")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         fill(args)
         if args.fill_only:
             return
         cases = db.session.scalar(select(func.count()).select_from(Case))
-        loads = [city_fill.load_average()]
+        loads = [load_average()]
         results = measure(app, args)
-        loads.append(city_fill.load_average())
+        loads.append(load_average())
         report(results, table_sizes(), cases, (loads[0], loads[1]))
 
 

@@ -27,7 +27,6 @@ HERE, REPO = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 import argparse  # noqa: E402
-import math  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
@@ -49,7 +48,8 @@ from app.extensions import db  # noqa: E402
 from app.search.words import matches, query_words  # noqa: E402
 from app.timelimits.lights import basis  # noqa: E402
 from bench import hotspot_text as texts  # noqa: E402
-from bench.statistics import Pick, database_url, load_average, load_city, wipe  # noqa: E402
+from bench.common import load_average, p95  # noqa: E402
+from bench.statistics import Pick, database_url, load_city, wipe  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_search"
 FILL_VERSION = 1
@@ -208,10 +208,6 @@ def timed(call, reps: int, warmup: int) -> tuple[list[float], object]:
         if rep >= warmup:
             times.append((time.perf_counter() - started) * 1000)
     return times, found
-
-
-def p95(times: list[float]) -> float:
-    return sorted(times)[max(0, math.ceil(0.95 * len(times)) - 1)]
 
 
 def measure(args) -> list[tuple]:

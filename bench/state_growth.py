@@ -35,7 +35,7 @@ os.environ.setdefault("SECRET_KEY", "huiyin-bench-not-secret")
 
 from flask import current_app  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.accounts.models import User  # noqa: E402
@@ -44,6 +44,7 @@ from app.engine import pruning, tasks  # noqa: E402
 from app.engine.models import ProcessInstance  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.timelimits.limits import seed_defaults  # noqa: E402
+from bench.common import empty_database  # noqa: E402
 from bench.engine import ensure_pg_database  # noqa: E402
 from tests.complaint_city import Desk, build_city  # noqa: E402
 
@@ -72,13 +73,7 @@ def fresh_database(backend: str, pg_url: str, workdir: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{workdir / 'growth.sqlite3'}"
     ensure_pg_database(pg_url)
-    engine = create_engine(pg_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
+    empty_database(pg_url)
     return pg_url
 
 

@@ -36,7 +36,6 @@ import math  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
-import statistics  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -50,7 +49,7 @@ os.environ.setdefault("SECRET_KEY", "huiyin-bench-not-secret")
 
 from flask import current_app  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
+from sqlalchemy import event, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import create_app, demo  # noqa: E402
@@ -61,6 +60,7 @@ from app.engine.models import ProcessDefinition  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.organisation.models import Category, Territory, Unit  # noqa: E402
 from app.statistics import rollup, service  # noqa: E402
+from bench.common import Timings, create_database, empty_schema, load_average  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_statistics"
 PROTECTED_DATABASES = {"test", "postgres", "template0", "template1", "bench", "bench_inbox"}
@@ -601,21 +601,14 @@ def database_url(args) -> str:
         raise SystemExit("the statistics benchmark needs PostgreSQL (--database or DATABASE_URL)")
     if name in PROTECTED_DATABASES or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise SystemExit(f"refusing to use database '{name}': the benchmark may drop its schema")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
+    create_database(args.database)
     return parsed.render_as_string(hide_password=False)
 
 
 def wipe() -> None:
+    """Empty the app's database (its whole public schema)."""
     db.session.remove()
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    empty_schema(db.engine)
     db.engine.dispose()
 
 
@@ -744,20 +737,11 @@ def hotspot_endpoints() -> list[Endpoint]:
 
 
 @dataclass
-class Result:
+class Result(Timings):
     scope: str
     endpoint: Endpoint
     rows: int = 0
     times_ms: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def p95(self) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
     @property
     def verdict(self) -> str:
@@ -817,9 +801,14 @@ def measure(args, period: dict) -> list[Result]:
 def explain(capture: Capture, endpoint: Endpoint, user_id: int, period: dict) -> None:
     db.session.remove()
     user = db.session.get(User, user_id)
+    explain_call(capture, lambda: endpoint.call(user, dict(period)))
+
+
+def explain_call(capture: Capture, call: Callable[[], object]) -> None:
+    """Print the plan (EXPLAIN ANALYZE, BUFFERS) of every SELECT that `call` sends."""
     capture.statements, capture.on = [], True
     try:
-        endpoint.call(user, dict(period))
+        call()
     finally:
         capture.on = False
     for statement, parameters in capture.statements:
@@ -859,10 +848,6 @@ def print_table_sizes(sizes, cases: int, heap_label: str = "table MB") -> None:
     for table, rows, heap, indexes in (*sizes, total):
         cells = [f"{value:,.0f} ({value * per:,.0f})" for value in (rows, heap, indexes, heap + indexes)]
         print(f"| {table} | " + " | ".join(cells) + " |")
-
-
-def load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
