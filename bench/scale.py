@@ -70,7 +70,7 @@ DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_scale"
 PROTECTED_DATABASES = {"test", "postgres", "template0", "template1", "bench", "bench_inbox",
                        "bench_statistics"}
 MARKER = "bench_scale_fill"  # the marker: a table holding the fill's signature
-FILL_VERSION = 2
+FILL_VERSION = 3  # 3: the cases carry their search words
 TARGET_MS = 100.0
 PAGE_SIZE = 50  # app/web/cases.py
 DEEP_OFFSET = 1000

@@ -55,6 +55,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from app import create_app, demo  # noqa: E402
 from app.accounts.models import User  # noqa: E402
 from app.cases.models import Case  # noqa: E402
+from app.cases.searchable import case_words  # noqa: E402
 from app.clock import utcnow  # noqa: E402
 from app.engine.models import ProcessDefinition  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -65,7 +66,7 @@ from bench.common import Timings, create_database, empty_schema, load_average  #
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_statistics"
 PROTECTED_DATABASES = {"test", "postgres", "template0", "template1", "bench", "bench_inbox"}
 PROCESS_ID = "bench_statistics"  # the marker: a process definition named after the fill
-FILL_VERSION = 1  # bump when the generated data changes, so kept databases are filled again
+FILL_VERSION = 2  # bump when the generated data changes, so kept databases are filled again
 CHUNK = 50_000  # cases per COPY round
 YEARS_DAYS = 3 * 365
 HOUR, DAY = 3600, 86400
@@ -203,7 +204,8 @@ COLUMNS = {
                     "category_id", "requester_name", "requester_phone", "channel", "public", "request_type",
                     "level", "outcome", "resolved_level", "resolved_unit_id", "satisfaction", "resolution",
                     "created_at", "closed_at", "dispatched_at", "intake_answered", "responded_on_time",
-                    "late_reply", "returns", "escalations", "extensions", "second_handled", "restarted_at"),
+                    "late_reply", "returns", "escalations", "extensions", "second_handled", "restarted_at",
+                    "search_words"),
     "process_instance": ("id", "definition_id", "case_id", "status", "state", "revision", "incident_open",
                          "created_at", "updated_at"),
     "human_task": ("id", "instance_id", "case_id", "element_id", "name", "candidate_unit_id",
@@ -527,10 +529,11 @@ class Filler:
         surname = SURNAMES[rng.randrange(len(SURNAMES))]
         address = f"{place.name}{rng.randrange(1, 40)}号楼{rng.randrange(1, 7)}单元"
         description = f"{address}居民来电反映：{ISSUES[category]}。{ASKS[rng.randrange(len(ASKS))]}"
+        title = f"{category_name}问题（{place.name}）"
         local_day = (created + self.offset).strftime("%Y%m%d")
         self.numbered[local_day] = sequence = self.numbered.get(local_day, 0) + 1
         rows["case_record"].append("\t".join((
-            str(case_id), f"HY{local_day}-{sequence:06d}", f"{category_name}问题（{place.name}）",
+            str(case_id), f"HY{local_day}-{sequence:06d}", title,
             description, address, case["status"], _n(case["unit"]), str(place.territory_id), str(category_id),
             f"{surname}{'先生' if rng.random() < 0.5 else '女士'}",
             f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
@@ -539,7 +542,7 @@ class Filler:
             _n(case["resolution"]), str(created), _t(at(case["closed"])), _t(at(case["dispatched"])),
             _b(case["intake"]), _b(case["on_time"]), _b(case["late_reply"]), str(case["returns"]),
             str(case["escalations"]), str(case["extensions"]), _b(case["second"]),
-            _t(at(case["restarted"])))))
+            _t(at(case["restarted"])), case_words(title, description, address))))
         for hold in holds:
             self.ids["case_assignment"] += 1
             level = self.city.unit_level[hold.unit]
