@@ -21,7 +21,12 @@ from sqlalchemy.pool import Pool
 
 
 def engine_options(config) -> dict:
-    return {"pool_pre_ping": False, "pool_recycle": int(config.get("DATABASE_POOL_RECYCLE", 1800))}
+    """Pool settings, and `jit=off` for every session: PostgreSQL compiles a query whose estimated
+    cost passes `jit_above_cost` to machine code first, which took 34 of 64 ms of an inbox query at
+    3,000,000 cases (bench/README.md, "Scale"); the app's queries are short, so compiling never
+    pays back."""
+    return {"pool_pre_ping": False, "pool_recycle": int(config.get("DATABASE_POOL_RECYCLE", 1800)),
+            "connect_args": {"options": "-c jit=off"}}
 
 
 def closed_by_server(connection) -> bool:

@@ -49,6 +49,13 @@ def test_pool_does_not_ping_before_every_checkout(village):
     assert db.engine.pool._recycle == 1800
 
 
+def test_connections_do_not_compile_queries_just_in_time(village):
+    # given the app's pool on PostgreSQL, whose server compiles costly queries by default
+    # when a request's connection asks for the setting
+    # then JIT is off for the app's sessions (app/connections.py)
+    assert db.session.scalar(text("SHOW jit")) == "off"
+
+
 def test_requests_after_the_server_closed_every_pooled_connection_succeed(client, village, database_url):
     # given a registrar and a handler signed in, a case registered, its task in the inbox: the
     # pool holds connections the requests used
