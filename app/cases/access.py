@@ -32,6 +32,22 @@ def scoped_units(user: User) -> tuple[set[int], list[int]]:
     return territory_units, unit_ids
 
 
+def unit_branches(user: User) -> list | None:
+    """The conditions on case_record whose union is what a user without a territory-wide role sees,
+    each answerable newest-first from one index: the cases of their units, those their units had a
+    task of, those they held a task of. None for a territory-wide role (`visible_cases` serves).
+    A list pages each branch by itself and merges them (service.list_visible): deep pages of a
+    unit then read the unit's own cases instead of walking every case newest-first."""
+    territory_units, unit_ids = scoped_units(user)
+    if territory_units:
+        return None
+    branches = [_cases.c.id.in_(select(_tasks.c.case_id).where(_tasks.c.assignee_id == user.id))]
+    if unit_ids:
+        branches += [_cases.c.unit_id.in_(unit_ids),
+                     _cases.c.id.in_(select(_tasks.c.case_id).where(_tasks.c.candidate_unit_id.in_(unit_ids)))]
+    return branches
+
+
 def visible_cases(user: User):
     """SQL condition on case_record for the cases `user` may see."""
     territory_units, unit_ids = scoped_units(user)

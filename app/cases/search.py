@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, any_, exists, false, func, or_, select
+from sqlalchemy import and_, exists, false, or_, select
 
 from app.cases import conditions
 from app.cases.models import Case
@@ -175,19 +175,19 @@ def _phone_spellings(phone: str) -> list[str]:
 
 def case_light(colour: str, at: Basis):
     """SQL for "the open case's light is `colour`": the light of its most urgent open task (the
-    one due first, as the case page shows it); an open case without a deadline is blue. The cases
-    are `id IN` their tasks', so the database may start from the open tasks (bench/README.md)."""
+    one due first, as the case page shows it); an open case without a deadline is blue. Red and
+    yellow cases are `one_of` their tasks' (read first); blue ones, the newest, `IN` them."""
     if colour not in LIGHTS:
         return false()
     open_tasks = select(_tasks.c.case_id).where(_tasks.c.status == "open", light_condition(colour, at))
     if colour == "red":  # the most urgent task is overdue exactly when any is: one index range
-        return and_(_cases.c.status == "open", _among(open_tasks))
+        return and_(_cases.c.status == "open", conditions.one_of(open_tasks))
     urgent = _tasks.alias("more_urgent")
     more_urgent = exists().where(
         urgent.c.case_id == _tasks.c.case_id, urgent.c.status == "open",
         or_(urgent.c.due_at < _tasks.c.due_at, and_(_tasks.c.due_at.is_(None), urgent.c.due_at.is_not(None))))
     if colour == "yellow":
-        return and_(_cases.c.status == "open", _among(open_tasks.where(~more_urgent)))
+        return and_(_cases.c.status == "open", conditions.one_of(open_tasks.where(~more_urgent)))
     coloured = _cases.c.id.in_(open_tasks.where(~more_urgent))
     if colour == "blue":
         timed = exists().where(_tasks.c.case_id == _cases.c.id, _tasks.c.status == "open",
@@ -195,13 +195,3 @@ def case_light(colour: str, at: Basis):
         coloured = or_(coloured, ~timed)
     return and_(_cases.c.status == "open", coloured)
 
-
-def _among(case_ids):
-    """SQL: the case is one of `case_ids` (a SELECT of case ids). On PostgreSQL `id = ANY(ARRAY(…))`:
-    the ids are read first, and the newest-first page walks the case index backward over them
-    alone. As `IN (…)` the planner walks every case newest-first instead, probing the set; red and
-    yellow cases are days to weeks old, so it passed some hundred thousand newer ones first (0.6–1.6 s
-    at 3,000,000 cases, bench/README.md). Blue cases are the newest: `IN` serves them."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _cases.c.id == any_(func.array(case_ids.scalar_subquery()))
-    return _cases.c.id.in_(case_ids)

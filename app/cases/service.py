@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, union, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
-from app.cases import access, searchable
+from app.cases import access, conditions, searchable
 from app.cases.models import Case
 from app.cases.numbers import next_case_number
 from app.cases.validation import id_number_problem, phone_problem, position_problem, storable
@@ -297,8 +297,21 @@ def get_visible(user: User, number: str):
 
 
 def list_visible(user: User, limit: int = 50, offset: int = 0, where=None) -> list:
-    """Newest first, only within the user's jurisdiction (and `where`, a condition on case_record)."""
-    statement = _CASE_VIEW.where(access.visible_cases(user), *([where] if where is not None else []))
+    """Newest first, only within the user's jurisdiction (and `where`, a condition on case_record).
+
+    For unit roles the page is merged from the newest `offset + limit` cases of each branch of their
+    jurisdiction (the page's cases are among them): one index each, where the plain condition walks
+    every case of the city newest-first and tests it (a county unit's page at offset 1000 took
+    240 ms at 3,000,000 cases, bench/README.md "Scale")."""
+    extra = [where] if where is not None else []
+    branches = access.unit_branches(user)
+    if branches is None:
+        visible = access.visible_cases(user)
+    else:
+        newest = [select(select(_cases.c.id).where(branch, *extra).order_by(_cases.c.id.desc())
+                         .limit(limit + offset).subquery().c.id) for branch in branches]
+        visible = conditions.one_of(select(union(*newest).subquery().c.id))
+    statement = _CASE_VIEW.where(visible, *extra)
     return list(execute(statement.order_by(_cases.c.id.desc()).limit(limit).offset(offset)))
 
 
