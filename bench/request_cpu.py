@@ -39,6 +39,7 @@ from collections import defaultdict  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
+import requests  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -70,6 +71,18 @@ FLOW_OPS = {
     "supervisor_case_page": ("staff GET /cases/<number>",),
 }
 SITE_PACKAGES = re.compile(r"site-packages/([^/]+)")
+
+
+class MeasuredSession(requests.Session):
+    """A `requests.Session` whose requests the meter measures (--http)."""
+
+    def __init__(self, meter: "Meter") -> None:
+        super().__init__()
+        self.meter = meter
+
+    def request(self, method, url, *args, **kwargs):
+        with self.meter.measuring():
+            return super().request(method, url, *args, **kwargs)
 
 
 class Response:
@@ -127,13 +140,17 @@ class Figures:
 class Meter:
     """Per operation: CPU of this process and of its PostgreSQL backends, statements, a profile."""
 
-    def __init__(self, engine, profile: bool, wanted: str | None) -> None:
+    def __init__(self, engine, profile: bool, wanted: str | None, workers: list[int] | None = None) -> None:
         self.op: str | None = None
+        #: --http: the gunicorn workers, whose CPU is the app's; else this process
+        self.workers = workers
         self.on = False
         self.profile, self.wanted = profile, wanted
         self.figures: dict[str, Figures] = defaultdict(Figures)
         self.statements = 0
-        self.backends: set[int] = set()
+        self.own_backends: set[int] = set()  # this process's connections
+        #: --http: the worker's (and the scheduler's) connections; else this process's
+        self.backends = self.own_backends
         event.listen(engine, "before_cursor_execute", self._count)
         event.listen(engine, "connect", self._backend)
         engine.dispose()  # every connection from now on is a new one, whose backend is known
@@ -144,18 +161,14 @@ class Meter:
     def _backend(self, dbapi_connection, _record) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
-            self.backends.add(cursor.fetchone()[0])
+            self.own_backends.add(cursor.fetchone()[0])
         dbapi_connection.commit()
 
+    def app_cpu(self) -> float:
+        return time.process_time() if self.workers is None else cpu_seconds(set(self.workers))
+
     def database_cpu(self) -> float:
-        """CPU seconds of this process's PostgreSQL backends so far (nanoseconds in schedstat)."""
-        total = 0
-        for pid in list(self.backends):
-            try:
-                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
-            except (FileNotFoundError, ProcessLookupError):
-                self.backends.discard(pid)
-        return total / 1e9
+        return cpu_seconds(self.backends)
 
     def measuring(self):
         meter = self
@@ -168,16 +181,16 @@ class Meter:
                     return
                 self.figures = meter.figures[self.op]
                 if meter.profile and self.figures.profile is None:
-                    self.figures.profile = cProfile.Profile()
+                    self.figures.profile = cProfile.Profile(time.process_time)  # CPU, not waits
                 self.statements, self.database = meter.statements, meter.database_cpu()
                 if meter.profile:
                     self.figures.profile.enable()
-                self.cpu = time.process_time()
+                self.cpu = meter.app_cpu()
 
             def __exit__(self, *_exc):
                 if self.op is None:
                     return
-                cpu = time.process_time() - self.cpu
+                cpu = meter.app_cpu() - self.cpu
                 if meter.profile:
                     self.figures.profile.disable()
                 figures = self.figures
@@ -190,14 +203,12 @@ class Meter:
         return Measure()
 
 
-class InProcessMix(load_mix.Mix):
-    """The load run's flows one after the other, through the test client; logins sign in on
-    first use."""
+class SequentialMix(load_mix.Mix):
+    """The load run's flows one after the other; logins sign in on first use."""
 
-    def __init__(self, app, world, rng, meter: Meter) -> None:
-        super().__init__("", world, rng, threads=1)
-        self.meter = meter
-        self.new_session = lambda: ClientSession(app, meter)
+    def __init__(self, world, rng, meter: Meter, base: str, new_session) -> None:
+        super().__init__(base, world, rng, threads=1)
+        self.meter, self.new_session = meter, new_session
         self.sessions = LazySessions(self._sign_in)
         self.produced: dict[str, set[str]] = defaultdict(set)
         self.current = ""  # the flow running
@@ -229,6 +240,18 @@ class LazySessions(dict):
         return session
 
 
+def cpu_seconds(pids: set[int]) -> float:
+    """CPU seconds of these processes so far, to the nanosecond (/proc/<pid>/schedstat); a
+    process that ended is dropped from the set."""
+    total = 0
+    for pid in list(pids):
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pids.discard(pid)
+    return total / 1e9
+
+
 def package_of(filename: str) -> str:
     """The library or app module a function belongs to, for the own time by package."""
     if f"{REPO}/app/" in filename:
@@ -242,17 +265,17 @@ def package_of(filename: str) -> str:
     return "Python (stdlib, builtins)"
 
 
-def print_profile(op: str, figures: Figures, top: int) -> None:
-    stats = pstats.Stats(figures.profile)
+def print_profile(label: str, profiles: list[cProfile.Profile], requests: int, top: int) -> None:
+    stats = pstats.Stats(*profiles)
     total = stats.total_tt
     by_package: dict[str, float] = defaultdict(float)
     for (filename, _line, _name), (_cc, _nc, own, _cum, _callers) in stats.stats.items():
         by_package[package_of(filename)] += own
-    print(f"\n== {op}: {figures.requests} requests, {total / figures.requests * 1000:.1f} ms each "
-          "under the profiler; own time by package:")
+    print(f"\n== {label}: {requests} requests, {total / requests * 1000:.1f} ms CPU each under the "
+          "profiler; own time by package:")
     for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1])[:15]:
         share = seconds / total * 100
-        print(f"    {package:<36} {seconds / figures.requests * 1000:7.2f} ms  {share:5.1f} %")
+        print(f"    {package:<36} {seconds / requests * 1000:7.2f} ms  {share:5.1f} %")
     stats.sort_stats("cumulative").print_stats(top)
 
 
@@ -283,8 +306,13 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="cProfile each operation and print its top N functions (CPU figures then "
                              "include the profiler's overhead)")
+    parser.add_argument("--http", action="store_true",
+                        help="through gunicorn with one worker (started and stopped here) instead of the "
+                             "test client: the app's CPU is the worker's")
     parser.add_argument("--seed", type=int, default=20261215)
     args = parser.parse_args()
+    if args.http and args.profile:
+        parser.error("--profile profiles this process: not with --http")
 
     url = load.database_url(args.database)
     os.environ["DATABASE_URL"] = url
@@ -299,22 +327,45 @@ def main() -> None:
         raise SystemExit(f"no operation of the mix contains {args.op!r}")
     rng = random.Random(args.seed)
     meter = Meter(engine, args.profile > 0, args.op)
-    mix = InProcessMix(app, load.world(app, rng), rng, meter)
-    refresh = lambda: load.open_work(app)  # noqa: E731
-    print(f"=== in process, {len(flows)} flows of the mix; load average {load_average()}")
-    mix.play(flows, args.warmup, refresh)
-    meter.on = True
-    started = time.perf_counter()
-    mix.play(flows, args.flows, refresh)
+    world = load.world(app, rng)
+    if args.http:
+        log_dir = Path(os.environ.get("TMPDIR", "/tmp")) / "huiyin-bench-load"
+        log_dir.mkdir(exist_ok=True)
+        servers = load.Servers(url, load.free_port(), 1, log_dir)
+        servers.wait_ready()
+        meter.workers = set(servers.web_pids()[1:])
+        mix = SequentialMix(world, rng, meter, servers.base, lambda: MeasuredSession(meter))
+
+        def refresh():
+            work = load.open_work(app)
+            meter.backends = set(load.postgres_pids(app)) - meter.own_backends
+            return work
+    else:
+        servers = None
+        mix = SequentialMix(world, rng, meter, "", lambda: ClientSession(app, meter))
+        refresh = lambda: load.open_work(app)  # noqa: E731
+    where = "gunicorn -w 1 (HTTP)" if args.http else "in process"
+    print(f"=== {where}, {len(flows)} flows of the mix; load average {load_average()}")
+    try:
+        mix.play(flows, args.warmup, refresh)
+        meter.on = True
+        started = time.perf_counter()
+        mix.play(flows, args.flows, refresh)
+    finally:
+        if servers is not None:
+            servers.stop()
     print(f"{args.flows} flows in {time.perf_counter() - started:.0f} s (sign-ins on first use not "
           f"measured); load average {load_average()}")
     report(meter, not args.op)
     unknown = {op for name, ops in mix.produced.items() for op in ops - set(FLOW_OPS[name])}
     if unknown:
         print(f"FLOW_OPS misses {sorted(unknown)}: update it from bench/load_mix.py")
-    for op, figures in sorted(meter.figures.items()):
-        if figures.profile is not None:
-            print_profile(op, figures, args.profile)
+    profiled = {op: f for op, f in sorted(meter.figures.items()) if f.profile is not None}
+    for op, figures in profiled.items():
+        print_profile(op, [figures.profile], figures.requests, args.profile)
+    if len(profiled) > 1:
+        print_profile("all these operations", [f.profile for f in profiled.values()],
+                      sum(f.requests for f in profiled.values()), args.profile)
 
 
 if __name__ == "__main__":
