@@ -14,7 +14,9 @@ from pathlib import Path
 
 from babel import Locale, support
 from flask import Blueprint, Flask, abort, has_request_context, redirect, request, session, url_for
-from flask_babel import Babel, Domain, force_locale, get_locale, gettext
+from flask_babel import Babel, Domain, _get_current_context, force_locale, get_locale, gettext
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 DEFAULT_LOCALE = "zh_CN"
 SUPPORTED_LOCALES = ("zh_CN", "en")
@@ -76,9 +78,15 @@ def locale_code(locale: Locale | None) -> str:
 
 
 class CatalogDomain(Domain):
-    """Flask-Babel's message domain, finding a locale's catalog under app/translations/<zh_CN|en>."""
+    """Flask-Babel's message domain, finding a locale's catalog under app/translations/<zh_CN|en>.
+    The request keeps the catalog it found (Flask-Babel's `babel_translations`, which
+    force_locale empties and restores), so a page's many strings look it up once."""
 
     def get_translations(self):
+        context = _get_current_context()
+        found = getattr(context, "babel_translations", None)
+        if found is not None:
+            return found
         locale = get_locale()
         if locale is None:
             return support.NullTranslations()
@@ -87,6 +95,7 @@ class CatalogDomain(Domain):
         if translations is None:
             names = [code, locale.language] if code != locale.language else [code]
             translations = self.cache[code] = support.Translations.load(str(TRANSLATIONS_DIR), names, DOMAIN)
+        context.babel_translations = translations
         return translations
 
 
@@ -97,18 +106,41 @@ class HuiyinBabel(Babel):
 
 
 babel = HuiyinBabel()
+#: The catalog domain: its gettext, ngettext and pgettext are Flask-Babel's without the lookup of
+#: the domain on every call (code that translates every row of a table uses them).
+messages = babel.domain_instance
 bp = Blueprint("web_i18n", __name__)
+#: Parsed once: Babel's Locale.parse of a code checks its locale data every time (~0.1 ms).
+LOCALES = {code: Locale.parse(code) for code in SUPPORTED_LOCALES}
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     """Flask-Babel's locale selector: session choice, else Accept-Language, else zh_CN."""
     if not has_request_context():
-        return DEFAULT_LOCALE
+        return LOCALES[DEFAULT_LOCALE]
     chosen = session.get(SESSION_KEY)
     if chosen in SUPPORTED_LOCALES:
-        return chosen
+        return LOCALES[chosen]
     # werkzeug compares "zh-CN"/"zh_cn" alike and falls back to the primary tag ("zh-TW" -> zh_CN)
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+    return LOCALES[request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE]
+
+
+def _template_function(method: str, **named: int):
+    """A gettext function of the templates with the semantics of Jinja's newstyle gettext (the
+    text is autoescaped and always a format string; the `named` positional arguments, by index,
+    are variables too) that asks the request's catalog directly: Jinja's wrappers around
+    Flask-Babel's lookups cost about 9 µs a string, and a page has hundreds."""
+
+    @pass_eval_context
+    def translate(eval_context, *args, **variables):
+        for name, index in named.items():
+            variables.setdefault(name, args[index])
+        text = getattr(messages.get_translations(), method)(*args)
+        if eval_context.autoescape:
+            text = Markup(text)
+        return text % variables if variables or "%" in text else text
+
+    return translate
 
 
 def active_locale() -> str:
@@ -147,6 +179,11 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
     app.config["BABEL_DOMAIN"] = DOMAIN
     babel.init_app(app, locale_selector=select_locale)
+    template_gettext = _template_function("ugettext")
+    app.jinja_env.globals.update(
+        _=template_gettext, gettext=template_gettext, ngettext=_template_function("ungettext", num=2),
+        pgettext=_template_function("upgettext", context=0),
+        npgettext=_template_function("unpgettext", context=0, num=3))
     app.register_blueprint(bp)
     app.add_template_filter(problem_text)
 

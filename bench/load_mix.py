@@ -98,6 +98,8 @@ class Mix:
     def __init__(self, base: str, world: World, rng: random.Random, threads: int, work=None) -> None:
         self.base, self.world, self.rng = base, world, rng
         self.threads, self.work = threads, work
+        #: a browser's or an app's cookies and headers (bench/request_cpu.py passes the Flask test client's)
+        self.new_session = requests.Session
         self.recorder = Recorder()
         self.sessions: dict[str, requests.Session] = {}
         self.lock = threading.Lock()
@@ -137,7 +139,7 @@ class Mix:
         return role == "handler" and sum(map(ord, unit)) % 2 == 0
 
     def _sign_in(self, username: str) -> requests.Session:
-        session = requests.Session()
+        session = self.new_session()
         started = time.perf_counter()
         if self.uses_api(username):
             response = session.post(f"{self.base}/api/v1/auth/token",
@@ -210,7 +212,7 @@ class Mix:
         self.local.requests = 0
         role = ROLES.get(name)
         username = CITY_LOGINS.get(name) or (self.pick_login(role) if role else None)
-        session = self.sessions[username] if username else requests.Session()
+        session = self.sessions[username] if username else self.new_session()
         try:
             getattr(self, name)(session, username)
         except Skip:

@@ -10,7 +10,15 @@ from flask import Flask, request
 
 from app import i18n
 from app.web import errors, labels
-from app.web.security import csrf, current_user, forget_request_state, is_api_path, may, protect_web_forms
+from app.web.security import (
+    csrf,
+    csrf_token,
+    current_user,
+    forget_request_state,
+    is_api_path,
+    may,
+    protect_web_forms,
+)
 
 #: For the HTML pages only (not /api, whose ReDoc page needs inline scripts). No inline scripts
 #: or styles anywhere in the templates; htmx is told not to inject its indicator styles.
@@ -47,6 +55,7 @@ def init_app(app: Flask) -> None:
     # A form may stay open all day; the token still dies with the session (logout, expiry).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     csrf.init_app(app)
+    app.jinja_env.globals["csrf_token"] = csrf_token
     app.before_request(forget_request_state)
     app.before_request(protect_web_forms)
     i18n.init_app(app)  # Flask-Babel (zh_CN default, English) and POST /language

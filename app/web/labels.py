@@ -6,10 +6,12 @@ Phases and roles an administrator added have no msgid: their stored Chinese or E
 shown, by the request's locale (`role_label`, `phase_label`, `role_choices`, `phase_choices`).
 """
 from flask import Flask, g, has_request_context
-from flask_babel import get_locale, gettext, ngettext, pgettext
+from flask_babel import get_locale
 from sqlalchemy import select
 
-from app.i18n import N_, locale_code
+from app.i18n import N_, locale_code, messages
+
+gettext, ngettext, pgettext = messages.gettext, messages.ngettext, messages.pgettext
 
 ROLES = {"registrar": N_("Registrar"), "dispatcher": N_("Dispatcher"), "handler": N_("Handler"),
          "unit_reviewer": N_("Unit reviewer"), "platform_supervisor": N_("Platform supervisor"),

@@ -31,7 +31,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from app.accounts import sessions
 from app.accounts.models import User, UserSession
@@ -49,6 +49,13 @@ _UNSET = object()
 
 def is_api_path(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in MACHINE_PREFIXES)
+
+
+def csrf_token() -> str:
+    """The page's CSRF token (Flask-WTF's generate_csrf, which keeps it in `g` for the request but
+    reads its settings again on every call: forms in every row of a table call this)."""
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    return token if token is not None else generate_csrf()
 
 
 def protect_web_forms() -> None:
