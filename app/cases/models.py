@@ -18,7 +18,9 @@ class Case(db.Model):
                       # the text search's index (app/search/words.py), PostgreSQL only: written as
                       # an expression, which autogenerate does not look for on SQLite
                       Index("ix_case_record_search_words", text("search_words"),
-                            postgresql_using="gin").ddl_if(dialect="postgresql"))
+                            postgresql_using="gin").ddl_if(dialect="postgresql"),
+                      # a unit's cases newest first (app/cases/service.list_visible)
+                      Index("ix_case_record_unit_newest", "unit_id", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -29,7 +31,7 @@ class Case(db.Model):
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territory.id"), index=True)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
     # The requester (诉求人). Phone is kept readable (callbacks, SMS, duplicate search) but shown
