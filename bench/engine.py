@@ -58,7 +58,7 @@ from app.engine.models import HumanTask, ProcessInstance  # noqa: E402
 from app.engine.transaction import transaction  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.organisation.models import Unit  # noqa: E402
-from bench.common import create_database, empty_database  # noqa: E402
+from bench.common import create_database, empty_database, load_average  # noqa: E402
 
 PROCESS_ID = "Process_two_user_tasks"
 #: shared/ sits beside the main checkout (/work/main) and above the worktrees (/work/wt/<name>).
@@ -243,6 +243,9 @@ class RunResult:
     n: int = 0
     round_trips: dict[str, float] = field(default_factory=dict)  # PostgreSQL: mean per operation
     raw_seconds: list[float] = field(default_factory=list)  # RawSpiff, per instance, interleaved
+    cpu_seconds: float = 0.0  # this process's CPU time in the timed operations (not the server's)
+    raw_cpu_seconds: list[float] = field(default_factory=list)  # RawSpiff's CPU time, per instance
+    load: str = ""  # the load average at the end of the timed instances
 
     @property
     def timed_seconds(self) -> float:
@@ -279,9 +282,10 @@ class RawSpiff:
         self.subprocess_specs = parser.get_subprocess_specs(PROCESS_ID)
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
         self.seconds: list[float] = []
+        self.cpu_seconds: list[float] = []
 
     def instance(self) -> None:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         workflow = BpmnWorkflow(self.spec, self.subprocess_specs)
         workflow.do_engine_steps()
         self.serializer.serialize_json(workflow)
@@ -294,6 +298,7 @@ class RawSpiff:
             self.serializer.serialize_json(workflow)
         assert workflow.completed
         self.seconds.append(time.perf_counter() - started)
+        self.cpu_seconds.append(time.process_time() - cpu_started)
 
 
 class Bench:
@@ -350,16 +355,18 @@ class Bench:
         self.counter.active = self.recording
         if self.profiler is not None and self.recording:
             self.profiler.enable()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             return fn()
         finally:
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
             if self.profiler is not None:
                 self.profiler.disable()
             self.counter.active = False
             if self.recording:
                 self.result.seconds[operation].append(elapsed)
+                self.result.cpu_seconds += cpu
 
     def _next_task(self, case_ref, element_id: str) -> str:
         """Untimed: the open task's id (and, with --assign direct, assign it to the user)."""
@@ -454,6 +461,7 @@ def run_once(backend: str, args, workdir: Path, run: int, http: bool,
             for _ in range(args.warmup):
                 raw.instance()
             raw.seconds.clear()
+            raw.cpu_seconds.clear()
         wall = 0.0
         batch = args.raw_batch or args.n
         for first in range(0, args.n, batch):  # interleaved: a batch of raw, a batch of engine
@@ -466,6 +474,8 @@ def run_once(backend: str, args, workdir: Path, run: int, http: bool,
             wall += time.perf_counter() - started
         bench.result.wall_seconds = wall
         bench.result.raw_seconds = raw.seconds if raw is not None else []
+        bench.result.raw_cpu_seconds = raw.cpu_seconds if raw is not None else []
+        bench.result.load = load_average()
         bench.recording = False
         bench.profiler = None
         traced = args.trace if bench.round_trips is not None else 0
@@ -528,6 +538,10 @@ class Summary:
     round_trips: dict[str, float]
     raw_ms: float | None  # RawSpiff's time per instance
     ratio: float | None  # the engine's time per instance / RawSpiff's, in the same run
+    cpu_ms: float  # the client's CPU time per instance in the timed operations
+    raw_cpu_ms: float | None
+    cpu_ratio: float | None  # the same ratio in CPU time, which the machine's load disturbs less
+    loads: list[str]
 
 
 def summarise(backend: str, mode: str, results: list[RunResult]) -> Summary:
@@ -544,7 +558,12 @@ def summarise(backend: str, mode: str, results: list[RunResult]) -> Summary:
         {op: med(lambda r, op=op: r.round_trips[op]) for op in OPERATIONS} if results[0].round_trips else {},
         *((med(lambda r: statistics.mean(r.raw_seconds) * 1000),
            med(lambda r: r.timed_seconds / r.n / statistics.mean(r.raw_seconds)))
-          if results[0].raw_seconds else (None, None)))
+          if results[0].raw_seconds else (None, None)),
+        med(lambda r: r.cpu_seconds / r.n * 1000),
+        *((med(lambda r: statistics.mean(r.raw_cpu_seconds) * 1000),
+           med(lambda r: r.cpu_seconds / r.n / statistics.mean(r.raw_cpu_seconds)))
+          if results[0].raw_cpu_seconds else (None, None)),
+        [r.load for r in results])
 
 
 def report(summary: Summary, args, bench: Bench) -> None:
@@ -568,16 +587,20 @@ def report(summary: Summary, args, bench: Bench) -> None:
     print(f"  pool checkouts/instance  {summary.checkouts:7.1f}   (each + 1 round trip with pool_pre_ping)")
     print(f"  SQL time/instance        {summary.execute_ms + summary.commit_ms:7.2f} ms "
           f"(execute {summary.execute_ms:.2f} + commit {summary.commit_ms:.2f})")
+    print(f"  client CPU/instance      {summary.cpu_ms:7.2f} ms (this process, not the database server)")
     if summary.raw_ms is not None:
         print(f"  raw SpiffWorkflow        {summary.raw_ms:7.2f} ms/instance "
               f"({1000 / summary.raw_ms:.1f} inst/s), interleaved in batches of {args.raw_batch}; "
               f"engine time / raw time = {summary.ratio:.2f}")
+        print(f"  raw SpiffWorkflow CPU    {summary.raw_cpu_ms:7.2f} ms/instance; "
+              f"engine client CPU / raw CPU = {summary.cpu_ratio:.2f}")
     if summary.round_trips:
         trips = summary.round_trips
         print(f"  round trips/instance     {sum(trips.values()):7.1f}   per completion "
               f"{(trips['handle'] + trips['rate']) / 2:.1f}; "
               + ", ".join(f"{op} {trips[op]:.1f}" for op in OPERATIONS)
               + f" (libpq trace of {args.trace} more instances per run)")
+    print(f"  load average (1, 5, 15 min) at the end of each run: {'; '.join(summary.loads)}")
     print("  timed: the three operations only; untimed: the human_task look-up between them"
           + (" (+ assignment)" if bench.assign == "direct" else ""))
 
