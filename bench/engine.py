@@ -12,6 +12,8 @@ to the benchmark user; see bench/README.md for why).
 """
 import argparse
 import cProfile
+import functools
+import inspect
 import logging
 import os
 import pstats
@@ -44,15 +46,17 @@ from SpiffWorkflow.camunda.parser import CamundaParser  # noqa: E402
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import event, func, select, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.engine import Connection, Engine, make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.accounts.models import Membership, User  # noqa: E402
 from app.accounts.security import hash_password, issue_token  # noqa: E402
+from app.api import cases as api_cases  # noqa: E402
+from app.api import security as api_security  # noqa: E402
 from app.cases.models import Case  # noqa: E402
 from app.cases.service import NewCase, create_case  # noqa: E402
-from app.engine import repository, tasks, validation  # noqa: E402
+from app.engine import history, mirrors, repository, runtime, serialization, tasks, validation  # noqa: E402
 from app.engine.errors import NotFound  # noqa: E402
 from app.engine.models import HumanTask, ProcessInstance  # noqa: E402
 from app.engine.transaction import transaction  # noqa: E402
@@ -188,6 +192,113 @@ def _after_commit(session) -> None:  # the engine "commit" event fires before th
         SqlCounter.current.commit_done()
 
 
+class CpuBreakdown:
+    """The client's CPU time in the timed operations by component (--breakdown): time.process_time
+    around a few functions, each charged its own time without that of the others it calls, and the
+    driver's time inside SQLAlchemy's from its cursor events. cProfile charges every Python call
+    the same overhead and so inflates code made of many small calls (SQLAlchemy, Flask) several
+    times; this costs microseconds per wrapped call. Enabled and disabled like a cProfile.Profile."""
+
+    REST = "the rest: the engine's and the app's own code, the benchmark's call"
+    DRIVER = "SQL: the driver (sqlite3 / psycopg), database work included for SQLite"
+
+    def __init__(self, http: bool) -> None:
+        import flask
+        import flask.testing
+        import marshmallow
+        import webargs.core
+
+        points = [
+            (Connection, "execute", "SQL: SQLAlchemy Core"),
+            (Session, "connection", "SQL: transaction begin, pool checkout"),
+            (Session, "commit", "SQL: commit (session, pool return, DBAPI commit)"),
+            (runtime, "run", "SpiffWorkflow: running (and task property expressions)"),
+            (BpmnWorkflow, "__init__", "SpiffWorkflow: new workflow object"),
+            (serialization, "loads", "state from JSON (SpiffWorkflow converters)"),
+            (serialization, "dumps", "state to JSON (SpiffWorkflow converters)"),
+            (mirrors.Snapshot, "of", "mirrors: snapshots, task and timer rows"),
+            (mirrors, "sync_tasks", "mirrors: snapshots, task and timer rows"),
+            (mirrors, "sync_timers", "mirrors: snapshots, task and timer rows"),
+            (history, "record", "history events"),
+        ]
+        if http:  # the services the views call are the app's code, not the HTTP layer's
+            points += [
+                (tasks, "complete", self.REST),
+                (api_cases, "create_case", self.REST),
+                (api_security, "user_for_token", "HTTP: the token's user (and the request's session)"),
+                (flask.Flask, "wsgi_app", "HTTP: Flask and werkzeug"),
+                (webargs.core.Parser, "parse", "HTTP: webargs (JSON body, schema load)"),
+                (marshmallow.Schema, "dump", "HTTP: marshmallow (response)"),
+                (flask.testing.FlaskClient, "open", "HTTP: the test client (request, response)"),
+            ]
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.active = False
+        self._stack: list[list] = []
+        self._driver_started = 0.0
+        self._restore = [self._wrap(owner, name, label) for owner, name, label in points]
+        event.listen(Engine, "before_cursor_execute", self._before_cursor)
+        event.listen(Engine, "after_cursor_execute", self._after_cursor)
+
+    def _wrap(self, owner, name: str, label: str):
+        found = inspect.getattr_static(owner, name)
+        original = found.__func__ if isinstance(found, classmethod) else found
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            if not self.active:
+                return original(*args, **kwargs)
+            self._enter(label)
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._leave()
+
+        setattr(owner, name, classmethod(timed) if isinstance(found, classmethod) else timed)
+        return owner, name, found
+
+    def _enter(self, label: str) -> None:
+        self._stack.append([label, time.process_time(), 0.0])
+
+    def _leave(self) -> None:
+        label, started, inner = self._stack.pop()
+        spent = time.process_time() - started
+        self.seconds[label] += spent - inner
+        self.calls[label] += 1
+        if self._stack:
+            self._stack[-1][2] += spent
+
+    def _before_cursor(self, *_args) -> None:
+        self._driver_started = time.process_time()
+
+    def _after_cursor(self, *_args) -> None:
+        if self.active:  # inside SQLAlchemy's execute: moved from its share to the driver's
+            spent = time.process_time() - self._driver_started
+            self.seconds[self.DRIVER] += spent
+            self.seconds["SQL: SQLAlchemy Core"] -= spent
+
+    def enable(self) -> None:
+        self.active = True
+        self._enter(self.REST)
+
+    def disable(self) -> None:
+        self._leave()
+        self.active = False
+
+    def detach(self) -> None:
+        for owner, name, found in self._restore:
+            setattr(owner, name, found)
+        event.remove(Engine, "before_cursor_execute", self._before_cursor)
+        event.remove(Engine, "after_cursor_execute", self._after_cursor)
+
+    def print(self, label: str, n: int) -> None:
+        total = sum(self.seconds.values())
+        print(f"\n== client CPU by component: {label}, {n} instances, timed operations only "
+              f"({total / n * 1000:.2f} ms/instance; load average {load_average()}) ==")
+        for component, seconds in sorted(self.seconds.items(), key=lambda kv: -kv[1]):
+            print(f"  {seconds / n * 1000:7.3f} ms/instance {seconds / total * 100:5.1f} %  {component}")
+
+
 # --------------------------------------------------------------------------------------------
 # Databases
 # --------------------------------------------------------------------------------------------
@@ -311,7 +422,7 @@ class Bench:
         self.result = RunResult()
         self.recording = False
         self.tracing = False
-        self.profiler: cProfile.Profile | None = None
+        self.profiler: cProfile.Profile | CpuBreakdown | None = None  # enabled in timed operations
         xml, filename = bpmn_for(args)
         with transaction(), _without_written_check():
             repository.deploy(xml, filename)
@@ -431,7 +542,7 @@ class Bench:
 
 
 def run_once(backend: str, args, workdir: Path, run: int, http: bool,
-             profiler: cProfile.Profile | None = None) -> tuple[RunResult, Bench]:
+             profiler: cProfile.Profile | CpuBreakdown | None = None) -> tuple[RunResult, Bench]:
     url = fresh_database(backend, args, workdir, run)
     settings = {"SQLALCHEMY_DATABASE_URI": url, "CASE_PROCESS_ID": PROCESS_ID}
     if "pre-ping" in args.experiment and backend == "postgresql":
@@ -664,6 +775,9 @@ def main(argv: list[str] | None = None) -> int:
                              "protocol trace on, to count round trips (default 10; 0: none)")
     parser.add_argument("--profile", action="store_true",
                         help="after the timed runs, profile one more run per backend (cProfile)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="after the timed runs, one more run per backend with the client's CPU "
+                             "time by component (SQLAlchemy, driver, SpiffWorkflow, HTTP layers, ...)")
     args = parser.parse_args(argv)
     if args.n < 1 or args.runs < 1 or args.warmup < 0:
         parser.error("--n and --runs must be >= 1, --warmup >= 0")
@@ -691,6 +805,13 @@ def main(argv: list[str] | None = None) -> int:
                 profiler = cProfile.Profile()
                 run_once(backend, args, workdir, args.runs, args.http, profiler)
                 print_profile(profiler, f"{backend}, {mode}", args.n)
+            if args.breakdown:
+                breakdown = CpuBreakdown(args.http)
+                try:
+                    run_once(backend, args, workdir, args.runs + 1, args.http, breakdown)
+                finally:
+                    breakdown.detach()
+                breakdown.print(f"{backend}, {mode}", args.n)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if len(summaries) > 1:
