@@ -726,6 +726,72 @@ PACKAGES = (
 )
 
 
+def measure_floor(backend: str, args, workdir: Path, n: int = 1000) -> None:
+    """What one operation costs at least (--floor): BEGIN, a SELECT of a 3 KB state by key, its
+    revision-guarded UPDATE and COMMIT, through the driver alone on a scratch table: on
+    PostgreSQL a durable commit (as the app's), and for comparison synchronous_commit=off; on
+    SQLite the app's WAL with synchronous=NORMAL (no fsync per commit), and FULL (one)."""
+    select_sql = "SELECT state, revision FROM floor_t WHERE id = {p}"
+    update_sql = "UPDATE floor_t SET state = {p}, revision = revision + 1 WHERE id = {p} AND revision = {p}"
+
+    def operations(execute, begin, commit) -> tuple[float, float, float]:
+        wall, cpu = [], []
+        for i in range(n):
+            key = i % 1000 + 1
+            started, cpu_started = time.perf_counter(), time.process_time()
+            begin()
+            state, revision = execute(select_sql, (key,)).fetchone()
+            execute(update_sql, (state, key, revision))
+            commit()
+            wall.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
+        return statistics.median(wall) * 1000, statistics.mean(wall) * 1000, statistics.mean(cpu) * 1000
+
+    results = []
+    if backend == "postgresql":
+        import psycopg
+
+        ensure_pg_database(args.pg)
+        url = make_url(args.pg).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(url, autocommit=True) as setup:
+            setup.execute("DROP TABLE IF EXISTS floor_t")
+            setup.execute("CREATE TABLE floor_t (id int PRIMARY KEY, state text, revision int)")
+            setup.execute("INSERT INTO floor_t SELECT g, repeat('x', 3000), 0 "
+                          "FROM generate_series(1, 1000) g")
+        with psycopg.connect(url) as conn:
+            def execute(sql, params):
+                return conn.execute(sql.replace("{p}", "%s"), params)
+
+            results.append(("durable commit (the app's)", operations(execute, lambda: None, conn.commit)))
+            conn.execute("SET synchronous_commit = off")
+            conn.commit()
+            results.append(("synchronous_commit = off", operations(execute, lambda: None, conn.commit)))
+        with psycopg.connect(url, autocommit=True) as setup:
+            setup.execute("DROP TABLE floor_t")
+    else:
+        import sqlite3
+
+        conn = sqlite3.connect(workdir / "floor.sqlite3", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE floor_t (id integer PRIMARY KEY, state text, revision int)")
+        conn.executemany("INSERT INTO floor_t VALUES (?, ?, 0)", [(i, "x" * 3000) for i in range(1, 1001)])
+
+        def execute(sql, params):
+            return conn.execute(sql.replace("{p}", "?"), params)
+
+        for mode, label in (("NORMAL", "WAL, synchronous=NORMAL (the app's)"),
+                            ("FULL", "WAL, synchronous=FULL")):
+            conn.execute(f"PRAGMA synchronous={mode}")
+            results.append((label, operations(execute, lambda: conn.execute("BEGIN"),
+                                              lambda: conn.execute("COMMIT"))))
+        conn.close()
+    print(f"\n== floor: {backend}, one operation = BEGIN, SELECT, UPDATE (3 KB), COMMIT by the driver "
+          f"alone, {n} times; load average {load_average()} ==")
+    for label, (median, mean, cpu) in results:
+        print(f"  {label:<38} median {median:6.3f} ms, mean {mean:6.3f} ms, client CPU {cpu:5.3f} ms; "
+              f"an instance (3 operations) at least {3 * median:6.2f} ms")
+
+
 def print_profile(profiler: cProfile.Profile, label: str, n: int) -> None:
     stats = pstats.Stats(profiler)
     total = stats.total_tt
@@ -775,6 +841,9 @@ def main(argv: list[str] | None = None) -> int:
                              "protocol trace on, to count round trips (default 10; 0: none)")
     parser.add_argument("--profile", action="store_true",
                         help="after the timed runs, profile one more run per backend (cProfile)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure what one operation costs at least: BEGIN, SELECT, UPDATE, "
+                             "COMMIT through the driver alone")
     parser.add_argument("--breakdown", action="store_true",
                         help="after the timed runs, one more run per backend with the client's CPU "
                              "time by component (SQLAlchemy, driver, SpiffWorkflow, HTTP layers, ...)")
@@ -805,6 +874,8 @@ def main(argv: list[str] | None = None) -> int:
                 profiler = cProfile.Profile()
                 run_once(backend, args, workdir, args.runs, args.http, profiler)
                 print_profile(profiler, f"{backend}, {mode}", args.n)
+            if args.floor:
+                measure_floor(backend, args, workdir)
             if args.breakdown:
                 breakdown = CpuBreakdown(args.http)
                 try:
