@@ -230,8 +230,13 @@ def _signed_for_meanwhile(task_id: str) -> str:
 def _sign_for(user: User, task) -> None:
     """Deferred: sent with the transaction's next statement; Conflict if someone else took it."""
     defer(_CLAIM, {"task_id": task.id, "user_id": user.id}, conflict=_signed_for_meanwhile(task.id))
+    _record_signing_for(user, task)
+
+
+def _record_signing_for(user: User, task, implicit: bool = False) -> None:
     history.record(task.case_id, "task_claimed", instance_id=task.instance_id, actor_id=user.id,
-                   element_id=task.element_id, task_id=task.id)
+                   element_id=task.element_id, task_id=task.id,
+                   payload={"implicit": True} if implicit else None)
 
 
 def claim(user: User, task_id: str):
@@ -302,8 +307,7 @@ def complete(user: User, task_id: str, data: dict[str, Any]) -> dict:
         _check_can_act(user, found)
         signs_for = found.assignee_id is None
         if signs_for:  # completing signs for it: the completion's UPDATE is the claim's too
-            history.record(found.case_id, "task_claimed", instance_id=found.instance_id, actor_id=user.id,
-                           element_id=found.element_id, task_id=found.id, payload={"implicit": True})
+            _record_signing_for(user, found, implicit=True)
         return _complete_loaded(found, data, user.id, signs_for)
 
 
