@@ -12,6 +12,8 @@ to the benchmark user; see bench/README.md for why).
 """
 import argparse
 import cProfile
+import functools
+import inspect
 import logging
 import os
 import pstats
@@ -44,21 +46,23 @@ from SpiffWorkflow.camunda.parser import CamundaParser  # noqa: E402
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import event, func, select, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.engine import Connection, Engine, make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.accounts.models import Membership, User  # noqa: E402
 from app.accounts.security import hash_password, issue_token  # noqa: E402
+from app.api import cases as api_cases  # noqa: E402
+from app.api import security as api_security  # noqa: E402
 from app.cases.models import Case  # noqa: E402
 from app.cases.service import NewCase, create_case  # noqa: E402
-from app.engine import repository, tasks, validation  # noqa: E402
+from app.engine import history, mirrors, repository, runtime, serialization, tasks, validation  # noqa: E402
 from app.engine.errors import NotFound  # noqa: E402
 from app.engine.models import HumanTask, ProcessInstance  # noqa: E402
 from app.engine.transaction import transaction  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.organisation.models import Unit  # noqa: E402
-from bench.common import create_database, empty_database  # noqa: E402
+from bench.common import create_database, empty_database, load_average  # noqa: E402
 
 PROCESS_ID = "Process_two_user_tasks"
 #: shared/ sits beside the main checkout (/work/main) and above the worktrees (/work/wt/<name>).
@@ -188,6 +192,113 @@ def _after_commit(session) -> None:  # the engine "commit" event fires before th
         SqlCounter.current.commit_done()
 
 
+class CpuBreakdown:
+    """The client's CPU time in the timed operations by component (--breakdown): time.process_time
+    around a few functions, each charged its own time without that of the others it calls, and the
+    driver's time inside SQLAlchemy's from its cursor events. cProfile charges every Python call
+    the same overhead and so inflates code made of many small calls (SQLAlchemy, Flask) several
+    times; this costs microseconds per wrapped call. Enabled and disabled like a cProfile.Profile."""
+
+    REST = "the rest: the engine's and the app's own code, the benchmark's call"
+    DRIVER = "SQL: the driver (sqlite3 / psycopg), database work included for SQLite"
+
+    def __init__(self, http: bool) -> None:
+        import flask
+        import flask.testing
+        import marshmallow
+        import webargs.core
+
+        points = [
+            (Connection, "execute", "SQL: SQLAlchemy Core"),
+            (Session, "connection", "SQL: transaction begin, pool checkout"),
+            (Session, "commit", "SQL: commit (session, pool return, DBAPI commit)"),
+            (runtime, "run", "SpiffWorkflow: running (and task property expressions)"),
+            (BpmnWorkflow, "__init__", "SpiffWorkflow: new workflow object"),
+            (serialization, "loads", "state from JSON (SpiffWorkflow converters)"),
+            (serialization, "dumps", "state to JSON (SpiffWorkflow converters)"),
+            (mirrors.Snapshot, "of", "mirrors: snapshots, task and timer rows"),
+            (mirrors, "sync_tasks", "mirrors: snapshots, task and timer rows"),
+            (mirrors, "sync_timers", "mirrors: snapshots, task and timer rows"),
+            (history, "record", "history events"),
+        ]
+        if http:  # the services the views call are the app's code, not the HTTP layer's
+            points += [
+                (tasks, "complete", self.REST),
+                (api_cases, "create_case", self.REST),
+                (api_security, "user_for_token", "HTTP: the token's user (and the request's session)"),
+                (flask.Flask, "wsgi_app", "HTTP: Flask and werkzeug"),
+                (webargs.core.Parser, "parse", "HTTP: webargs (JSON body, schema load)"),
+                (marshmallow.Schema, "dump", "HTTP: marshmallow (response)"),
+                (flask.testing.FlaskClient, "open", "HTTP: the test client (request, response)"),
+            ]
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.active = False
+        self._stack: list[list] = []
+        self._driver_started = 0.0
+        self._restore = [self._wrap(owner, name, label) for owner, name, label in points]
+        event.listen(Engine, "before_cursor_execute", self._before_cursor)
+        event.listen(Engine, "after_cursor_execute", self._after_cursor)
+
+    def _wrap(self, owner, name: str, label: str):
+        found = inspect.getattr_static(owner, name)
+        original = found.__func__ if isinstance(found, classmethod) else found
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            if not self.active:
+                return original(*args, **kwargs)
+            self._enter(label)
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._leave()
+
+        setattr(owner, name, classmethod(timed) if isinstance(found, classmethod) else timed)
+        return owner, name, found
+
+    def _enter(self, label: str) -> None:
+        self._stack.append([label, time.process_time(), 0.0])
+
+    def _leave(self) -> None:
+        label, started, inner = self._stack.pop()
+        spent = time.process_time() - started
+        self.seconds[label] += spent - inner
+        self.calls[label] += 1
+        if self._stack:
+            self._stack[-1][2] += spent
+
+    def _before_cursor(self, *_args) -> None:
+        self._driver_started = time.process_time()
+
+    def _after_cursor(self, *_args) -> None:
+        if self.active:  # inside SQLAlchemy's execute: moved from its share to the driver's
+            spent = time.process_time() - self._driver_started
+            self.seconds[self.DRIVER] += spent
+            self.seconds["SQL: SQLAlchemy Core"] -= spent
+
+    def enable(self) -> None:
+        self.active = True
+        self._enter(self.REST)
+
+    def disable(self) -> None:
+        self._leave()
+        self.active = False
+
+    def detach(self) -> None:
+        for owner, name, found in self._restore:
+            setattr(owner, name, found)
+        event.remove(Engine, "before_cursor_execute", self._before_cursor)
+        event.remove(Engine, "after_cursor_execute", self._after_cursor)
+
+    def print(self, label: str, n: int) -> None:
+        total = sum(self.seconds.values())
+        print(f"\n== client CPU by component: {label}, {n} instances, timed operations only "
+              f"({total / n * 1000:.2f} ms/instance; load average {load_average()}) ==")
+        for component, seconds in sorted(self.seconds.items(), key=lambda kv: -kv[1]):
+            print(f"  {seconds / n * 1000:7.3f} ms/instance {seconds / total * 100:5.1f} %  {component}")
+
+
 # --------------------------------------------------------------------------------------------
 # Databases
 # --------------------------------------------------------------------------------------------
@@ -243,6 +354,9 @@ class RunResult:
     n: int = 0
     round_trips: dict[str, float] = field(default_factory=dict)  # PostgreSQL: mean per operation
     raw_seconds: list[float] = field(default_factory=list)  # RawSpiff, per instance, interleaved
+    cpu_seconds: float = 0.0  # this process's CPU time in the timed operations (not the server's)
+    raw_cpu_seconds: list[float] = field(default_factory=list)  # RawSpiff's CPU time, per instance
+    load: str = ""  # the load average at the end of the timed instances
 
     @property
     def timed_seconds(self) -> float:
@@ -279,9 +393,10 @@ class RawSpiff:
         self.subprocess_specs = parser.get_subprocess_specs(PROCESS_ID)
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
         self.seconds: list[float] = []
+        self.cpu_seconds: list[float] = []
 
     def instance(self) -> None:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         workflow = BpmnWorkflow(self.spec, self.subprocess_specs)
         workflow.do_engine_steps()
         self.serializer.serialize_json(workflow)
@@ -294,6 +409,7 @@ class RawSpiff:
             self.serializer.serialize_json(workflow)
         assert workflow.completed
         self.seconds.append(time.perf_counter() - started)
+        self.cpu_seconds.append(time.process_time() - cpu_started)
 
 
 class Bench:
@@ -306,7 +422,7 @@ class Bench:
         self.result = RunResult()
         self.recording = False
         self.tracing = False
-        self.profiler: cProfile.Profile | None = None
+        self.profiler: cProfile.Profile | CpuBreakdown | None = None  # enabled in timed operations
         xml, filename = bpmn_for(args)
         with transaction(), _without_written_check():
             repository.deploy(xml, filename)
@@ -350,16 +466,18 @@ class Bench:
         self.counter.active = self.recording
         if self.profiler is not None and self.recording:
             self.profiler.enable()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             return fn()
         finally:
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
             if self.profiler is not None:
                 self.profiler.disable()
             self.counter.active = False
             if self.recording:
                 self.result.seconds[operation].append(elapsed)
+                self.result.cpu_seconds += cpu
 
     def _next_task(self, case_ref, element_id: str) -> str:
         """Untimed: the open task's id (and, with --assign direct, assign it to the user)."""
@@ -424,7 +542,7 @@ class Bench:
 
 
 def run_once(backend: str, args, workdir: Path, run: int, http: bool,
-             profiler: cProfile.Profile | None = None) -> tuple[RunResult, Bench]:
+             profiler: cProfile.Profile | CpuBreakdown | None = None) -> tuple[RunResult, Bench]:
     url = fresh_database(backend, args, workdir, run)
     settings = {"SQLALCHEMY_DATABASE_URI": url, "CASE_PROCESS_ID": PROCESS_ID}
     if "pre-ping" in args.experiment and backend == "postgresql":
@@ -454,6 +572,7 @@ def run_once(backend: str, args, workdir: Path, run: int, http: bool,
             for _ in range(args.warmup):
                 raw.instance()
             raw.seconds.clear()
+            raw.cpu_seconds.clear()
         wall = 0.0
         batch = args.raw_batch or args.n
         for first in range(0, args.n, batch):  # interleaved: a batch of raw, a batch of engine
@@ -466,6 +585,8 @@ def run_once(backend: str, args, workdir: Path, run: int, http: bool,
             wall += time.perf_counter() - started
         bench.result.wall_seconds = wall
         bench.result.raw_seconds = raw.seconds if raw is not None else []
+        bench.result.raw_cpu_seconds = raw.cpu_seconds if raw is not None else []
+        bench.result.load = load_average()
         bench.recording = False
         bench.profiler = None
         traced = args.trace if bench.round_trips is not None else 0
@@ -528,6 +649,10 @@ class Summary:
     round_trips: dict[str, float]
     raw_ms: float | None  # RawSpiff's time per instance
     ratio: float | None  # the engine's time per instance / RawSpiff's, in the same run
+    cpu_ms: float  # the client's CPU time per instance in the timed operations
+    raw_cpu_ms: float | None
+    cpu_ratio: float | None  # the same ratio in CPU time, which the machine's load disturbs less
+    loads: list[str]
 
 
 def summarise(backend: str, mode: str, results: list[RunResult]) -> Summary:
@@ -544,7 +669,12 @@ def summarise(backend: str, mode: str, results: list[RunResult]) -> Summary:
         {op: med(lambda r, op=op: r.round_trips[op]) for op in OPERATIONS} if results[0].round_trips else {},
         *((med(lambda r: statistics.mean(r.raw_seconds) * 1000),
            med(lambda r: r.timed_seconds / r.n / statistics.mean(r.raw_seconds)))
-          if results[0].raw_seconds else (None, None)))
+          if results[0].raw_seconds else (None, None)),
+        med(lambda r: r.cpu_seconds / r.n * 1000),
+        *((med(lambda r: statistics.mean(r.raw_cpu_seconds) * 1000),
+           med(lambda r: r.cpu_seconds / r.n / statistics.mean(r.raw_cpu_seconds)))
+          if results[0].raw_cpu_seconds else (None, None)),
+        [r.load for r in results])
 
 
 def report(summary: Summary, args, bench: Bench) -> None:
@@ -568,16 +698,20 @@ def report(summary: Summary, args, bench: Bench) -> None:
     print(f"  pool checkouts/instance  {summary.checkouts:7.1f}   (each + 1 round trip with pool_pre_ping)")
     print(f"  SQL time/instance        {summary.execute_ms + summary.commit_ms:7.2f} ms "
           f"(execute {summary.execute_ms:.2f} + commit {summary.commit_ms:.2f})")
+    print(f"  client CPU/instance      {summary.cpu_ms:7.2f} ms (this process, not the database server)")
     if summary.raw_ms is not None:
         print(f"  raw SpiffWorkflow        {summary.raw_ms:7.2f} ms/instance "
               f"({1000 / summary.raw_ms:.1f} inst/s), interleaved in batches of {args.raw_batch}; "
               f"engine time / raw time = {summary.ratio:.2f}")
+        print(f"  raw SpiffWorkflow CPU    {summary.raw_cpu_ms:7.2f} ms/instance; "
+              f"engine client CPU / raw CPU = {summary.cpu_ratio:.2f}")
     if summary.round_trips:
         trips = summary.round_trips
         print(f"  round trips/instance     {sum(trips.values()):7.1f}   per completion "
               f"{(trips['handle'] + trips['rate']) / 2:.1f}; "
               + ", ".join(f"{op} {trips[op]:.1f}" for op in OPERATIONS)
               + f" (libpq trace of {args.trace} more instances per run)")
+    print(f"  load average (1, 5, 15 min) at the end of each run: {'; '.join(summary.loads)}")
     print("  timed: the three operations only; untimed: the human_task look-up between them"
           + (" (+ assignment)" if bench.assign == "direct" else ""))
 
@@ -590,6 +724,72 @@ PACKAGES = (
     ("Flask/werkzeug/marshmallow", ("flask", "werkzeug", "marshmallow", "webargs", "apispec")),
     ("Huiyin app/", (f"{REPO}/app/",)),
 )
+
+
+def measure_floor(backend: str, args, workdir: Path, n: int = 1000) -> None:
+    """What one operation costs at least (--floor): BEGIN, a SELECT of a 3 KB state by key, its
+    revision-guarded UPDATE and COMMIT, through the driver alone on a scratch table: on
+    PostgreSQL a durable commit (as the app's), and for comparison synchronous_commit=off; on
+    SQLite the app's WAL with synchronous=NORMAL (no fsync per commit), and FULL (one)."""
+    select_sql = "SELECT state, revision FROM floor_t WHERE id = {p}"
+    update_sql = "UPDATE floor_t SET state = {p}, revision = revision + 1 WHERE id = {p} AND revision = {p}"
+
+    def operations(execute, begin, commit) -> tuple[float, float, float]:
+        wall, cpu = [], []
+        for i in range(n):
+            key = i % 1000 + 1
+            started, cpu_started = time.perf_counter(), time.process_time()
+            begin()
+            state, revision = execute(select_sql, (key,)).fetchone()
+            execute(update_sql, (state, key, revision))
+            commit()
+            wall.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
+        return statistics.median(wall) * 1000, statistics.mean(wall) * 1000, statistics.mean(cpu) * 1000
+
+    results = []
+    if backend == "postgresql":
+        import psycopg
+
+        ensure_pg_database(args.pg)
+        url = make_url(args.pg).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(url, autocommit=True) as setup:
+            setup.execute("DROP TABLE IF EXISTS floor_t")
+            setup.execute("CREATE TABLE floor_t (id int PRIMARY KEY, state text, revision int)")
+            setup.execute("INSERT INTO floor_t SELECT g, repeat('x', 3000), 0 "
+                          "FROM generate_series(1, 1000) g")
+        with psycopg.connect(url) as conn:
+            def execute(sql, params):
+                return conn.execute(sql.replace("{p}", "%s"), params)
+
+            results.append(("durable commit (the app's)", operations(execute, lambda: None, conn.commit)))
+            conn.execute("SET synchronous_commit = off")
+            conn.commit()
+            results.append(("synchronous_commit = off", operations(execute, lambda: None, conn.commit)))
+        with psycopg.connect(url, autocommit=True) as setup:
+            setup.execute("DROP TABLE floor_t")
+    else:
+        import sqlite3
+
+        conn = sqlite3.connect(workdir / "floor.sqlite3", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE floor_t (id integer PRIMARY KEY, state text, revision int)")
+        conn.executemany("INSERT INTO floor_t VALUES (?, ?, 0)", [(i, "x" * 3000) for i in range(1, 1001)])
+
+        def execute(sql, params):
+            return conn.execute(sql.replace("{p}", "?"), params)
+
+        for mode, label in (("NORMAL", "WAL, synchronous=NORMAL (the app's)"),
+                            ("FULL", "WAL, synchronous=FULL")):
+            conn.execute(f"PRAGMA synchronous={mode}")
+            results.append((label, operations(execute, lambda: conn.execute("BEGIN"),
+                                              lambda: conn.execute("COMMIT"))))
+        conn.close()
+    print(f"\n== floor: {backend}, one operation = BEGIN, SELECT, UPDATE (3 KB), COMMIT by the driver "
+          f"alone, {n} times; load average {load_average()} ==")
+    for label, (median, mean, cpu) in results:
+        print(f"  {label:<38} median {median:6.3f} ms, mean {mean:6.3f} ms, client CPU {cpu:5.3f} ms; "
+              f"an instance (3 operations) at least {3 * median:6.2f} ms")
 
 
 def print_profile(profiler: cProfile.Profile, label: str, n: int) -> None:
@@ -641,6 +841,12 @@ def main(argv: list[str] | None = None) -> int:
                              "protocol trace on, to count round trips (default 10; 0: none)")
     parser.add_argument("--profile", action="store_true",
                         help="after the timed runs, profile one more run per backend (cProfile)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure what one operation costs at least: BEGIN, SELECT, UPDATE, "
+                             "COMMIT through the driver alone")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="after the timed runs, one more run per backend with the client's CPU "
+                             "time by component (SQLAlchemy, driver, SpiffWorkflow, HTTP layers, ...)")
     args = parser.parse_args(argv)
     if args.n < 1 or args.runs < 1 or args.warmup < 0:
         parser.error("--n and --runs must be >= 1, --warmup >= 0")
@@ -668,6 +874,15 @@ def main(argv: list[str] | None = None) -> int:
                 profiler = cProfile.Profile()
                 run_once(backend, args, workdir, args.runs, args.http, profiler)
                 print_profile(profiler, f"{backend}, {mode}", args.n)
+            if args.floor:
+                measure_floor(backend, args, workdir)
+            if args.breakdown:
+                breakdown = CpuBreakdown(args.http)
+                try:
+                    run_once(backend, args, workdir, args.runs + 1, args.http, breakdown)
+                finally:
+                    breakdown.detach()
+                breakdown.print(f"{backend}, {mode}", args.n)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if len(summaries) > 1:

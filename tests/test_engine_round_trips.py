@@ -6,7 +6,7 @@ import tempfile
 
 import psycopg
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.cases.models import Case
@@ -63,9 +63,9 @@ def test_completing_the_task_that_closes_a_case_takes_five_round_trips_on_postgr
     with RoundTrips() as trips:
         done = tasks.complete(handler, task_id, {"action": "reply"})
 
-    # then the client waited five times: BEGIN; the load; the claim, the instance, its mirrors
-    # and the case's closing UPDATE; the statistics fact with the look-up of the channel's
-    # webhooks; the history with the COMMIT
+    # then the client waited five times: BEGIN; the load; the instance, its mirrors (the task's
+    # UPDATE signs for it too) and the case's closing UPDATE; the statistics fact with the
+    # look-up of the channel's webhooks; the history with the COMMIT
     assert done["status"] == "completed"
     assert trips.count == 5, trips.count
     assert db.session.scalar(select(Case.status).where(Case.id == case.id)) == "closed"
@@ -150,3 +150,29 @@ def test_a_write_deferred_before_a_savepoint_stays_when_the_savepoint_rolls_back
 
     # then the change made before the savepoint is committed
     assert db.session.scalar(select(Case.title).where(Case.id == case.id)) == "kept"
+
+
+def test_completing_a_task_nobody_signed_for_signs_for_it_in_the_completions_update(handler_task):
+    handler, case, task_id = handler_task
+    updates = []
+
+    def note_update(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("UPDATE HUMAN_TASK"):
+            updates.append(statement)
+
+    # when the handler completes the task nobody has signed for
+    event.listen(db.engine, "before_cursor_execute", note_update)
+    try:
+        tasks.complete(handler, task_id, {"action": "reply"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note_update)
+
+    # then one UPDATE of the task both signs for and completes it
+    assert len(updates) == 1, updates
+    task = db.session.get(HumanTask, task_id)
+    assert (task.status, task.assignee_id, task.completed_by_id) == ("completed", handler.id, handler.id)
+    # and the timeline still says it was signed for (by completing it) before it was completed
+    kinds = db.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case.id,
+                                                            CaseEvent.task_id == task_id)
+                               .order_by(CaseEvent.id)).all()
+    assert kinds[-2:] == ["task_claimed", "task_completed"], kinds

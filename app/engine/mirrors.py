@@ -91,6 +91,13 @@ def _state_of(workflow: BpmnWorkflow, task_id: str) -> TaskState | None:
 
 _INSERT_TIMERS = insert(Timer.__table__).inline()
 _INSERT_TASKS = insert(HumanTask.__table__).inline()
+_tasks = HumanTask.__table__
+#: The completion of a task nobody had signed for, which signs for it in the same UPDATE: it
+#: must still be open and unassigned, or someone signed for it meanwhile.
+_COMPLETE_UNCLAIMED = (update(_tasks).where(_tasks.c.id == bindparam("row_id"), _tasks.c.status == "open",
+                                            _tasks.c.assignee_id.is_(None))
+                       .values({name: bindparam(name) for name in (
+                           "status", "completed_at", "completed_by_id", "assignee_id", "action", "data")}))
 
 
 @lru_cache(maxsize=64)
@@ -182,7 +189,9 @@ def _evaluate_id(loaded, task, expression: str | None) -> int | None:
 
 def sync_tasks(loaded, after: Snapshot, new_rows: list[dict], actor_id: int | None,
                completed: dict[str, dict]) -> None:
-    """`completed` maps the task ids the caller completed to actor_id, action and data."""
+    """`completed` maps the task ids the caller completed to actor_id, action, data and
+    `unless_signed_for`: for a task nobody had signed for, the Conflict message should someone
+    sign for it before this commits (None: the actor had signed for it)."""
     row, before = loaded.row, loaded.before
     for task in new_rows:
         task["instance_id"] = row.id
@@ -211,9 +220,12 @@ def sync_tasks(loaded, after: Snapshot, new_rows: list[dict], actor_id: int | No
             history.record(row.case_id, "task_cancelled", instance_id=row.id, element_id=element,
                            task_id=task_id, actor_id=actor_id)
             continue
-        done_rows.append({"id": task_id, "status": "completed", "completed_at": now,
-                          "completed_by_id": done["actor_id"], "assignee_id": done["actor_id"],
-                          "action": done["action"], "data": done["data"]})
+        values = {"status": "completed", "completed_at": now, "completed_by_id": done["actor_id"],
+                  "assignee_id": done["actor_id"], "action": done["action"], "data": done["data"]}
+        if done.get("unless_signed_for"):
+            defer(_COMPLETE_UNCLAIMED, {**values, "row_id": task_id}, conflict=done["unless_signed_for"])
+        else:
+            done_rows.append({"id": task_id, **values})
         history.record(row.case_id, "task_completed", instance_id=row.id, element_id=element,
                        task_id=task_id, actor_id=done["actor_id"],
                        payload={"action": done["action"]} if done["action"] else None)

@@ -223,10 +223,17 @@ def _missing_form(form_key: str):
     return fail
 
 
-def _sign_for(user: User, task, implicit: bool = False) -> None:
+def _signed_for_meanwhile(task_id: str) -> str:
+    return f"task {task_id} was signed for by someone else just now"
+
+
+def _sign_for(user: User, task) -> None:
     """Deferred: sent with the transaction's next statement; Conflict if someone else took it."""
-    defer(_CLAIM, {"task_id": task.id, "user_id": user.id},
-          conflict=f"task {task.id} was signed for by someone else just now")
+    defer(_CLAIM, {"task_id": task.id, "user_id": user.id}, conflict=_signed_for_meanwhile(task.id))
+    _record_signing_for(user, task)
+
+
+def _record_signing_for(user: User, task, implicit: bool = False) -> None:
     history.record(task.case_id, "task_claimed", instance_id=task.instance_id, actor_id=user.id,
                    element_id=task.element_id, task_id=task.id,
                    payload={"implicit": True} if implicit else None)
@@ -298,9 +305,10 @@ def complete(user: User, task_id: str, data: dict[str, Any]) -> dict:
         if found is None or not may_see(user, found):
             raise NotFound(f"no task {task_id}")
         _check_can_act(user, found)
-        if found.assignee_id is None:  # completing signs for it, in this transaction
-            _sign_for(user, found, implicit=True)
-        return _complete_loaded(found, data, user.id)
+        signs_for = found.assignee_id is None
+        if signs_for:  # completing signs for it: the completion's UPDATE is the claim's too
+            _record_signing_for(user, found, implicit=True)
+        return _complete_loaded(found, data, user.id, signs_for)
 
 
 _LOAD_OPEN_BY_ELEMENT = (_select_tasks(*runtime.INSTANCE_COLUMNS)
@@ -321,7 +329,7 @@ def complete_for_requester(case_id: int, element_id: str, data: dict[str, Any]) 
         return _complete_loaded(found, data, None)
 
 
-def _complete_loaded(found, data: dict[str, Any], actor_id: int | None) -> dict:
+def _complete_loaded(found, data: dict[str, Any], actor_id: int | None, signs_for: bool = False) -> dict:
     loaded = runtime.load(found)
     task_id = found.id
     spiff_task = loaded.workflow.get_task_from_id(UUID(task_id))
@@ -340,7 +348,8 @@ def _complete_loaded(found, data: dict[str, Any], actor_id: int | None) -> dict:
             current_actor.reset(token)
 
     runtime.run(loaded, step, source="task", task_id=task_id)
-    done = {"actor_id": actor_id, "action": accepted.get("action"), "data": accepted}
+    done = {"actor_id": actor_id, "action": accepted.get("action"), "data": accepted,
+            "unless_signed_for": _signed_for_meanwhile(task_id) if signs_for else None}
     runtime.save(loaded, actor_id, completed={task_id: done})
     if loaded.row.incident_open:
         incidents.resolve_for_task(loaded.row.id, task_id)
