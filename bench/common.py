@@ -1,8 +1,11 @@
-"""What every benchmark script shares: its PostgreSQL database (created if missing, emptied
-before a fill), the statistics of its timings, and the machine's load average for its report."""
+"""What every benchmark script shares: its PostgreSQL database (created if missing, kept between
+runs, emptied before a fill only on request), its options, the statistics of its timings, and the
+machine's load average for its report."""
+import argparse
 import math
 import os
 import statistics
+from collections.abc import Callable
 
 from sqlalchemy import create_engine, make_url, text
 
@@ -34,6 +37,37 @@ def empty_database(url: str) -> None:
         empty_schema(engine)
     finally:
         engine.dispose()
+
+
+def fill_options(parser: argparse.ArgumentParser, database: str, reps: int) -> None:
+    """The options of a script that fills its database once and measures it: --database (the
+    default given), --reload, --fill-only, --reps, --explain."""
+    parser.add_argument("--database", default=database, help=f"PostgreSQL URL (default {database})")
+    parser.add_argument("--reload", action="store_true", help="empty the database and fill it again")
+    parser.add_argument("--fill-only", action="store_true", help="fill when needed, measure nothing")
+    parser.add_argument("--reps", type=int, default=reps, help=f"timed calls of each query (default {reps})")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) what is measured")
+
+
+def keep_fill(found: str | None, wanted: str, reload: bool, holds_cases: bool,
+              empty: Callable[[], None]) -> bool:
+    """Whether the database holds the wanted fill already (`found`: the signature of the fill it
+    holds, None for none), so that the run measures it as it is. Otherwise the caller fills it: an
+    empty database at once; one that holds anything only with --reload, and `empty` is called
+    first. Another fill (other settings, or a generator version since changed) is refused, not
+    emptied: a fill of millions of cases takes half an hour, and a measuring run must not throw it
+    away because an option differs."""
+    if found == wanted and not reload:
+        print(f"  filled already ({found}); --reload fills again")
+        return True
+    if found is None and not holds_cases:
+        return False
+    if not reload:
+        raise SystemExit(f"  the database holds {found or 'cases of another origin'}, not {wanted}: "
+                         "--reload empties it and fills it again")
+    print(f"  --reload: emptying the database ({found or 'cases of another origin'})")
+    empty()
+    return False
 
 
 def p95(times: list[float]) -> float:

@@ -19,12 +19,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_migrate import upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from app import demo
 from app.accounts.models import Membership, User
 from app.accounts.security import hash_password
-from app.cases.models import Case
 from app.cases.service import NewCase, create_case
 from app.clock import utcnow
 from app.engine import tasks
@@ -36,9 +35,10 @@ from app.organisation.models import Unit
 from app.statistics import rollup
 from app.timelimits.limits import seed_defaults
 from bench import statistics as city_fill
+from bench.common import keep_fill
 
 PROCESSES = 3  # filling the open cases
-POPULATION_VERSION = 1
+POPULATION_VERSION = 2  # 2: the cases carry their search words
 #: Where the open cases stop (share of the open cases): a share waits at every step.
 STOPS = {"triage": 6, "dispatch": 12, "first_contact": 18, "signed_for": 6, "handle": 28, "unit_review": 10,
          "platform_review": 8, "rating": 12}
@@ -237,13 +237,8 @@ def populate(args) -> bool:
     """Build the population unless the database holds this one; True when it was built."""
     upgrade()
     found = present()
-    if found == signature(args) and not args.reload:
-        print(f"  population kept ({found}); --reload builds it again")
+    if keep_fill(found, signature(args), args.reload, city_fill.holds_cases(), city_fill.wipe):
         return False
-    if found is not None or args.reload or db.session.scalar(select(func.count()).select_from(Case)):
-        print("  emptying the database")
-        city_fill.wipe()
-        upgrade()
     t0 = time.perf_counter()
     rng = random.Random(args.seed)
     with transaction():

@@ -19,7 +19,8 @@ copied on the server by INSERT … SELECT from a staging row per request.
                                     [--only inbox,list,page,search] [--users village,dispatcher]
                                     [--reps 20] [--warmup 3] [--explain]
 
-A filled database is kept: a re-run with the same size measures at once. bench/README.md,
+A filled database is kept: a re-run with the same size measures at once; one filled with other
+options or an older generator is refused, not emptied, unless `--reload` says so. bench/README.md,
 section "Scale (3,000,000 cases)".
 """
 import sys
@@ -62,7 +63,7 @@ from app.timelimits.limits import seed_defaults  # noqa: E402
 from app.workspace import inbox as workspace  # noqa: E402
 from app.workspace.inbox import InboxFilter  # noqa: E402
 from bench import statistics as city_fill  # noqa: E402
-from bench.common import Timings, load_average  # noqa: E402
+from bench.common import Timings, fill_options, keep_fill, load_average  # noqa: E402
 from bench.scale_samples import Samples, collect  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_scale"
@@ -248,13 +249,8 @@ def fill(args) -> bool:
     found = db.session.scalar(text(f"SELECT max(signature) FROM {MARKER}")) if db.session.scalar(
         text("SELECT to_regclass(:name)"), {"name": MARKER}) else None
     db.session.remove()
-    if found == signature(args) and not args.reload:
-        print(f"  filled already ({found}); --reload fills again")
+    if keep_fill(found, signature(args), args.reload, city_fill.holds_cases(), city_fill.wipe):
         return False
-    if found is not None or args.reload or db.session.scalar(select(func.count()).select_from(Case)):
-        print("  emptying the database")
-        city_fill.wipe()
-        upgrade()
     rng = random.Random(args.seed)
     city, samples, centres, handlers = _prepare(rng)
     zone = ZoneInfo(current_app.config["TIMEZONE"])
@@ -488,17 +484,13 @@ def report(results: list[Result], sizes, cases: int, loads: tuple[str, str]) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", default=os.environ.get("BENCH_SCALE_DATABASE_URL", DEFAULT_DATABASE))
+    fill_options(parser, os.environ.get("BENCH_SCALE_DATABASE_URL", DEFAULT_DATABASE), reps=20)
     parser.add_argument("--cases", type=int, default=3_000_000)
     parser.add_argument("--open-share", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=20261215)
-    parser.add_argument("--reload", action="store_true", help="empty the database and fill it again")
-    parser.add_argument("--fill-only", action="store_true")
-    parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--only", help="comma-separated parts of probe names, e.g. inbox,list,page,search")
     parser.add_argument("--users", help=f"comma-separated demo logins (default {','.join(USERS)})")
-    parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) every statement")
     args = parser.parse_args()
     url = database_url(args)
     shown = make_url(url).render_as_string(hide_password=True)

@@ -16,7 +16,8 @@ every case ILIKE finds.
     .venv/bin/python bench/search.py [--database URL] [--cases 3000000] [--reps 20] [--ilike-reps 3]
                                      [--reload] [--fill-only] [--explain]
 
-A filled database is kept: a re-run with the same size measures at once (`--reload` fills again).
+A filled database is kept: a re-run with the same size measures at once; one filled with other
+options or an older generator is refused, not emptied, unless `--reload` says so.
 See bench/README.md, section "Text search (3,000,000 cases)".
 """
 import sys
@@ -48,8 +49,8 @@ from app.extensions import db  # noqa: E402
 from app.search.words import matches, query_words  # noqa: E402
 from app.timelimits.lights import basis  # noqa: E402
 from bench import hotspot_text as texts  # noqa: E402
-from bench.common import load_average, p95  # noqa: E402
-from bench.statistics import Pick, database_url, load_city, wipe  # noqa: E402
+from bench.common import fill_options, keep_fill, load_average, p95  # noqa: E402
+from bench.statistics import Pick, database_url, holds_cases, load_city, wipe  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_search"
 FILL_VERSION = 1
@@ -113,11 +114,11 @@ def fill(args) -> None:
     upgrade()
     state = db.session.scalar(text("SELECT obj_description('case_record'::regclass, 'pg_class')"))
     db.session.remove()
-    if state == signature(args) and not args.reload:
-        print(f"  filled already ({state}); --reload fills again")
+    resumes = state == "copied " + signature(args) and not args.reload
+    if not resumes and keep_fill(state, signature(args), args.reload, holds_cases(), wipe):
         return
     t0 = time.perf_counter()
-    if state != "copied " + signature(args) or args.reload:
+    if not resumes:
         copy_cases(args)
     for attempt in (1, 2, 3):
         try:
@@ -132,11 +133,7 @@ def fill(args) -> None:
 
 
 def copy_cases(args) -> None:
-    """An empty database with the demo city, and the cases COPYed without their words."""
-    if db.session.scalar(select(func.count()).select_from(Case)):
-        print("  emptying the database")
-        wipe()
-        upgrade()
+    """The demo city, and the cases COPYed without their words, into an empty database."""
     t0 = time.perf_counter()
     rng = random.Random(args.seed)
     city = load_city(rng)
@@ -263,15 +260,11 @@ def sizes() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
+    fill_options(parser, os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE), reps=20)
     parser.add_argument("--cases", type=int, default=3_000_000)
     parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--ilike-reps", type=int, default=1,
                         help="each ILIKE query scans the table; 0: words only, no recall check")
-    parser.add_argument("--reload", action="store_true", help="empty the database and fill it again")
-    parser.add_argument("--fill-only", action="store_true")
-    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the words' queries")
     args = parser.parse_args()
     url = database_url(args)
     print(f"=== {make_url(url).render_as_string(hide_password=True)}")

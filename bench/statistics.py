@@ -19,7 +19,8 @@ the table sizes per million cases.
                                          [--reps 30] [--warmup 3] [--only summary,units] [--explain]
                                          [--without-rollup] [--reload] [--fill-only]
 
-A filled database is kept: a re-run with the same size measures at once (`--reload` fills again).
+A filled database is kept: a re-run with the same size measures at once; one filled with other
+options or an older generator is refused, not emptied, unless `--reload` says so.
 See bench/README.md, section "Statistics (a city's three years)".
 """
 import sys
@@ -61,7 +62,7 @@ from app.engine.models import ProcessDefinition  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.organisation.models import Category, Territory, Unit  # noqa: E402
 from app.statistics import rollup, service  # noqa: E402
-from bench.common import Timings, create_database, empty_schema, load_average  # noqa: E402
+from bench.common import Timings, create_database, empty_schema, fill_options, keep_fill, load_average  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_statistics"
 PROTECTED_DATABASES = {"test", "postgres", "template0", "template1", "bench", "bench_inbox"}
@@ -609,10 +610,15 @@ def database_url(args) -> str:
 
 
 def wipe() -> None:
-    """Empty the app's database (its whole public schema)."""
+    """Empty the app's database (its whole public schema) and migrate it again."""
     db.session.remove()
     empty_schema(db.engine)
     db.engine.dispose()
+    upgrade()
+
+
+def holds_cases() -> bool:
+    return db.session.scalar(select(Case.id).limit(1)) is not None
 
 
 def fill(args) -> bool:
@@ -622,16 +628,8 @@ def fill(args) -> bool:
     print(f"  migrated ({time.perf_counter() - t0:.1f} s)")
     found = db.session.scalar(select(ProcessDefinition.name)
                               .where(ProcessDefinition.process_id == PROCESS_ID))
-    if found == signature(args) and not args.reload:
-        print(f"  filled already ({found}); --reload fills again")
+    if keep_fill(found, signature(args), args.reload, holds_cases(), wipe):
         return False
-    if found is not None or args.reload:
-        print(f"  {'--reload' if args.reload else 'another fill: ' + found}: emptying the database")
-        wipe()
-        upgrade()
-    elif db.session.scalar(select(func.count()).select_from(Case)):
-        raise SystemExit("  the database holds requests that are not the benchmark's; "
-                         "--reload empties it")
     t0 = time.perf_counter()
     rng = random.Random(args.seed)
     city = load_city(rng)
@@ -856,17 +854,12 @@ def print_table_sizes(sizes, cases: int, heap_label: str = "table MB") -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE),
-                        help="PostgreSQL URL (default: env DATABASE_URL, else the local bench_statistics)")
+    fill_options(parser, os.environ.get("DATABASE_URL", DEFAULT_DATABASE), reps=30)
     parser.add_argument("--closed", type=int, default=1_000_000)
     parser.add_argument("--open", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=20261201)
-    parser.add_argument("--reload", action="store_true", help="empty the database and fill it again")
-    parser.add_argument("--fill-only", action="store_true")
-    parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--only", help="comma-separated parts of endpoint names, e.g. summary,units,by=day")
-    parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) every statement")
     parser.add_argument("--without-rollup", action="store_true",
                         help="count everything from the facts, as SQLite does (to compare)")
     args = parser.parse_args()
