@@ -39,14 +39,19 @@ def empty_database(url: str) -> None:
         engine.dispose()
 
 
-def fill_options(parser: argparse.ArgumentParser, database: str, reps: int) -> None:
-    """The options of a script that fills its database once and measures it: --database (the
-    default given), --reload, --fill-only, --reps, --explain."""
+def fill_parser(doc: str, database: str, reps: int, warmup: int | None = None) -> argparse.ArgumentParser:
+    """The command line of a script that fills its database once and then measures it (`doc`: the
+    script's docstring): --database (the default given), --reload, --fill-only, --reps, --explain,
+    and --warmup when the script warms up."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default=database, help=f"PostgreSQL URL (default {database})")
     parser.add_argument("--reload", action="store_true", help="empty the database and fill it again")
     parser.add_argument("--fill-only", action="store_true", help="fill when needed, measure nothing")
     parser.add_argument("--reps", type=int, default=reps, help=f"timed calls of each query (default {reps})")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) what is measured")
+    if warmup is not None:
+        parser.add_argument("--warmup", type=int, default=warmup, help=f"untimed calls (default {warmup})")
+    return parser
 
 
 def keep_fill(found: str | None, wanted: str, reload: bool, holds_cases: bool,

@@ -29,7 +29,6 @@ from pathlib import Path
 HERE, REPO = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-import argparse  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
@@ -63,7 +62,7 @@ from app.timelimits.limits import seed_defaults  # noqa: E402
 from app.workspace import inbox as workspace  # noqa: E402
 from app.workspace.inbox import InboxFilter  # noqa: E402
 from bench import statistics as city_fill  # noqa: E402
-from bench.common import Timings, fill_options, keep_fill, load_average  # noqa: E402
+from bench.common import Timings, fill_parser, keep_fill, load_average  # noqa: E402
 from bench.scale_samples import Samples, collect  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_scale"
@@ -482,13 +481,11 @@ def report(results: list[Result], sizes, cases: int, loads: tuple[str, str]) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    fill_options(parser, os.environ.get("BENCH_SCALE_DATABASE_URL", DEFAULT_DATABASE), reps=20)
+    parser = fill_parser(__doc__, os.environ.get("BENCH_SCALE_DATABASE_URL", DEFAULT_DATABASE),
+                         reps=20, warmup=3)
     parser.add_argument("--cases", type=int, default=3_000_000)
     parser.add_argument("--open-share", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=20261215)
-    parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--only", help="comma-separated parts of probe names, e.g. inbox,list,page,search")
     parser.add_argument("--users", help=f"comma-separated demo logins (default {','.join(USERS)})")
     args = parser.parse_args()

@@ -27,7 +27,6 @@ from pathlib import Path
 HERE, REPO = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-import argparse  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
@@ -49,7 +48,7 @@ from app.extensions import db  # noqa: E402
 from app.search.words import matches, query_words  # noqa: E402
 from app.timelimits.lights import basis  # noqa: E402
 from bench import hotspot_text as texts  # noqa: E402
-from bench.common import fill_options, keep_fill, load_average, p95  # noqa: E402
+from bench.common import fill_parser, keep_fill, load_average, p95  # noqa: E402
 from bench.statistics import Pick, database_url, holds_cases, load_city, wipe  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_search"
@@ -258,9 +257,7 @@ def sizes() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    fill_options(parser, os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE), reps=20)
+    parser = fill_parser(__doc__, os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE), reps=20)
     parser.add_argument("--cases", type=int, default=3_000_000)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--ilike-reps", type=int, default=1,

@@ -31,7 +31,6 @@ from pathlib import Path
 HERE, REPO = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-import argparse  # noqa: E402
 import bisect  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
@@ -62,7 +61,7 @@ from app.engine.models import ProcessDefinition  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.organisation.models import Category, Territory, Unit  # noqa: E402
 from app.statistics import rollup, service  # noqa: E402
-from bench.common import Timings, create_database, empty_schema, fill_options, keep_fill, load_average  # noqa: E402
+from bench.common import Timings, create_database, empty_schema, fill_parser, keep_fill, load_average  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_statistics"
 PROTECTED_DATABASES = {"test", "postgres", "template0", "template1", "bench", "bench_inbox"}
@@ -852,13 +851,10 @@ def print_table_sizes(sizes, cases: int, heap_label: str = "table MB") -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    fill_options(parser, os.environ.get("DATABASE_URL", DEFAULT_DATABASE), reps=30)
+    parser = fill_parser(__doc__, os.environ.get("DATABASE_URL", DEFAULT_DATABASE), reps=30, warmup=3)
     parser.add_argument("--closed", type=int, default=1_000_000)
     parser.add_argument("--open", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=20261201)
-    parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--only", help="comma-separated parts of endpoint names, e.g. summary,units,by=day")
     parser.add_argument("--without-rollup", action="store_true",
                         help="count everything from the facts, as SQLite does (to compare)")
