@@ -113,6 +113,26 @@ def test_a_deferred_write_that_must_change_one_row_and_changes_none_is_a_conflic
     assert db.session.scalar(select(Case.title).where(Case.id == case.id)) == "Street lamp broken"
 
 
+@pytest.mark.parametrize("then", ["read", "commit"])
+def test_a_lost_guard_followed_by_a_write_the_winner_already_made_is_a_conflict(handler_task, then):
+    # given a change whose guarded write finds the row changed meanwhile, and whose next write
+    # repeats a row the winner already inserted (as a completion racing another re-inserts the
+    # timer both of them started): found in a load run as a 500 with a duplicate key
+    _handler, case, _task_id = handler_task
+    first_event = db.session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case.id).limit(1))
+
+    # when the change sends them, before a read or at its commit
+    with pytest.raises(Conflict, match="changed meanwhile"), transaction():
+        defer(update(_cases).where(_cases.c.id == case.id, _cases.c.status == "no such status")
+              .values(title="guarded"), conflict="changed meanwhile")
+        defer(insert(CaseEvent.__table__), {"id": first_event, "case_id": case.id, "kind": "note"})
+        if then == "read":
+            execute(select(_cases.c.id).where(_cases.c.id == case.id))
+
+    # then it is the lost race that is reported, and nothing of the change is stored
+    assert db.session.scalar(select(Case.title).where(Case.id == case.id)) == "Street lamp broken"
+
+
 def test_a_task_signed_for_by_someone_else_meanwhile_is_a_conflict_and_stays_theirs(handler_task):
     handler, _case, task_id = handler_task
     bob = f.user("bob", (db.session.get(Unit, handler.memberships[0].unit_id), "handler"))

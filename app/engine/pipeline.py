@@ -11,7 +11,9 @@ The order of statements never changes: a read through the session (`transaction.
 queries, flushes) sends what is pending first. A write that must change exactly one row
 (`conflict=...`, e.g. the revision guard) is checked as soon as it has run; changing none raises
 `Conflict` and the transaction rolls back, as if it had failed at once. A transaction with such a
-write pending sends it before its COMMIT, so a lost race is never committed.
+write pending sends it before its COMMIT, so a lost race is never committed. When a later write
+of the same batch then fails too (the winner already inserted the timer row this change inserts
+again), the lost guard is what is reported: Conflict, not the database error it caused.
 """
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -97,18 +99,31 @@ def _psycopg(connection):
 def _send(connection, pending: list[_Write], last: tuple | None):
     """Run the writes, then `last` (statement, params) if given; on psycopg in one pipeline, ended
     right after `last` has been sent so that SQLAlchemy finds its result as usual."""
+    results = []
+    try:
+        return results, _run(connection, pending, last, results)
+    except Exception as error:  # the driver's or SQLAlchemy's error, whichever ended the pipeline
+        for write, result in zip(pending, results, strict=False):
+            if write.conflict is not None and result.context.cursor.rowcount == 0:
+                raise Conflict(write.conflict) from error
+        raise
+
+
+def _run(connection, pending: list[_Write], last: tuple | None, results: list):
+    """`_send`'s work: the writes' results are appended to `results` as they are sent (a guard's
+    row count is known once a later statement has failed: the server ran them in order)."""
     raw = _psycopg(connection)
     if raw is None:
-        results = [connection.execute(w.statement, w.params) for w in pending]
-        return results, (connection.execute(*last) if last else None)
+        results.extend(connection.execute(w.statement, w.params) for w in pending)
+        return connection.execute(*last) if last else None
     with ExitStack() as stack:
         stack.enter_context(raw.pipeline())
-        results = [connection.execute(w.statement, w.params) for w in pending]
+        results.extend(connection.execute(w.statement, w.params) for w in pending)
         if last is None:
-            return results, None
+            return None
         connection.info[_END_PIPELINE] = stack.close
         try:
-            return results, connection.execute(*last)
+            return connection.execute(*last)
         finally:
             connection.info.pop(_END_PIPELINE, None)
 
